@@ -1,0 +1,42 @@
+"""Event Sourcery: event sourcing, event-driven architecture and CQRS for Python."""
+
+from event_sourcery._backend import Backend, BackendConfig
+from event_sourcery._event import Context, Event, WrappedEvent
+from event_sourcery._event_store import EventStore
+from event_sourcery._raw import RawEvent
+from event_sourcery._registry import EventRegistry, default_registry
+from event_sourcery._stream_id import StreamId, StreamUUID
+from event_sourcery._versioning import NO_VERSIONING
+from event_sourcery.exceptions import (
+    AnotherStreamWithThisNameButOtherIdExists,
+    ConcurrentStreamWriteError,
+    EventStoreException,
+    ExpectedVersionUsedOnVersionlessStream,
+    IncompatibleUuidAndName,
+    NoExpectedVersionGivenOnVersionedStream,
+    UnknownEventType,
+    VersioningMismatch,
+)
+
+__all__ = [
+    "NO_VERSIONING",
+    "AnotherStreamWithThisNameButOtherIdExists",
+    "Backend",
+    "BackendConfig",
+    "ConcurrentStreamWriteError",
+    "Context",
+    "Event",
+    "EventRegistry",
+    "EventStore",
+    "EventStoreException",
+    "ExpectedVersionUsedOnVersionlessStream",
+    "IncompatibleUuidAndName",
+    "NoExpectedVersionGivenOnVersionedStream",
+    "RawEvent",
+    "StreamId",
+    "StreamUUID",
+    "UnknownEventType",
+    "VersioningMismatch",
+    "WrappedEvent",
+    "default_registry",
+]

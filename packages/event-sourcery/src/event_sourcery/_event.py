@@ -1,0 +1,81 @@
+"""Events, their envelope (`WrappedEvent`) and the tracing context."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from event_sourcery._registry import default_registry
+
+
+class Event(BaseModel):
+    """Base class of domain events: a pydantic v2 model, immutable once created.
+
+    The stored type name is `__event_name__` when a subclass sets it, else ``module.QualName``.
+    Unknown fields in stored data are ignored on load, so removing a field never breaks reading.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    __event_name__: ClassVar[str]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # Generic parametrisations (Model[int]) are not events of their own.
+        if "[" not in cls.__name__:
+            default_registry.add(cls)
+
+
+class Context(BaseModel):
+    """Metadata travelling with an event: correlation, causation and any extra fields."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+TEvent = TypeVar("TEvent", bound=Event)
+
+
+class WrappedEvent(BaseModel, Generic[TEvent]):
+    """An event with its envelope: uuid, version in its stream, creation time and context.
+
+    `version` is None for events of a versionless stream (and before an append assigns it).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    event: TEvent
+    version: int | None = None
+    uuid: UUID = Field(default_factory=uuid4)
+    created_at: datetime = Field(default_factory=utc_now)
+    context: Context = Field(default_factory=Context)
+
+    @classmethod
+    def wrap(
+        cls,
+        event: TEvent,
+        version: int | None = None,
+        *,
+        uuid: UUID | None = None,
+        created_at: datetime | None = None,
+        context: Context | None = None,
+    ) -> WrappedEvent[TEvent]:
+        """Envelope `event` without re-validating it (it is a validated model already)."""
+        return cls.model_construct(
+            event=event,
+            version=version,
+            uuid=uuid or uuid4(),
+            created_at=created_at or utc_now(),
+            context=context or Context(),
+        )

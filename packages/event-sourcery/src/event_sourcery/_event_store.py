@@ -1,0 +1,140 @@
+"""The EventStore: the typed API over a backend's `StorageStrategy`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from event_sourcery._event import WrappedEvent
+from event_sourcery._raw import RawEvent, deserialize, serialize
+from event_sourcery._registry import EventRegistry
+from event_sourcery._storage import StorageStrategy
+from event_sourcery._stream_id import StreamId
+from event_sourcery._versioning import (
+    NO_VERSIONING,
+    ExpectedVersion,
+    check_expected,
+    check_version_arg,
+    new_versions,
+)
+from event_sourcery.exceptions import (
+    InvalidEvent,
+    InvalidStreamId,
+    VersionRangeOnVersionlessStream,
+)
+
+
+def _check_stream_id(stream_id: object) -> StreamId:
+    if not isinstance(stream_id, StreamId):
+        raise InvalidStreamId(
+            f"stream_id must be a StreamId, got {type(stream_id).__name__}; "
+            "wrap a uuid as StreamId(uuid)"
+        )
+    return stream_id
+
+
+def _check_range(start: object, stop: object) -> None:
+    if start is not None:
+        check_version_arg(start, "start")
+    if stop is not None:
+        check_version_arg(stop, "stop")
+
+
+class EventStore:
+    """Loads and appends the events of streams, in one tenant of one backend.
+
+    Get it from a backend (`backend.event_store`); it holds no state of its own, so it is as
+    cheap as the backend that made it.
+    """
+
+    __slots__ = ("_registry", "_storage")
+
+    def __init__(self, storage: StorageStrategy, registry: EventRegistry) -> None:
+        self._storage = storage
+        self._registry = registry
+
+    def load_stream(
+        self, stream_id: StreamId, start: int | None = None, stop: int | None = None
+    ) -> list[WrappedEvent[Any]]:
+        """The events of a stream, oldest first; `[]` if the stream does not exist.
+
+        Args:
+            stream_id: the stream.
+            start: first version to return (inclusive).
+            stop: version to stop before (exclusive).
+
+        Without `start`, a snapshot saved with `save_snapshot` comes first, then only newer
+        events. Raises `UnknownEventType` for an event whose class is not registered (read it
+        with `load_stream_raw`), `VersionRangeOnVersionlessStream` for a range on a versionless
+        stream.
+        """
+        registry = self._registry
+        return [deserialize(raw, registry) for raw in self.load_stream_raw(stream_id, start, stop)]
+
+    def load_stream_raw(
+        self, stream_id: StreamId, start: int | None = None, stop: int | None = None
+    ) -> list[RawEvent]:
+        """Like `load_stream`, but the stored form: readable without the events' classes."""
+        _check_stream_id(stream_id)
+        _check_range(start, stop)
+        raws = self._storage.fetch_events(stream_id, start, stop)
+        if (start is not None or stop is not None) and raws and raws[0].version is None:
+            raise VersionRangeOnVersionlessStream(stream_id)
+        return raws
+
+    def append(
+        self,
+        *events: Any,
+        stream_id: StreamId,
+        expected_version: ExpectedVersion = 0,
+    ) -> None:
+        """Append events to a stream, atomically.
+
+        Args:
+            events: `Event`s or `WrappedEvent`s (which keep their uuid, created_at, context).
+            stream_id: the stream; created by an append with `expected_version=0`.
+            expected_version: the stream's current version (0: it must not exist yet), or
+                `NO_VERSIONING` for a versionless stream.
+
+        Raises `ConcurrentStreamWriteError` when the stream's version differs from
+        `expected_version`, a `VersioningMismatch` when versioned and versionless appends
+        are mixed, `InvalidInput` subclasses for bad arguments. Nothing is stored on an error.
+        """
+        _check_stream_id(stream_id)
+        expected = check_expected(expected_version)
+        if not events:
+            return
+        registry = self._registry
+        raws = [
+            serialize(item, stream_id, version, registry)
+            for item, version in zip(events, new_versions(expected, len(events)), strict=True)
+        ]
+        self._storage.insert_events(stream_id, expected, raws)
+
+    def save_snapshot(self, stream_id: StreamId, snapshot: WrappedEvent[Any]) -> None:
+        """Save the state of a stream at its current version.
+
+        `snapshot.version` must equal the stream's current version (`InvalidSnapshot`
+        otherwise). `load_stream` then starts from the snapshot.
+        """
+        _check_stream_id(stream_id)
+        if not isinstance(snapshot, WrappedEvent):
+            raise InvalidEvent(
+                f"a snapshot must be a WrappedEvent (WrappedEvent.wrap(state, version)), "
+                f"got {type(snapshot).__name__}"
+            )
+        if snapshot.version is None:
+            raise InvalidEvent("a snapshot needs the version it was taken at")
+        check_version_arg(snapshot.version, "snapshot version")
+        self._storage.save_snapshot(serialize(snapshot, stream_id, snapshot.version, self._registry))
+
+    def delete_stream(self, stream_id: StreamId) -> None:
+        """Remove a stream with its events and snapshot; no-op if it does not exist."""
+        self._storage.delete_stream(_check_stream_id(stream_id))
+
+    @property
+    def position(self) -> int:
+        """Global position of the last stored event (all tenants); 0 for an empty store."""
+        return self._storage.current_position()
+
+
+__all__ = ["NO_VERSIONING", "EventStore"]

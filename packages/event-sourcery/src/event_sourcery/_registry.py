@@ -1,0 +1,78 @@
+"""Maps stored event type names to `Event` classes and back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from event_sourcery._limits import MAX_IDENTIFIER_LENGTH
+from event_sourcery.exceptions import DuplicateEventName, InvalidEvent, UnknownEventType
+
+if TYPE_CHECKING:
+    from event_sourcery._event import Event
+
+
+def default_type_name(cls: type[Event]) -> str:
+    """`__event_name__` if the class sets one, else ``module.QualName``."""
+    explicit = cls.__dict__.get("__event_name__")
+    return explicit if isinstance(explicit, str) else f"{cls.__module__}.{cls.__qualname__}"
+
+
+class EventRegistry:
+    """A two-way map between event classes and their stored names.
+
+    Every `Event` subclass registers itself in `default_registry` when it is defined. A second,
+    *different* class claiming a taken name raises `DuplicateEventName`; re-defining the same
+    class (same module and qualified name: a module reload, a notebook cell run twice) replaces
+    the old one, because refusing that would make reloads impossible.
+    """
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, type[Event]] = {}
+        self._names: dict[type[Event], str] = {}
+
+    def add(self, cls: type[Event], *, name: str | None = None) -> type[Event]:
+        """Register `cls` under `name` (default: its type name); return `cls`."""
+        name = default_type_name(cls) if name is None else name
+        if not isinstance(name, str) or not name or len(name) > MAX_IDENTIFIER_LENGTH:
+            raise InvalidEvent(
+                f"event name of {cls.__qualname__} must be a non-empty str of at most "
+                f"{MAX_IDENTIFIER_LENGTH} characters, got {name!r}"
+            )
+        existing = self._by_name.get(name)
+        if existing is not None and existing is not cls:
+            same_definition = (existing.__module__, existing.__qualname__) == (
+                cls.__module__,
+                cls.__qualname__,
+            )
+            if not same_definition:
+                raise DuplicateEventName(
+                    f"event name {name!r} is taken by {existing.__module__}."
+                    f"{existing.__qualname__}; give {cls.__module__}.{cls.__qualname__} "
+                    "another __event_name__"
+                )
+            self._names.pop(existing, None)
+        self._by_name[name] = cls
+        self._names[cls] = name
+        return cls
+
+    def name_of(self, cls: type[Event]) -> str:
+        """The stored name of `cls`; registers it on first use."""
+        try:
+            return self._names[cls]
+        except KeyError:
+            self.add(cls)
+            return self._names[cls]
+
+    def resolve(self, name: str) -> type[Event]:
+        """The class registered for `name`; `UnknownEventType` if there is none."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise UnknownEventType(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+
+#: The registry every `Event` subclass joins on definition; backends use it unless given another.
+default_registry = EventRegistry()

@@ -1,0 +1,112 @@
+"""The version rules of appends and snapshots, as plain functions.
+
+No I/O here: every backend (and the async twin) reads the stream's state its own way and calls
+these functions, so the rules exist once.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Final
+
+from event_sourcery._stream_id import StreamId
+from event_sourcery.exceptions import (
+    ConcurrentStreamWriteError,
+    ExpectedVersionUsedOnVersionlessStream,
+    InvalidExpectedVersion,
+    InvalidSnapshot,
+    NoExpectedVersionGivenOnVersionedStream,
+)
+
+
+class _NoVersioning(enum.Enum):
+    NO_VERSIONING = "NO_VERSIONING"
+
+    def __repr__(self) -> str:
+        return "NO_VERSIONING"
+
+
+#: Pass as `expected_version` to make (or append to) a stream whose events carry no version.
+NO_VERSIONING: Final = _NoVersioning.NO_VERSIONING
+NoVersioning = _NoVersioning
+ExpectedVersion = int | _NoVersioning
+
+
+class Missing(enum.Enum):
+    """The state of a stream that does not exist (see `StreamState`)."""
+
+    STREAM = "missing"
+
+
+#: What a backend knows of a stream before an append: `MISSING`, `VERSIONLESS`, or its version.
+MISSING: Final = Missing.STREAM
+VERSIONLESS: Final = NO_VERSIONING
+StreamState = int | _NoVersioning | Missing
+
+
+def check_version_arg(value: object, what: str = "expected_version") -> int:
+    """`value` if it is a non-negative int (bools excluded), else `InvalidExpectedVersion`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidExpectedVersion(
+            f"{what} must be an int or NO_VERSIONING, got {type(value).__name__} {value!r}"
+        )
+    if value < 0:
+        raise InvalidExpectedVersion(f"{what} must not be negative, got {value}")
+    return value
+
+
+def check_expected(expected: object) -> ExpectedVersion:
+    """Validate an `expected_version` argument before any I/O."""
+    if expected is NO_VERSIONING:
+        return NO_VERSIONING
+    return check_version_arg(expected)
+
+
+def new_versions(expected: ExpectedVersion, count: int) -> list[int | None]:
+    """Versions of `count` events appended at `expected`: contiguous from expected + 1."""
+    if expected is NO_VERSIONING:
+        return [None] * count
+    return list(range(expected + 1, expected + 1 + count))
+
+
+def check_append(stream_id: StreamId, state: StreamState, expected: ExpectedVersion) -> None:
+    """Raise the error an append at `expected` gets on a stream in `state`; None if allowed.
+
+    - expected 0: the stream must not exist;
+    - expected n > 0: the stream must be versioned and at version n;
+    - NO_VERSIONING: the stream must be versionless or not exist.
+    """
+    if expected is NO_VERSIONING:
+        if isinstance(state, int):
+            raise NoExpectedVersionGivenOnVersionedStream(stream_id, state)
+        return
+    if state is VERSIONLESS:
+        raise ExpectedVersionUsedOnVersionlessStream(stream_id)
+    actual = None if state is MISSING else state
+    if (actual or 0) != expected or (expected == 0 and actual is not None):
+        raise ConcurrentStreamWriteError(stream_id, expected, actual)
+
+
+def check_snapshot(stream_id: StreamId, state: StreamState, snapshot_version: object) -> int:
+    """The snapshot's version if it equals the stream's current version, else `InvalidSnapshot`."""
+    if state is MISSING:
+        raise InvalidSnapshot(f"Stream {stream_id!r} does not exist; append events before a snapshot.")
+    if state is VERSIONLESS:
+        raise InvalidSnapshot(
+            f"Stream {stream_id!r} is versionless; snapshots need a versioned stream."
+        )
+    version = check_version_arg(snapshot_version, "snapshot version")
+    if version != state:
+        raise InvalidSnapshot(
+            f"Snapshot version {version} of stream {stream_id!r} must equal the stream's "
+            f"current version {state}."
+        )
+    return version
+
+
+def snapshot_applies(snapshot_version: int, start: int | None, stop: int | None) -> bool:
+    """Whether `load_stream(start, stop)` begins with the stream's snapshot.
+
+    Only a load from the beginning uses it, and only if the snapshot is inside the window.
+    """
+    return start is None and (stop is None or snapshot_version < stop)

@@ -1,0 +1,42 @@
+"""For backend authors: the storage port and the rules every backend applies.
+
+Users of the library need only `event_sourcery`; adapters import from here.
+"""
+
+from event_sourcery._limits import MAX_IDENTIFIER_LENGTH, check_tenant_id
+from event_sourcery._raw import RawEvent, as_utc, deserialize, serialize
+from event_sourcery._storage import StorageStrategy
+from event_sourcery._versioning import (
+    MISSING,
+    NO_VERSIONING,
+    VERSIONLESS,
+    ExpectedVersion,
+    Missing,
+    NoVersioning,
+    StreamState,
+    check_append,
+    check_snapshot,
+    new_versions,
+    snapshot_applies,
+)
+
+__all__ = [
+    "MAX_IDENTIFIER_LENGTH",
+    "MISSING",
+    "NO_VERSIONING",
+    "VERSIONLESS",
+    "ExpectedVersion",
+    "Missing",
+    "NoVersioning",
+    "RawEvent",
+    "StorageStrategy",
+    "StreamState",
+    "as_utc",
+    "check_append",
+    "check_snapshot",
+    "check_tenant_id",
+    "deserialize",
+    "new_versions",
+    "serialize",
+    "snapshot_applies",
+]
