@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import Self
@@ -30,17 +31,23 @@ class Backend(ABC):
 
     __slots__ = ("_config", "_event_store")
 
-    def __init__(self, *, config: BackendConfig) -> None:
-        self._config = config
+    def __init__(self, *, registry: EventRegistry | None = None) -> None:
+        self._config = BackendConfig(registry=registry or default_registry)
         self._event_store: EventStore | None = None
 
     @abstractmethod
     def _storage(self) -> StorageStrategy:
         """The storage strategy of this backend, scoped to `self.tenant_id`."""
 
-    @abstractmethod
     def _with_config(self, config: BackendConfig) -> Self:
-        """A copy of this backend over the same connection/session, with `config`."""
+        """A copy of this backend over the same connection/session, with `config`.
+
+        Subclasses keep their connection/session attributes; the copy shares them.
+        """
+        clone = copy.copy(self)
+        clone._config = config
+        clone._event_store = None
+        return clone
 
     @property
     def config(self) -> BackendConfig:

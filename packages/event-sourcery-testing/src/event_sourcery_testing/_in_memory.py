@@ -1,0 +1,161 @@
+"""The in-memory backend: the reference implementation every other backend is compared to."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Self
+from uuid import UUID
+
+from event_sourcery import Backend, EventRegistry, StreamId
+from event_sourcery.exceptions import (
+    AnotherStreamWithThisNameButOtherIdExists,
+    IncompatibleUuidAndName,
+)
+from event_sourcery.interfaces import (
+    MISSING,
+    NO_VERSIONING,
+    VERSIONLESS,
+    ExpectedVersion,
+    RawEvent,
+    StorageStrategy,
+    StreamState,
+    check_append,
+    check_snapshot,
+    snapshot_applies,
+)
+
+_Key = tuple[str | None, str | None, UUID]  # tenant, category, uuid
+
+
+@dataclass
+class _Stream:
+    name: str | None
+    version: int | None  # None: versionless
+    events: list[tuple[int, RawEvent]] = field(default_factory=list)  # (position, event)
+    snapshot: RawEvent | None = None
+
+
+@dataclass
+class InMemoryData:
+    """Everything an in-memory store holds; share one between backends to share a store."""
+
+    streams: dict[_Key, _Stream] = field(default_factory=dict)
+    names: dict[tuple[str | None, str | None, str], UUID] = field(default_factory=dict)
+    position: int = 0
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+class InMemoryStorageStrategy(StorageStrategy):
+    """`StorageStrategy` over an `InMemoryData`; thread-safe, no transactions."""
+
+    def __init__(self, data: InMemoryData, tenant_id: str | None = None) -> None:
+        self._data = data
+        self.tenant_id = tenant_id
+
+    def scoped_for_tenant(self, tenant_id: str | None) -> Self:
+        return type(self)(self._data, tenant_id)
+
+    def _key(self, stream_id: StreamId) -> _Key:
+        return (self.tenant_id, stream_id.category, stream_id.uuid)
+
+    def _with_stored_name(self, raw: RawEvent, stream: _Stream) -> RawEvent:
+        stream_id = StreamId(raw.stream_id.uuid, name=stream.name, category=raw.stream_id.category)
+        return replace(raw, stream_id=stream_id)
+
+    def fetch_events(
+        self, stream_id: StreamId, start: int | None = None, stop: int | None = None
+    ) -> list[RawEvent]:
+        with self._data.lock:
+            stream = self._data.streams.get(self._key(stream_id))
+            if stream is None:
+                return []
+            result: list[RawEvent] = []
+            lower = start
+            if stream.snapshot is not None and stream.snapshot.version is not None:
+                if snapshot_applies(stream.snapshot.version, start, stop):
+                    result.append(stream.snapshot)
+                    lower = stream.snapshot.version + 1
+            for _, raw in stream.events:
+                version = raw.version
+                if version is not None and (
+                    (lower is not None and version < lower) or (stop is not None and version >= stop)
+                ):
+                    continue
+                result.append(raw)
+            return [self._with_stored_name(raw, stream) for raw in result]
+
+    def _state(self, stream: _Stream | None) -> StreamState:
+        if stream is None:
+            return MISSING
+        return VERSIONLESS if stream.version is None else stream.version
+
+    def _check_name(self, stream_id: StreamId, stream: _Stream | None) -> None:
+        name = stream_id.name
+        if name is None:
+            return
+        if stream is not None and stream.name is not None and stream.name != name:
+            raise IncompatibleUuidAndName(stream_id.uuid, stream.name, name)
+        bound = self._data.names.get((self.tenant_id, stream_id.category, name))
+        if bound is not None and bound != stream_id.uuid:
+            raise AnotherStreamWithThisNameButOtherIdExists(
+                name, stream_id.category, bound, stream_id.uuid
+            )
+
+    def insert_events(
+        self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[RawEvent]
+    ) -> list[int]:
+        data = self._data
+        with data.lock:
+            key = self._key(stream_id)
+            stream = data.streams.get(key)
+            check_append(stream_id, self._state(stream), expected)
+            self._check_name(stream_id, stream)
+            if stream is None:
+                stream = _Stream(name=stream_id.name, version=None)
+                data.streams[key] = stream
+            if stream.name is None and stream_id.name is not None:
+                stream.name = stream_id.name
+            if stream.name is not None:
+                data.names[(self.tenant_id, stream_id.category, stream.name)] = stream_id.uuid
+            positions = list(range(data.position + 1, data.position + 1 + len(events)))
+            data.position += len(events)
+            stream.events.extend(zip(positions, events, strict=True))
+            stream.version = None if expected is NO_VERSIONING else events[-1].version
+            return positions
+
+    def save_snapshot(self, snapshot: RawEvent) -> None:
+        with self._data.lock:
+            stream = self._data.streams.get(self._key(snapshot.stream_id))
+            check_snapshot(snapshot.stream_id, self._state(stream), snapshot.version)
+            assert stream is not None
+            stream.snapshot = snapshot
+
+    def delete_stream(self, stream_id: StreamId) -> None:
+        with self._data.lock:
+            stream = self._data.streams.pop(self._key(stream_id), None)
+            if stream is not None and stream.name is not None:
+                self._data.names.pop((self.tenant_id, stream_id.category, stream.name), None)
+
+    def current_position(self) -> int:
+        return self._data.position
+
+
+class InMemoryBackend(Backend):
+    """A complete backend in memory: fast, dependency-free, for unit tests and as a model.
+
+    Backends made from one another (`in_tenant_mode`) share one store; a new `InMemoryBackend()`
+    starts empty unless given the `data` of another.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(
+        self, *, data: InMemoryData | None = None, registry: EventRegistry | None = None
+    ) -> None:
+        super().__init__(registry=registry)
+        self.data = data if data is not None else InMemoryData()
+
+    def _storage(self) -> StorageStrategy:
+        return InMemoryStorageStrategy(self.data, self.tenant_id)
