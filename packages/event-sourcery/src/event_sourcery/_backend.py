@@ -66,6 +66,10 @@ class Backend(ABC):
             self._event_store = EventStore(self._storage(), self._config.registry)
         return self._event_store
 
+    def with_registry(self, registry: EventRegistry) -> Self:
+        """A copy that maps event classes through `registry` instead of the current one."""
+        return self._with_config(replace(self._config, registry=registry))
+
     def in_tenant_mode(self, tenant_id: str) -> Self:
         """A copy scoped to `tenant_id`: it sees only that tenant's streams."""
         return self._with_config(replace(self._config, tenant_id=check_tenant_id(tenant_id)))

@@ -1,19 +1,54 @@
-"""Placeholder, filled in by the kit's author."""
+"""`BackendConformance`: every contract of the kit in one base class."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
 from event_sourcery import Backend
+from event_sourcery_testing.conformance._bad_input import BadInputContract
 from event_sourcery_testing.conformance._capabilities import Capabilities
+from event_sourcery_testing.conformance._names import NamesContract
+from event_sourcery_testing.conformance._snapshots import SnapshotsContract
+from event_sourcery_testing.conformance._stateful import StatefulContract
+from event_sourcery_testing.conformance._streams import StreamsContract
+from event_sourcery_testing.conformance._tenants import TenantsContract
+
+_CONTRACTS = (
+    StreamsContract,
+    NamesContract,
+    SnapshotsContract,
+    TenantsContract,
+    BadInputContract,
+    StatefulContract,
+)
 
 
-class BackendConformance:
-    """Base of a backend's conformance tests; subclasses provide the `backend` fixture."""
+def standard_tests() -> frozenset[str]:
+    """Names of every test the kit defines."""
+    return frozenset(
+        name for contract in _CONTRACTS for name in vars(contract) if name.startswith("test_")
+    )
+
+
+class BackendConformance(*_CONTRACTS):  # type: ignore[misc]
+    """Base of a backend's conformance tests; subclasses provide the `backend` fixture.
+
+    A subclass may set `capabilities`, but may not override a standard test: a backend that
+    truly lacks a behaviour declares it as a capability, so the difference stays visible.
+    """
 
     capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        overridden = sorted(standard_tests() & set(vars(cls)))
+        if overridden:
+            raise TypeError(
+                f"{cls.__qualname__} overrides standard conformance tests {overridden}; "
+                "declare a Capabilities flag instead of changing a standard test"
+            )
 
     @pytest.fixture
     def backend(self) -> Backend:

@@ -1,0 +1,43 @@
+"""The conformance kit against the reference in-memory backend."""
+
+import pytest
+
+from event_sourcery import Backend, RawEvent, StreamId
+from event_sourcery.interfaces import StorageStrategy
+from event_sourcery_testing import InMemoryBackend, InMemoryStorageStrategy
+from event_sourcery_testing.conformance import BackendConformance
+from event_sourcery_testing.conformance._stateful import StatefulContract
+
+
+class TestInMemoryBackend(BackendConformance):
+    @pytest.fixture
+    def backend(self) -> Backend:
+        return InMemoryBackend()
+
+
+def test_a_subclass_cannot_override_a_standard_test() -> None:
+    with pytest.raises(TypeError, match="test_first_append_creates_stream_at_version_one"):
+
+        class Sneaky(BackendConformance):
+            def test_first_append_creates_stream_at_version_one(self) -> None:
+                pass
+
+
+class _ForgetfulStorage(InMemoryStorageStrategy):
+    """Loses the last event of every stream longer than two: a bug the model must catch."""
+
+    def fetch_events(
+        self, stream_id: StreamId, start: int | None = None, stop: int | None = None
+    ) -> list[RawEvent]:
+        events = super().fetch_events(stream_id, start, stop)
+        return events[:-1] if len(events) > 2 else events
+
+
+class _ForgetfulBackend(InMemoryBackend):
+    def _storage(self) -> StorageStrategy:
+        return _ForgetfulStorage(self.data, self.tenant_id)
+
+
+def test_stateful_comparison_catches_a_diverging_backend() -> None:
+    with pytest.raises(AssertionError, match="backend .* != model"):
+        StatefulContract().test_backend_matches_in_memory_model(_ForgetfulBackend())
