@@ -1,7 +1,6 @@
 """The conformance kit against the reference in-memory backend."""
 
 import pytest
-
 from event_sourcery import Backend, RawEvent, StreamId
 from event_sourcery.interfaces import StorageStrategy
 from event_sourcery_testing import InMemoryBackend, InMemoryStorageStrategy

@@ -1,7 +1,6 @@
 """The pytest plugin's fixtures and the assertion helper, as a user's test would use them."""
 
 import pytest
-
 from event_sourcery import Event, EventStore, StreamId
 from event_sourcery_testing import InMemoryBackend, assert_stream
 

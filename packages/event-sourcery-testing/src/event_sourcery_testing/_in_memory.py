@@ -73,14 +73,19 @@ class InMemoryStorageStrategy(StorageStrategy):
                 return []
             result: list[RawEvent] = []
             lower = start
-            if stream.snapshot is not None and stream.snapshot.version is not None:
-                if snapshot_applies(stream.snapshot.version, start, stop):
-                    result.append(stream.snapshot)
-                    lower = stream.snapshot.version + 1
+            snapshot = stream.snapshot
+            if (
+                snapshot is not None
+                and snapshot.version is not None
+                and snapshot_applies(snapshot.version, start, stop)
+            ):
+                result.append(snapshot)
+                lower = snapshot.version + 1
             for _, raw in stream.events:
                 version = raw.version
                 if version is not None and (
-                    (lower is not None and version < lower) or (stop is not None and version >= stop)
+                    (lower is not None and version < lower)
+                    or (stop is not None and version >= stop)
                 ):
                     continue
                 result.append(raw)

@@ -8,8 +8,8 @@ Fixtures:
 from __future__ import annotations
 
 import pytest
-
 from event_sourcery import EventStore
+
 from event_sourcery_testing._in_memory import InMemoryBackend
 
 

@@ -125,7 +125,9 @@ class EventStore:
         if snapshot.version is None:
             raise InvalidEvent("a snapshot needs the version it was taken at")
         check_version_arg(snapshot.version, "snapshot version")
-        self._storage.save_snapshot(serialize(snapshot, stream_id, snapshot.version, self._registry))
+        self._storage.save_snapshot(
+            serialize(snapshot, stream_id, snapshot.version, self._registry)
+        )
 
     def delete_stream(self, stream_id: StreamId) -> None:
         """Remove a stream with its events and snapshot; no-op if it does not exist."""

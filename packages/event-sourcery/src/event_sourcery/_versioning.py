@@ -90,7 +90,9 @@ def check_append(stream_id: StreamId, state: StreamState, expected: ExpectedVers
 def check_snapshot(stream_id: StreamId, state: StreamState, snapshot_version: object) -> int:
     """The snapshot's version if it equals the stream's current version, else `InvalidSnapshot`."""
     if state is MISSING:
-        raise InvalidSnapshot(f"Stream {stream_id!r} does not exist; append events before a snapshot.")
+        raise InvalidSnapshot(
+            f"Stream {stream_id!r} does not exist; append events before a snapshot."
+        )
     if state is VERSIONLESS:
         raise InvalidSnapshot(
             f"Stream {stream_id!r} is versionless; snapshots need a versioned stream."

@@ -22,7 +22,7 @@ EventStoreException
 │   ├── InvalidExpectedVersion
 │   ├── InvalidEvent (also TypeError)
 │   └── EventSerializationError
-└── StorageError                        the backend failed for a reason that is not the caller's input
+└── StorageError                        the backend failed, not because of the caller's input
 ```
 """
 
@@ -86,15 +86,15 @@ class VersionRangeOnVersionlessStream(VersioningMismatch):
 
     def __init__(self, stream_id: Any) -> None:
         self.stream_id = stream_id
-        super().__init__(
-            f"Stream {stream_id!r} is versionless; load it without start/stop."
-        )
+        super().__init__(f"Stream {stream_id!r} is versionless; load it without start/stop.")
 
 
 class AnotherStreamWithThisNameButOtherIdExists(EventStoreException):
     """The stream name is already bound to another uuid in this category and tenant."""
 
-    def __init__(self, name: str, category: str | None, existing_uuid: Any, given_uuid: Any) -> None:
+    def __init__(
+        self, name: str, category: str | None, existing_uuid: Any, given_uuid: Any
+    ) -> None:
         self.name = name
         self.category = category
         self.existing_uuid = existing_uuid

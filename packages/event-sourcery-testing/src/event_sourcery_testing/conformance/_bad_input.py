@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict
-
 from event_sourcery import Backend, Event, StreamId, WrappedEvent
 from event_sourcery.exceptions import (
     EventSerializationError,
@@ -15,6 +13,8 @@ from event_sourcery.exceptions import (
     InvalidInput,
     InvalidStreamId,
 )
+from pydantic import BaseModel, ConfigDict
+
 from event_sourcery_testing.conformance._events import Deposited
 from event_sourcery_testing.conformance._support import snapshot_of_store
 
@@ -45,12 +45,16 @@ class BadInputContract:
         backend.event_store.append(Deposited(amount=1), stream_id=stream)
         return stream
 
-    @pytest.mark.parametrize("item", [NotAnEvent(amount=1), {"amount": 1}, None, "event", Deposited])
+    @pytest.mark.parametrize(
+        "item", [NotAnEvent(amount=1), {"amount": 1}, None, "event", Deposited]
+    )
     def test_non_events_are_rejected(self, backend: Backend, item: object) -> None:
         stream = self._existing(backend)
         before = snapshot_of_store(backend.event_store, stream)
         with pytest.raises(InvalidEvent):
-            backend.event_store.append(Deposited(amount=2), item, stream_id=stream, expected_version=1)
+            backend.event_store.append(
+                Deposited(amount=2), item, stream_id=stream, expected_version=1
+            )
         assert snapshot_of_store(backend.event_store, stream) == before
 
     def test_unserialisable_field_is_rejected(self, backend: Backend) -> None:
@@ -58,7 +62,10 @@ class BadInputContract:
         before = snapshot_of_store(backend.event_store, stream)
         with pytest.raises(EventSerializationError, match="Unstorable"):
             backend.event_store.append(
-                Deposited(amount=2), Unstorable(thing=_Opaque()), stream_id=stream, expected_version=1
+                Deposited(amount=2),
+                Unstorable(thing=_Opaque()),
+                stream_id=stream,
+                expected_version=1,
             )
         assert snapshot_of_store(backend.event_store, stream) == before
 
@@ -68,7 +75,9 @@ class BadInputContract:
         before = snapshot_of_store(backend.event_store, stream)
         with pytest.raises(InvalidExpectedVersion):
             backend.event_store.append(
-                Deposited(amount=2), stream_id=stream, expected_version=expected  # type: ignore[arg-type]
+                Deposited(amount=2),
+                stream_id=stream,
+                expected_version=expected,  # type: ignore[arg-type]
             )
         assert snapshot_of_store(backend.event_store, stream) == before
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
-
 from event_sourcery import (
     AnotherStreamWithThisNameButOtherIdExists,
     Backend,
     IncompatibleUuidAndName,
     StreamId,
 )
+
 from event_sourcery_testing.conformance._events import Deposited
 from event_sourcery_testing.conformance._support import fresh_name, payloads, snapshot_of_store
 
@@ -22,7 +22,9 @@ class NamesContract:
     def test_named_stream_is_found_by_name_alone(self, backend: Backend) -> None:
         store, name = backend.event_store, fresh_name()
         store.append(Deposited(amount=1), stream_id=StreamId(name=name, category="acc"))
-        store.append(Deposited(amount=2), stream_id=StreamId(name=name, category="acc"), expected_version=1)
+        store.append(
+            Deposited(amount=2), stream_id=StreamId(name=name, category="acc"), expected_version=1
+        )
         loaded = store.load_stream(StreamId(name=name, category="acc"))
         assert payloads(loaded) == [Deposited(amount=1), Deposited(amount=2)]
         (raw, _) = store.load_stream_raw(StreamId(name=name, category="acc"))
@@ -50,7 +52,9 @@ class NamesContract:
         store.append(Deposited(amount=1), stream_id=StreamId(uuid, name=fresh_name()))
         before = snapshot_of_store(store, StreamId(uuid))
         with pytest.raises(IncompatibleUuidAndName):
-            store.append(Deposited(amount=2), stream_id=StreamId(uuid, name=fresh_name()), expected_version=1)
+            store.append(
+                Deposited(amount=2), stream_id=StreamId(uuid, name=fresh_name()), expected_version=1
+            )
         assert snapshot_of_store(store, StreamId(uuid)) == before
 
     def test_unnamed_stream_gets_its_name_on_a_later_append(self, backend: Backend) -> None:

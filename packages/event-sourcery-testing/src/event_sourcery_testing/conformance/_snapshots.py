@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import pytest
-
 from event_sourcery import NO_VERSIONING, Backend, StreamId, WrappedEvent
 from event_sourcery.exceptions import InvalidSnapshot
+
 from event_sourcery_testing.conformance._events import Balance, Deposited
 from event_sourcery_testing.conformance._support import payloads, versions
 
 
 def _stream_of(backend: Backend, count: int) -> StreamId:
     stream = StreamId(category="snap")
-    backend.event_store.append(*(Deposited(amount=n) for n in range(1, count + 1)), stream_id=stream)
+    backend.event_store.append(
+        *(Deposited(amount=n) for n in range(1, count + 1)), stream_id=stream
+    )
     return stream
 
 
@@ -42,7 +44,11 @@ class SnapshotsContract:
         snapshot = WrappedEvent.wrap(Balance(total=1), 1)
         store.save_snapshot(stream, snapshot)
         (loaded,) = store.load_stream(stream)
-        assert (loaded.uuid, loaded.created_at, loaded.version) == (snapshot.uuid, snapshot.created_at, 1)
+        assert (loaded.uuid, loaded.created_at, loaded.version) == (
+            snapshot.uuid,
+            snapshot.created_at,
+            1,
+        )
 
     def test_ranged_load_ignores_snapshot(self, backend: Backend) -> None:
         store = backend.event_store

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import uuid4
 
+from event_sourcery import NO_VERSIONING, Backend, EventStoreException, StreamId, WrappedEvent
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    rule,
+    run_state_machine_as_test,
+)
 
-from event_sourcery import NO_VERSIONING, Backend, EventStoreException, StreamId, WrappedEvent
 from event_sourcery_testing._in_memory import InMemoryBackend
 from event_sourcery_testing.conformance._events import Balance, Deposited, Withdrawn
 
@@ -30,15 +36,20 @@ class BackendMatchesModel(RuleBasedStateMachine):
 
     streams = Bundle("streams")
 
-    def __init__(self, backend: Backend) -> None:
+    #: The backend under test; `StatefulContract` binds it in a subclass per test.
+    backend_under_test: ClassVar[Backend]
+
+    def __init__(self) -> None:
         super().__init__()
         self.tenants = [None, f"tenant-{uuid4().hex}", f"tenant-{uuid4().hex}"]
-        self.real = backend
+        self.real = self.backend_under_test
         self.model: Backend = InMemoryBackend()
         self.tenant: str | None = None
 
     def _on(self, backend: Backend) -> Backend:
-        return backend.without_tenant() if self.tenant is None else backend.in_tenant_mode(self.tenant)
+        return (
+            backend.without_tenant() if self.tenant is None else backend.in_tenant_mode(self.tenant)
+        )
 
     def _both(self, action: Any, touched: StreamId | None = None) -> None:
         real = _outcome(lambda: action(self._on(self.real).event_store))
@@ -46,7 +57,9 @@ class BackendMatchesModel(RuleBasedStateMachine):
         assert real == model, f"backend {real!r} != model {model!r}"
         if touched is not None:
             # After every change, the whole stream (raw, with the stored name) must agree too.
-            self._both(lambda store: [(raw, raw.stream_id.name) for raw in store.load_stream_raw(touched)])
+            self._both(
+                lambda store: [(raw, raw.stream_id.name) for raw in store.load_stream_raw(touched)]
+            )
 
     @rule(
         target=streams,
@@ -76,7 +89,8 @@ class BackendMatchesModel(RuleBasedStateMachine):
             assert isinstance(expected_delta, int)
             expected = max(0, current + expected_delta)
         events = [
-            WrappedEvent.wrap(Deposited(amount=a) if a % 2 else Withdrawn(amount=a)) for a in amounts
+            WrappedEvent.wrap(Deposited(amount=a) if a % 2 else Withdrawn(amount=a))
+            for a in amounts
         ]
         self._both(
             lambda store: store.append(*events, stream_id=stream, expected_version=expected), stream
@@ -114,7 +128,7 @@ class StatefulContract:
 
     def test_backend_matches_in_memory_model(self, backend: Backend) -> None:
         run_state_machine_as_test(
-            lambda: BackendMatchesModel(backend),
+            type("BoundMachine", (BackendMatchesModel,), {"backend_under_test": backend}),
             settings=settings(
                 max_examples=self.stateful_examples,
                 stateful_step_count=25,

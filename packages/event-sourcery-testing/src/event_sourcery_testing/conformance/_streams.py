@@ -7,7 +7,6 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-
 from event_sourcery import (
     NO_VERSIONING,
     Backend,
@@ -21,6 +20,7 @@ from event_sourcery import (
     WrappedEvent,
 )
 from event_sourcery.exceptions import VersionRangeOnVersionlessStream
+
 from event_sourcery_testing.conformance._events import Deposited, Rich, Withdrawn
 from event_sourcery_testing.conformance._support import payloads, snapshot_of_store, versions
 
@@ -42,10 +42,16 @@ class StreamsContract:
         store, stream = backend.event_store, StreamId(category="account")
         store.append(Deposited(amount=1), Withdrawn(amount=2), stream_id=stream)
         store.append(Deposited(amount=3), stream_id=stream, expected_version=2)
-        store.append(*(Deposited(amount=n) for n in range(4, 8)), stream_id=stream, expected_version=3)
+        store.append(
+            *(Deposited(amount=n) for n in range(4, 8)), stream_id=stream, expected_version=3
+        )
         loaded = store.load_stream(stream)
         assert versions(loaded) == list(range(1, 8))
-        assert payloads(loaded)[:3] == [Deposited(amount=1), Withdrawn(amount=2), Deposited(amount=3)]
+        assert payloads(loaded)[:3] == [
+            Deposited(amount=1),
+            Withdrawn(amount=2),
+            Deposited(amount=3),
+        ]
 
     def test_expected_zero_on_existing_stream_is_a_conflict(self, backend: Backend) -> None:
         store, stream = backend.event_store, StreamId()
@@ -90,7 +96,9 @@ class StreamsContract:
         store, stream = backend.event_store, StreamId()
         created = datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=timezone(timedelta(hours=5)))
         context = Context(correlation_id=uuid4(), causation_id=uuid4(), user="alice", n=3)
-        wrapped = WrappedEvent.wrap(Deposited(amount=7), uuid=uuid4(), created_at=created, context=context)
+        wrapped = WrappedEvent.wrap(
+            Deposited(amount=7), uuid=uuid4(), created_at=created, context=context
+        )
         store.append(wrapped, stream_id=stream)
         (loaded,) = store.load_stream(stream)
         assert loaded.uuid == wrapped.uuid
@@ -111,7 +119,7 @@ class StreamsContract:
     def test_every_field_kind_round_trips(self, backend: Backend) -> None:
         store, stream = backend.event_store, StreamId()
         rich = Rich(
-            text="zażółć ✓ 🐍 \"quoted\" \\ back",
+            text='zażółć ✓ 🐍 "quoted" \\ back',
             number=-1.5e-300,
             big=2**62,
             price=Decimal("12.30"),
@@ -136,7 +144,12 @@ class StreamsContract:
     def test_versionless_stream_takes_appends_without_versions(self, backend: Backend) -> None:
         store, stream = backend.event_store, StreamId()
         store.append(Deposited(amount=1), stream_id=stream, expected_version=NO_VERSIONING)
-        store.append(Deposited(amount=2), Withdrawn(amount=3), stream_id=stream, expected_version=NO_VERSIONING)
+        store.append(
+            Deposited(amount=2),
+            Withdrawn(amount=3),
+            stream_id=stream,
+            expected_version=NO_VERSIONING,
+        )
         loaded = store.load_stream(stream)
         assert versions(loaded) == [None, None, None]
         assert payloads(loaded) == [Deposited(amount=1), Deposited(amount=2), Withdrawn(amount=3)]
@@ -164,7 +177,11 @@ class StreamsContract:
 
     def test_same_uuid_in_two_categories_is_two_streams(self, backend: Backend) -> None:
         store, uuid = backend.event_store, uuid4()
-        first, second, bare = StreamId(uuid, category="a"), StreamId(uuid, category="b"), StreamId(uuid)
+        first, second, bare = (
+            StreamId(uuid, category="a"),
+            StreamId(uuid, category="b"),
+            StreamId(uuid),
+        )
         store.append(Deposited(amount=1), stream_id=first)
         store.append(Deposited(amount=2), Deposited(amount=3), stream_id=second)
         store.append(Deposited(amount=4), stream_id=bare)

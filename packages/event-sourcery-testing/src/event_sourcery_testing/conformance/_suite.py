@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import pytest
-
 from event_sourcery import Backend
+
 from event_sourcery_testing.conformance._bad_input import BadInputContract
 from event_sourcery_testing.conformance._capabilities import Capabilities
 from event_sourcery_testing.conformance._names import NamesContract

@@ -5,9 +5,9 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
-
 from event_sourcery import Backend, StreamId, WrappedEvent
 from event_sourcery.exceptions import InvalidTenantId
+
 from event_sourcery_testing.conformance._events import Balance, Deposited
 from event_sourcery_testing.conformance._support import fresh_name, fresh_tenant, payloads, versions
 

@@ -1,0 +1,71 @@
+"""StreamUUID / StreamId semantics: identity, names, categories, validation."""
+
+import pickle
+from uuid import UUID, uuid4
+
+import pytest
+from event_sourcery import StreamId, StreamUUID
+from event_sourcery.exceptions import InvalidStreamId
+
+
+def test_fresh_ids_are_random() -> None:
+    assert StreamId() != StreamId()
+    assert StreamUUID() != StreamUUID()
+
+
+def test_name_derives_a_deterministic_uuid() -> None:
+    assert StreamId(name="acc-42") == StreamId(name="acc-42")
+    assert StreamUUID(name="acc-42").uuid == StreamId(name="acc-42", category="x").uuid
+    assert StreamId(name="acc-42") != StreamId(name="acc-43")
+
+
+def test_category_takes_part_in_identity_name_does_not() -> None:
+    uuid = uuid4()
+    assert StreamId(uuid, category="a") != StreamId(uuid, category="b")
+    assert StreamId(uuid, category="a") == StreamId(uuid, name="label", category="a")
+    assert hash(StreamId(uuid, category="a")) == hash(StreamId(uuid, name="n", category="a"))
+    assert StreamId(uuid) != uuid
+
+
+def test_accepts_uuid_or_its_text() -> None:
+    uuid = uuid4()
+    assert StreamId(str(uuid)).uuid == uuid
+    assert isinstance(StreamId(uuid).uuid, UUID)
+
+
+def test_of_puts_a_stream_uuid_into_a_category() -> None:
+    plain = StreamUUID(name="switch-1")
+    stream = StreamId.of(plain, category="light")
+    assert (stream.uuid, stream.name, stream.category) == (plain.uuid, "switch-1", "light")
+
+
+def test_survives_pickling_and_repr() -> None:
+    stream = StreamId(name="n", category="c")
+    copy = pickle.loads(pickle.dumps(stream))
+    assert (copy, copy.name, copy.category) == (stream, "n", "c")
+    assert repr(stream) == f"StreamId('{stream}', name='n', category='c')"
+
+
+def test_is_immutable() -> None:
+    stream = StreamId()
+    with pytest.raises((TypeError, AttributeError)):
+        stream.category = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("bad", ["", " x", "x ", "a\nb", "\x00", "x" * 256, 5, b"bytes", "\ud800"])
+def test_unusable_names_and_categories_are_rejected(bad: object) -> None:
+    with pytest.raises(InvalidStreamId):
+        StreamId(name=bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidStreamId):
+        StreamId(category=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["not-a-uuid", 12, 1.5])
+def test_unusable_uuids_are_rejected(bad: object) -> None:
+    with pytest.raises(InvalidStreamId):
+        StreamId(bad)  # type: ignore[arg-type]
+
+
+def test_longest_allowed_labels_are_accepted() -> None:
+    stream = StreamId(name="n" * 255, category="ź" * 255)
+    assert len(stream.name or "") == 255
