@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.orm import DeclarativeBase, Session
-
 from event_sourcery import ConcurrentStreamWriteError, Event, EventStore, StreamId, WrappedEvent
 from event_sourcery_sqlalchemy import SQLAlchemyBackend, configure_models
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import DeclarativeBase, Session
 
 
 class Base(DeclarativeBase):
@@ -68,6 +67,14 @@ def decide_withdrawal(history: Sequence[WrappedEvent[Any]], amount: int) -> With
     return Withdrawn(amount=amount)
 
 
+def version_of(history: Sequence[WrappedEvent[Any]]) -> int:
+    """The version a loaded stream is at: what the next append expects (0: no stream yet)."""
+    version = history[-1].version if history else 0
+    if version is None:  # only events of NO_VERSIONING streams have no version
+        raise TypeError("this stream is versionless")
+    return version
+
+
 def describe(wrapped: WrappedEvent[Any]) -> str:
     fields = ", ".join(f"{key}={value!r}" for key, value in wrapped.event.model_dump().items())
     return f"v{wrapped.version} {type(wrapped.event).__name__}({fields})"
@@ -86,7 +93,7 @@ def open_account(engine: Engine) -> StreamId:
         store.append(AccountOpened(owner="Alice"), Deposited(amount=100), stream_id=account)
         history = store.load_stream(account)
         store.append(
-            decide_withdrawal(history, 30), stream_id=account, expected_version=history[-1].version
+            decide_withdrawal(history, 30), stream_id=account, expected_version=version_of(history)
         )
         session.commit()  # Event Sourcery only flushes; the transaction is yours.
     return account
@@ -97,17 +104,17 @@ def race(engine: Engine, account: StreamId) -> None:
     with Session(engine) as session_a, Session(engine) as session_b:
         store_a, store_b = store_of(session_a), store_of(session_b)
         seen_a, seen_b = store_a.load_stream(account), store_b.load_stream(account)
-        print(f"  session A and session B both loaded version {seen_a[-1].version}")
+        print(f"  session A and session B both loaded version {version_of(seen_a)}")
 
         store_a.append(
-            decide_withdrawal(seen_a, 50), stream_id=account, expected_version=seen_a[-1].version
+            decide_withdrawal(seen_a, 50), stream_id=account, expected_version=version_of(seen_a)
         )
         session_a.commit()
-        print(f"  session A withdrew 50 and committed: version {seen_a[-1].version + 1}")
+        print(f"  session A withdrew 50 and committed: version {version_of(seen_a) + 1}")
 
         withdrawal = decide_withdrawal(seen_b, 15)
         try:
-            store_b.append(withdrawal, stream_id=account, expected_version=seen_b[-1].version)
+            store_b.append(withdrawal, stream_id=account, expected_version=version_of(seen_b))
         except ConcurrentStreamWriteError as conflict:
             session_b.rollback()
             print(
@@ -117,13 +124,13 @@ def race(engine: Engine, account: StreamId) -> None:
             # Reload and decide again: the balance may no longer allow what B wanted.
             seen_b = store_b.load_stream(account)
             print(
-                f"  session B reloaded version {seen_b[-1].version}, "
+                f"  session B reloaded version {version_of(seen_b)}, "
                 f"balance {balance_of(seen_b)}, and decided again"
             )
             withdrawal = decide_withdrawal(seen_b, 15)
-            store_b.append(withdrawal, stream_id=account, expected_version=seen_b[-1].version)
+            store_b.append(withdrawal, stream_id=account, expected_version=version_of(seen_b))
         session_b.commit()
-        print(f"  session B withdrew 15 and committed: version {seen_b[-1].version + 1}")
+        print(f"  session B withdrew 15 and committed: version {version_of(seen_b) + 1}")
 
 
 def main(argv: Sequence[str]) -> int:
@@ -144,7 +151,7 @@ def main(argv: Sequence[str]) -> int:
         print("Stream, loaded by a new session:")
         for wrapped in history:
             print(f"  {describe(wrapped)}")
-        print(f"Balance: {balance_of(history)} at version {history[-1].version}")
+        print(f"Balance: {balance_of(history)} at version {version_of(history)}")
         engine.dispose()
     return 0
 

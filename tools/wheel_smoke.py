@@ -1,0 +1,292 @@
+"""Build every distribution, install the wheels into a clean environment, and use them.
+
+    uv run python tools/wheel_smoke.py [--keep DIR] [--python PYTHON]
+
+What users get is the wheels, not this workspace: a dependency that is only declared in the
+workspace, a version range between our own distributions that the built versions do not meet,
+a module left out of a wheel, or a missing ``py.typed`` all pass the test suite and break on
+``pip install``. This script catches those:
+
+1. ``uv build --all-packages --no-sources``: every sdist and wheel, each wheel built from its
+   sdist, without the workspace's ``[tool.uv.sources]``.
+2. Checks each wheel: version as in its ``pyproject.toml``, ``py.typed`` present, no tests
+   shipped, and every requirement on another distribution of this repository satisfied by the
+   version built here (a broken range fails here, with both versions named).
+3. A fresh virtual environment (``uv venv``, a system interpreter, no downloads) outside the
+   repository, and ``uv pip install`` of the wheel files only, with every extra; their
+   dependencies come from the package index as they would for a user. No workspace source is
+   importable there.
+4. ``uv pip check``; imports every package from site-packages; runs ``docs/quickstart.py`` and
+   the conformance kit against the in-memory backend with the installed wheels.
+
+Slow and needs the package index, so it is a step of ``.ci/run`` rather than a pytest test.
+Exits non-zero with ``WHEEL SMOKE FAILED: ...`` on the first problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.parser import HeaderParser
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+REPO = Path(__file__).resolve().parents[1]
+
+# A conformance module using only installed wheels: the kit and the in-memory backend.
+_CONFORMANCE = """\
+import pytest
+
+from event_sourcery import Backend
+from event_sourcery_testing import InMemoryBackend
+from event_sourcery_testing.conformance import BackendConformance
+
+
+class TestInstalledInMemoryBackend(BackendConformance):
+    @pytest.fixture
+    def backend(self) -> Backend:
+        return InMemoryBackend()
+"""
+
+# Imports each package and checks that it comes from the venv's site-packages, typed.
+_IMPORTS = """\
+import importlib, importlib.metadata, pathlib, sys
+expected = dict(arg.split("=", 1) for arg in sys.argv[1:])
+prefix = pathlib.Path(sys.prefix).resolve()
+for module_name, version in expected.items():
+    module = importlib.import_module(module_name)
+    location = pathlib.Path(module.__file__).resolve()
+    assert prefix in location.parents, f"{module_name} imported from {location}, not the venv"
+    assert (location.parent / "py.typed").is_file(), f"{module_name} has no py.typed"
+    dist = module_name.replace("_", "-")
+    assert importlib.metadata.version(dist) == version, (dist, importlib.metadata.version(dist))
+    print(f"  import {module_name} {version} from site-packages: ok")
+for driver in ("psycopg", "pymysql", "sqlalchemy", "pydantic"):
+    importlib.import_module(driver)
+    print(f"  import {driver}: ok")
+"""
+
+
+class SmokeFailure(Exception):
+    """One problem with the built distributions, worded for the CI log."""
+
+
+@dataclass(frozen=True)
+class Project:
+    """One distribution of the workspace, as its pyproject.toml declares it."""
+
+    name: str
+    version: Version
+    import_name: str
+    extras: tuple[str, ...]
+
+
+def workspace_projects() -> list[Project]:
+    projects = []
+    for pyproject in sorted(REPO.glob("packages/*/pyproject.toml")):
+        meta = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+        projects.append(
+            Project(
+                name=canonicalize_name(meta["name"]),
+                version=Version(meta["version"]),
+                import_name=meta["name"].replace("-", "_"),
+                extras=tuple(sorted(meta.get("optional-dependencies", {}))),
+            )
+        )
+    if not projects:
+        raise SmokeFailure("no packages/*/pyproject.toml found")
+    return projects
+
+
+def uv_command() -> list[str]:
+    found = os.environ.get("UV") or shutil.which("uv")
+    return [found] if found else [sys.executable, "-m", "uv"]
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without anything pointing at the workspace's virtual environment."""
+    env = dict(os.environ)
+    for name in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "PYTHONHOME", "UV_PYTHON"):
+        env.pop(name, None)
+    return env
+
+
+def run(args: Sequence[str | Path], *, cwd: Path, what: str) -> str:
+    shown = [str(arg) if "\n" not in str(arg) else "<script>" for arg in args]
+    print(f"$ {' '.join(shown)}", flush=True)
+    result = subprocess.run(
+        [str(arg) for arg in args],
+        cwd=cwd,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = (result.stdout + result.stderr).rstrip()
+    if result.returncode != 0:
+        raise SmokeFailure(f"{what} (exit {result.returncode}):\n{output}")
+    return output
+
+
+def build(dist: Path) -> None:
+    run(
+        [*uv_command(), "build", "--all-packages", "--no-sources", "--out-dir", dist],
+        cwd=REPO,
+        what="uv build failed",
+    )
+
+
+def _wheel_of(project: Project, dist: Path) -> Path:
+    stem = re.sub(r"[-_.]+", "_", project.name)
+    wheels = sorted(dist.glob(f"{stem}-*.whl"))
+    sdists = sorted(dist.glob(f"{stem}-*.tar.gz"))
+    if len(wheels) != 1 or len(sdists) != 1:
+        raise SmokeFailure(
+            f"expected one wheel and one sdist of {project.name}, got {wheels} {sdists}"
+        )
+    return wheels[0]
+
+
+def check_wheel(project: Project, wheel: Path, built: dict[str, Version]) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        metadata = HeaderParser().parsestr(archive.read(metadata_name).decode())
+    if Version(metadata["Version"]) != project.version:
+        raise SmokeFailure(
+            f"{wheel.name}: version {metadata['Version']}, pyproject says {project.version}"
+        )
+    if f"{project.import_name}/py.typed" not in names:
+        raise SmokeFailure(f"{wheel.name} ships no {project.import_name}/py.typed")
+    if stray := [
+        n for n in names if n.split("/")[0] not in {project.import_name} and ".dist-info/" not in n
+    ]:
+        raise SmokeFailure(f"{wheel.name} ships files outside {project.import_name}/: {stray[:5]}")
+    for line in metadata.get_all("Requires-Dist") or []:
+        requirement = Requirement(line)
+        sibling = canonicalize_name(requirement.name)
+        if sibling in built and not requirement.specifier.contains(
+            built[sibling], prereleases=True
+        ):
+            raise SmokeFailure(
+                f"{project.name} {project.version} requires {requirement}, but this repository "
+                f"builds {sibling} {built[sibling]}: fix the range in "
+                f"packages/{project.name}/pyproject.toml"
+            )
+    print(f"  {wheel.name}: version, py.typed, contents, sibling ranges ok")
+
+
+def install(projects: Sequence[Project], wheels: dict[str, Path], venv: Path, python: str) -> Path:
+    uv = uv_command()
+    run(
+        [*uv, "venv", venv, "--python", python, "--no-python-downloads", "--no-project"],
+        cwd=venv.parent,
+        what="uv venv failed",
+    )
+    venv_python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    requirements = [
+        f"{p.name}{'[' + ','.join(p.extras) + ']' if p.extras else ''} @ {wheels[p.name].as_uri()}"
+        for p in projects
+    ]
+    print(
+        run(
+            [*uv, "pip", "install", "--python", venv_python, *requirements],
+            cwd=venv.parent,
+            what="installing the wheels failed",
+        )
+    )
+    print(
+        run(
+            [*uv, "pip", "check", "--python", venv_python],
+            cwd=venv.parent,
+            what="uv pip check failed",
+        )
+    )
+    listing = run(
+        [*uv, "pip", "list", "--python", venv_python, "--format", "freeze"],
+        cwd=venv.parent,
+        what="uv pip list failed",
+    )
+    if editable := [line for line in listing.splitlines() if line.startswith("-e ")]:
+        raise SmokeFailure(f"workspace sources leaked into the environment: {editable}")
+    return venv_python
+
+
+def exercise(projects: Sequence[Project], venv_python: Path, scratch: Path) -> None:
+    versions = [f"{p.import_name}={p.version}" for p in projects]
+    print(
+        run(
+            [venv_python, "-c", _IMPORTS, *versions],
+            cwd=scratch,
+            what="importing the wheels failed",
+        )
+    )
+
+    quickstart = scratch / "quickstart.py"
+    shutil.copy(REPO / "docs" / "quickstart.py", quickstart)
+    output = run(
+        [venv_python, quickstart], cwd=scratch, what="docs/quickstart.py failed on the wheels"
+    )
+    if "Balance: 5 at version 5" not in output:
+        raise SmokeFailure(f"docs/quickstart.py printed something unexpected:\n{output}")
+    print("  docs/quickstart.py on the wheels: ok")
+
+    (scratch / "test_installed_conformance.py").write_text(_CONFORMANCE, encoding="utf-8")
+    (scratch / "pytest.ini").write_text(
+        "[pytest]\naddopts = -p no:cacheprovider\n", encoding="utf-8"
+    )
+    output = run(
+        [venv_python, "-m", "pytest", "-q", "test_installed_conformance.py"],
+        cwd=scratch,
+        what="the conformance kit failed on the installed wheels",
+    )
+    print("  conformance kit on the wheels: " + output.splitlines()[-1])
+
+
+def smoke(work: Path, python: str) -> None:
+    projects = workspace_projects()
+    dist, venv, scratch = work / "dist", work / "venv", work / "scratch"
+    scratch.mkdir(parents=True)
+    print(f"wheel smoke: {', '.join(f'{p.name} {p.version}' for p in projects)}")
+    build(dist)
+    built = {p.name: p.version for p in projects}
+    wheels = {p.name: _wheel_of(p, dist) for p in projects}
+    for project in projects:
+        check_wheel(project, wheels[project.name], built)
+    venv_python = install(projects, wheels, venv, python)
+    exercise(projects, venv_python, scratch)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--keep", type=Path, help="work in this (new) folder and keep it")
+    parser.add_argument("--python", default=sys.executable, help="interpreter of the clean venv")
+    args = parser.parse_args(argv)
+    try:
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=False)
+            smoke(args.keep.resolve(), args.python)
+        else:
+            with tempfile.TemporaryDirectory(prefix="event-sourcery-wheels-") as work:
+                smoke(Path(work), args.python)
+    except SmokeFailure as failure:
+        print(f"WHEEL SMOKE FAILED: {failure}", file=sys.stderr, flush=True)
+        return 1
+    print("wheel smoke: all wheels build, install, import and run")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
