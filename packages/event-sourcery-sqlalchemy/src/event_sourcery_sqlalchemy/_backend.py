@@ -1,0 +1,46 @@
+"""`SQLAlchemyBackend`: Event Sourcery over a SQLAlchemy 2 `Session`."""
+
+from __future__ import annotations
+
+from event_sourcery import Backend, EventRegistry
+from event_sourcery.interfaces import StorageStrategy
+
+from event_sourcery_sqlalchemy._models import SQLAlchemyModels, default_models
+from event_sourcery_sqlalchemy._storage import AnySession, SQLAlchemyStorageStrategy
+
+
+class SQLAlchemyBackend(Backend):
+    """Event Sourcery on SQLite, PostgreSQL or MariaDB, in the transaction of your session.
+
+    The backend only executes statements in the session's current transaction: commit or roll
+    back the session as you would for your own changes. Construction stores references only,
+    so make one per session (or per request).
+
+    Args:
+        session: the SQLAlchemy `Session` (or `scoped_session`) to work in.
+        registry: the event registry; the default one if not given.
+        models: the tables from `configure_models(Base, table_prefix=...)`; the tables with
+            the default names if not given.
+    """
+
+    __slots__ = ("_models", "_session")
+
+    def __init__(
+        self,
+        session: AnySession,
+        *,
+        registry: EventRegistry | None = None,
+        models: SQLAlchemyModels | None = None,
+    ) -> None:
+        super().__init__(registry=registry)
+        self._session = session
+        self._models = models
+
+    @property
+    def session(self) -> AnySession:
+        """The session this backend works in."""
+        return self._session
+
+    def _storage(self) -> StorageStrategy:
+        models = self._models if self._models is not None else default_models()
+        return SQLAlchemyStorageStrategy(self._session, models, self.tenant_id)

@@ -1,0 +1,79 @@
+"""The one place where SQLAlchemy's and the drivers' errors become Event Sourcery errors.
+
+Storage methods catch `DATABASE_ERRORS` and raise ``translate(...) from exc``; nothing from
+``sqlalchemy.exc`` or a driver reaches a user of the public API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from event_sourcery.exceptions import (
+    EventSerializationError,
+    EventStoreException,
+    StorageError,
+)
+from sqlalchemy import exc
+
+#: What a storage method catches around its statements. UnicodeError: some drivers encode
+#: parameters themselves and raise it as is, not as a DBAPI error.
+DATABASE_ERRORS = (exc.SQLAlchemyError, UnicodeError)
+
+# errno of MySQL/MariaDB's "Duplicate entry ... for key ..." (ER_DUP_ENTRY).
+_MYSQL_DUPLICATE_KEY = 1062
+
+_MISSING_TABLE_MARKERS = ("no such table", "does not exist", "doesn't exist", "undefinedtable")
+
+
+def is_duplicate_key(error: exc.IntegrityError) -> bool:
+    """Whether `error` is a uniqueness violation (and not, say, a foreign key one)."""
+    args = getattr(error.orig, "args", ())
+    if args and isinstance(args[0], int):  # MySQL drivers: (errno, message)
+        return args[0] == _MYSQL_DUPLICATE_KEY
+    return "unique" in str(error.orig).lower() or "duplicate" in str(error.orig).lower()
+
+
+def _detail(error: BaseException) -> str:
+    # The driver's own message: SQLAlchemy's wrapper would add the SQL and its parameters,
+    # which may hold event data.
+    original = error.orig if isinstance(error, exc.DBAPIError) else error
+    return f"{type(original).__name__}: {original}".strip()
+
+
+def _hint(error: BaseException, detail: str) -> str:
+    if isinstance(error, exc.PendingRollbackError):
+        return " Roll the session back (session.rollback()) after the earlier error."
+    lowered = detail.lower()
+    if isinstance(error, exc.DBAPIError) and any(m in lowered for m in _MISSING_TABLE_MARKERS):
+        return (
+            " Are the event store's tables created? Call configure_models(Base), then "
+            "Base.metadata.create_all(engine) or run your alembic migrations."
+        )
+    return ""
+
+
+def translate(
+    error: BaseException,
+    action: str,
+    *,
+    conflict: Callable[[], EventStoreException] | None = None,
+    writing_events: bool = False,
+) -> EventStoreException:
+    """The Event Sourcery error to raise (``from error``) for a database `error`.
+
+    Args:
+        error: what SQLAlchemy or the driver raised.
+        action: what the store was doing, for the message ("appending to stream ...").
+        conflict: makes the error for a uniqueness/foreign key violation, i.e. a concurrent
+            writer won; without it such a violation is a `StorageError`.
+        writing_events: event data was being written, so a value the database refuses
+            (PostgreSQL's JSONB rejects "\\u0000", for instance) is the event's problem.
+    """
+    if conflict is not None and isinstance(error, exc.IntegrityError):
+        return conflict()
+    detail = _detail(error)
+    if writing_events and isinstance(error, (exc.DataError, UnicodeError)):
+        return EventSerializationError(
+            f"The database refused the event data while {action}: {detail}"
+        )
+    return StorageError(f"The database failed while {action}: {detail}.{_hint(error, detail)}")

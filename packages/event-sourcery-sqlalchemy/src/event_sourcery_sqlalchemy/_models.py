@@ -1,0 +1,224 @@
+"""The tables of the event store, defined on the user's declarative base.
+
+Only `Table`s are defined, no mapped classes: the store reads and writes with Core statements,
+and tables are all that `create_all` and alembic's autogenerate need.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Final
+
+from event_sourcery.exceptions import InvalidInput
+from event_sourcery.interfaces import MAX_IDENTIFIER_LENGTH
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.sql.elements import conv
+
+#: Prefix of the table names made by `configure_models` when no other is given.
+DEFAULT_TABLE_PREFIX: Final = "event_sourcery_"
+
+# The longest name derived from a prefix is "<prefix>events_stream_version_uq"; PostgreSQL cuts
+# identifiers at 63 characters and MariaDB rejects more than 64, so the prefix must leave room.
+_LONGEST_SUFFIX = "events_stream_version_uq"
+_MAX_PREFIX_LENGTH: Final = 63 - len(_LONGEST_SUFFIX)
+_PREFIX_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+# Key of our models in `MetaData.info`: it makes `configure_models` idempotent per base.
+_INFO_KEY: Final = "event_sourcery_sqlalchemy.models"
+
+# Autoincrement ids: BIGINT everywhere but SQLite, where only "INTEGER PRIMARY KEY" is an alias
+# of the rowid that AUTOINCREMENT can keep from ever being reused.
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+# tenant_id, category and name compare byte-wise: MariaDB's default collation would make
+# "Acc" and "acc" one stream (the tables get a binary collation below).
+_LABEL = String(MAX_IDENTIFIER_LENGTH)
+# CHAR(32) outside PostgreSQL on every SQLAlchemy version: 2.1 would otherwise switch MariaDB
+# to its native UUID type, and rows written by 2.0 would no longer match.
+_UUID = Uuid(native_uuid=False).with_variant(postgresql.UUID(as_uuid=True), "postgresql")
+_JSON = JSON().with_variant(postgresql.JSONB(), "postgresql")
+# MariaDB's DATETIME drops microseconds unless told to keep them; it stores no zone, so the
+# store always writes UTC and reads naive values back as UTC.
+_TIMESTAMP = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+_TABLE_OPTIONS: Final[dict[str, Any]] = {
+    f"{dialect}_{option}": value
+    for dialect in ("mysql", "mariadb")
+    for option, value in (
+        ("engine", "InnoDB"),
+        ("charset", "utf8mb4"),
+        ("collate", "utf8mb4_bin"),
+    )
+}
+
+
+@dataclass(frozen=True, eq=False)
+class SQLAlchemyModels:
+    """The three tables of one event store, as made by `configure_models`.
+
+    Pass it to `SQLAlchemyBackend(session, models=...)` when the tables have a non-default
+    prefix.
+
+    Attributes:
+        streams: one row per stream: identity, stored name and current version.
+        events: one row per event; its `id` is the event's global position.
+        snapshots: at most one row per stream, the latest snapshot.
+    """
+
+    streams: Table
+    events: Table
+    snapshots: Table
+    # Compiled-statement sets per dialect flavour, built on first use (see `_statements`).
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def tables(self) -> tuple[Table, Table, Table]:
+        """The tables, in the order `create_all` makes them."""
+        return (self.streams, self.events, self.snapshots)
+
+
+def _metadata_of(base: object) -> MetaData:
+    metadata = base if isinstance(base, MetaData) else getattr(base, "metadata", None)
+    if not isinstance(metadata, MetaData):
+        raise TypeError(
+            "configure_models() needs a declarative base (a DeclarativeBase subclass or the "
+            f"result of declarative_base()) or a MetaData, got {base!r}"
+        )
+    return metadata
+
+
+def _check_prefix(prefix: object) -> str:
+    if not isinstance(prefix, str) or not _PREFIX_PATTERN.match(prefix):
+        raise InvalidInput(
+            f"table_prefix must be letters, digits and underscores (not starting with a "
+            f"digit), got {prefix!r}"
+        )
+    if len(prefix) > _MAX_PREFIX_LENGTH:
+        raise InvalidInput(
+            f"table_prefix {prefix!r} is {len(prefix)} characters long; at most "
+            f"{_MAX_PREFIX_LENGTH} leave room for the names of its constraints"
+        )
+    return prefix
+
+
+def _define(metadata: MetaData, prefix: str) -> SQLAlchemyModels:
+    def name(suffix: str) -> conv:
+        # conv(): the name is final, whatever naming convention the user's metadata has, so
+        # the names alembic sees in the database and in the models always agree.
+        return conv(f"{prefix}{suffix}")
+
+    streams = Table(
+        f"{prefix}streams",
+        metadata,
+        Column("id", _ID, autoincrement=True),
+        Column("tenant_id", _LABEL, nullable=False),
+        Column("category", _LABEL, nullable=False),
+        Column("uuid", _UUID, nullable=False),
+        Column("name", _LABEL, nullable=True),
+        Column("version", BigInteger, nullable=True),
+        PrimaryKeyConstraint("id", name=name("streams_pk")),
+        UniqueConstraint("tenant_id", "category", "uuid", name=name("streams_uuid_uq")),
+        UniqueConstraint("tenant_id", "category", "name", name=name("streams_name_uq")),
+        sqlite_autoincrement=True,
+        **_TABLE_OPTIONS,
+    )
+    events = Table(
+        f"{prefix}events",
+        metadata,
+        Column("id", _ID, autoincrement=True),
+        Column("stream_id", BigInteger, nullable=False),
+        Column("version", BigInteger, nullable=True),
+        Column("uuid", _UUID, nullable=False),
+        Column("type", String(MAX_IDENTIFIER_LENGTH), nullable=False),
+        Column("data", _JSON, nullable=False),
+        Column("context", _JSON, nullable=False),
+        Column("created_at", _TIMESTAMP, nullable=False),
+        Column("tenant_id", _LABEL, nullable=False),
+        PrimaryKeyConstraint("id", name=name("events_pk")),
+        ForeignKeyConstraint(["stream_id"], [streams.c.id], name=name("events_stream_fk")),
+        # Also the index a stream is read through, in version order.
+        UniqueConstraint("stream_id", "version", name=name("events_stream_version_uq")),
+        # Positions must never be reused, not even those of the newest events after a delete.
+        sqlite_autoincrement=True,
+        **_TABLE_OPTIONS,
+    )
+    snapshots = Table(
+        f"{prefix}snapshots",
+        metadata,
+        Column("stream_id", BigInteger, autoincrement=False),
+        Column("version", BigInteger, nullable=False),
+        Column("uuid", _UUID, nullable=False),
+        Column("type", String(MAX_IDENTIFIER_LENGTH), nullable=False),
+        Column("data", _JSON, nullable=False),
+        Column("context", _JSON, nullable=False),
+        Column("created_at", _TIMESTAMP, nullable=False),
+        PrimaryKeyConstraint("stream_id", name=name("snapshots_pk")),
+        ForeignKeyConstraint(["stream_id"], [streams.c.id], name=name("snapshots_stream_fk")),
+        **_TABLE_OPTIONS,
+    )
+    return SQLAlchemyModels(streams=streams, events=events, snapshots=snapshots)
+
+
+def configure_models(base: object, *, table_prefix: str = DEFAULT_TABLE_PREFIX) -> SQLAlchemyModels:
+    """Define the event store's tables on `base`'s metadata; idempotent.
+
+    Call it once where your models are defined, then create the tables with
+    ``Base.metadata.create_all(engine)`` or an alembic migration (autogenerate sees them).
+
+    Args:
+        base: your declarative base (a `DeclarativeBase` subclass or the result of
+            `declarative_base()`), or a `MetaData`.
+        table_prefix: prefix of the table names (``<prefix>streams``, ``<prefix>events``,
+            ``<prefix>snapshots``) and of their constraints. Give each event store its own
+            prefix to keep several independent stores on one base.
+
+    Returns:
+        The tables; pass them to `SQLAlchemyBackend(session, models=...)` unless the prefix
+        is the default one.
+
+    Raises:
+        TypeError: `base` has no `MetaData`.
+        InvalidInput: the prefix is not a plain identifier, is too long, or a table of that
+            name is already defined on `base` by someone else.
+    """
+    metadata = _metadata_of(base)
+    prefix = _check_prefix(table_prefix)
+    configured: dict[str, SQLAlchemyModels] = metadata.info.setdefault(_INFO_KEY, {})
+    models = configured.get(prefix)
+    if models is not None:
+        return models
+    taken = sorted(
+        {f"{prefix}streams", f"{prefix}events", f"{prefix}snapshots"} & set(metadata.tables)
+    )
+    if taken:
+        raise InvalidInput(
+            f"table(s) {', '.join(taken)} are already defined on this base; choose another "
+            "table_prefix for the event store"
+        )
+    models = configured[prefix] = _define(metadata, prefix)
+    return models
+
+
+@cache
+def default_models() -> SQLAlchemyModels:
+    """Tables with the default names, for a backend made without `models=`.
+
+    They live on a private `MetaData`: statements only need the tables' names and types, which
+    are the same as those `configure_models(Base)` put on the user's base.
+    """
+    return _define(MetaData(), DEFAULT_TABLE_PREFIX)

@@ -1,0 +1,239 @@
+"""The SQL of the store, built once per table set and database flavour.
+
+Statements are built once and executed with bound parameters only, so SQLAlchemy compiles each
+of them once per engine and every later call reuses the cached compiled form.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Delete,
+    Dialect,
+    Insert,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+from event_sourcery_sqlalchemy._models import SQLAlchemyModels
+
+
+class IdFrom(enum.Enum):
+    """How a statement that claims a stream row tells the row's id."""
+
+    RETURNING = "returning"  # a RETURNING clause
+    LAST_INSERT_ID = "last_insert_id"  # MySQL/MariaDB: cursor.lastrowid
+    LOOKUP = "lookup"  # neither: the caller selects it afterwards
+
+
+class Statements:
+    """Every statement the storage strategy runs, for one table set on one dialect flavour.
+
+    Bound parameter names start with ``p_`` so they never collide with the column names that
+    INSERT and UPDATE reserve for their values.
+    """
+
+    def __init__(self, models: SQLAlchemyModels, dialect: Dialect) -> None:
+        st, ev, sn = models.streams, models.events, models.snapshots
+        family = dialect.name
+        self.is_mysql = family in ("mysql", "mariadb")
+        ident = and_(
+            st.c.tenant_id == bindparam("p_tenant"),
+            st.c.category == bindparam("p_category"),
+            st.c.uuid == bindparam("p_uuid"),
+        )
+
+        # --- claiming the stream row -------------------------------------------------------
+        self.create_stream, self.create_is_conflict_safe = _create_stream(models, dialect)
+        self.create_id_from = IdFrom.RETURNING if dialect.insert_returning else IdFrom.LOOKUP
+
+        bump = update(st).values(version=bindparam("p_version"))
+        if dialect.update_returning:
+            self.bump_id_from = IdFrom.RETURNING
+            bump = bump.returning(st.c.id)
+        elif self.is_mysql:
+            # LAST_INSERT_ID(expr) makes the server report the matched row's id with the
+            # update's result: no second round trip for the id on MariaDB.
+            self.bump_id_from = IdFrom.LAST_INSERT_ID
+            bump = bump.values(id=func.last_insert_id(st.c.id))
+        else:
+            self.bump_id_from = IdFrom.LOOKUP
+        expected = st.c.version == bindparam("p_expected")
+        self.bump = bump.where(ident, expected)
+        self.bump_named = bump.where(ident, expected, st.c.name == bindparam("p_name"))
+
+        self.find_stream = select(st.c.id, st.c.version, st.c.name).where(ident)
+        # The slow path: a locking read sees the latest committed row even under MariaDB's
+        # REPEATABLE READ, where a plain SELECT would repeat the transaction's old snapshot.
+        self.lock_streams = (
+            select(st.c.id, st.c.uuid, st.c.version, st.c.name)
+            .where(
+                st.c.tenant_id == bindparam("p_tenant"),
+                st.c.category == bindparam("p_category"),
+                or_(st.c.uuid == bindparam("p_uuid"), st.c.name == bindparam("p_name")),
+            )
+            .with_for_update()
+        )
+        rewrite = update(st).values(version=bindparam("p_version"), name=bindparam("p_name"))
+        self.rewrite_versioned = rewrite.where(
+            st.c.id == bindparam("p_id"), st.c.version == bindparam("p_expected")
+        )
+        self.rewrite_versionless = rewrite.where(
+            st.c.id == bindparam("p_id"), st.c.version.is_(None)
+        )
+
+        # --- events --------------------------------------------------------------------------
+        self.events_return_ids = dialect.insert_executemany_returning
+        self.insert_events: Insert = insert(ev)
+        if self.events_return_ids:
+            self.insert_events = self.insert_events.returning(ev.c.id)
+        self.load = {
+            (has_start, has_stop): _load(models, ident, has_start, has_stop)
+            for has_start in (False, True)
+            for has_stop in (False, True)
+        }
+        self.position = select(func.coalesce(func.max(ev.c.id), 0))
+
+        # --- snapshots and deletion ------------------------------------------------------------
+        self.snapshot_upsert, self.snapshot_delete = _snapshot_upsert(models, dialect)
+        stream_ids = select(st.c.id).where(ident).scalar_subquery()
+        self.deletes: tuple[Delete, ...] = (
+            delete(ev).where(ev.c.stream_id == stream_ids),
+            delete(sn).where(sn.c.stream_id == stream_ids),
+            delete(st).where(ident),
+        )
+
+
+def _create_stream(models: SQLAlchemyModels, dialect: Dialect) -> tuple[Insert, bool]:
+    """INSERT of a new stream row, and whether a uniqueness conflict leaves no error behind.
+
+    On PostgreSQL a failed statement aborts the whole transaction, the user's included, so a
+    conflict must not raise there: ON CONFLICT DO NOTHING inserts no row instead (also on
+    SQLite). MariaDB rolls back only the failing statement, so a plain INSERT whose duplicate
+    key error the caller catches is safe there.
+    """
+    st = models.streams
+    values: dict[str, Any] = {
+        "tenant_id": bindparam("p_tenant"),
+        "category": bindparam("p_category"),
+        "uuid": bindparam("p_uuid"),
+        "name": bindparam("p_name"),
+        "version": bindparam("p_version"),
+    }
+    statement: Insert
+    if dialect.name == "postgresql":
+        statement = postgresql.insert(st).values(values).on_conflict_do_nothing()
+        safe = True
+    elif dialect.name == "sqlite":
+        statement = sqlite.insert(st).values(values).on_conflict_do_nothing()
+        safe = True
+    else:
+        statement = insert(st).values(values)
+        safe = False
+    if dialect.insert_returning:
+        statement = statement.returning(st.c.id)
+    return statement, safe
+
+
+_PAYLOAD = ("version", "uuid", "type", "data", "context", "created_at")
+
+
+def _load(
+    models: SQLAlchemyModels, ident: ColumnElement[bool], has_start: bool, has_stop: bool
+) -> Select[Any] | CompoundSelect[Any]:
+    """One round trip for `fetch_events`: the applicable snapshot (kind 0), then the events.
+
+    Every column is labelled: SQLite orders a UNION only by the names of its output columns.
+
+    Rows: kind, version, uuid, type, data, context, created_at, stream name, position.
+    """
+    st, ev, sn = models.streams, models.events, models.snapshots
+    stop: BindParameter[int] = bindparam("p_stop")
+    if has_start:
+        source = st.join(ev, ev.c.stream_id == st.c.id)
+        in_window = ev.c.version >= bindparam("p_start")
+    else:
+        # The snapshot in the window (if any) is joined once per load, not looked up per event.
+        snapshot_on = sn.c.stream_id == st.c.id
+        if has_stop:
+            snapshot_on = and_(snapshot_on, sn.c.version < stop)
+        source = st.outerjoin(sn, snapshot_on).join(ev, ev.c.stream_id == st.c.id)
+        # Versions start at 1, so 0 stands for "no snapshot: every event".
+        in_window = ev.c.version > func.coalesce(sn.c.version, literal_column("0"))
+    if has_stop:
+        in_window = and_(in_window, ev.c.version < stop)
+    events = (
+        select(
+            literal_column("1").label("kind"),
+            *(ev.c[column].label(column) for column in _PAYLOAD),
+            st.c.name.label("name"),
+            ev.c.id.label("position"),
+        )
+        .select_from(source)
+        # Events of versionless streams have no version and are always in the window.
+        .where(ident, or_(ev.c.version.is_(None), in_window))
+    )
+    if has_start:
+        return events.order_by(ev.c.version, ev.c.id)
+    snapshot = (
+        select(
+            literal_column("0").label("kind"),
+            *(sn.c[column].label(column) for column in _PAYLOAD),
+            st.c.name.label("name"),
+            literal_column("0").label("position"),
+        )
+        .select_from(st.join(sn, sn.c.stream_id == st.c.id))
+        .where(ident, *([sn.c.version < stop] if has_stop else []))
+    )
+    both = union_all(snapshot, events)
+    columns = both.selected_columns
+    return both.order_by(columns.kind, columns.version, columns.position)
+
+
+def _snapshot_upsert(models: SQLAlchemyModels, dialect: Dialect) -> tuple[Insert, Delete | None]:
+    """The statement replacing a stream's snapshot, and a DELETE to run first if it needs one."""
+    sn = models.snapshots
+    replaced = [column.name for column in sn.columns if column.name != "stream_id"]
+    if dialect.name in ("postgresql", "sqlite"):
+        dialect_insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+        pg_or_sqlite = dialect_insert(sn)
+        return (
+            pg_or_sqlite.on_conflict_do_update(
+                index_elements=[sn.c.stream_id],
+                set_={name: pg_or_sqlite.excluded[name] for name in replaced},
+            ),
+            None,
+        )
+    if dialect.name in ("mysql", "mariadb"):
+        my = mysql.insert(sn)
+        return my.on_duplicate_key_update({name: my.inserted[name] for name in replaced}), None
+    return insert(sn), delete(sn).where(sn.c.stream_id == bindparam("p_id"))
+
+
+def statements_for(models: SQLAlchemyModels, dialect: Dialect) -> Statements:
+    """The statements of `models` on `dialect`, built on first use and then reused."""
+    key = (
+        dialect.name,
+        dialect.insert_returning,
+        dialect.update_returning,
+        dialect.insert_executemany_returning,
+    )
+    statements: Statements | None = models.cache.get(key)
+    if statements is None:
+        statements = models.cache[key] = Statements(models, dialect)
+    return statements
