@@ -6,6 +6,7 @@ from event_sourcery.interfaces import StorageStrategy
 from event_sourcery_testing import InMemoryBackend, InMemoryStorageStrategy
 from event_sourcery_testing.conformance import BackendConformance
 from event_sourcery_testing.conformance._stateful import StatefulContract
+from event_sourcery_testing.conformance._subscriptions import SubscriptionsContract
 
 
 class TestInMemoryBackend(BackendConformance):
@@ -40,3 +41,9 @@ class _ForgetfulBackend(InMemoryBackend):
 def test_stateful_comparison_catches_a_diverging_backend() -> None:
     with pytest.raises(AssertionError, match="backend .* != model"):
         StatefulContract().test_backend_matches_in_memory_model(_ForgetfulBackend())
+
+
+class TestInMemorySubscriptions(SubscriptionsContract):
+    @pytest.fixture
+    def backend(self) -> Backend:
+        return InMemoryBackend()

@@ -18,9 +18,13 @@ from event_sourcery.interfaces import (
     NO_VERSIONING,
     VERSIONLESS,
     ExpectedVersion,
+    LogCursor,
     RawEvent,
+    RecordedRaw,
     StorageStrategy,
     StreamState,
+    SubscriptionFilter,
+    SubscriptionStrategy,
     check_append,
     check_snapshot,
     snapshot_applies,
@@ -43,8 +47,18 @@ class InMemoryData:
 
     streams: dict[_Key, _Stream] = field(default_factory=dict)
     names: dict[tuple[str | None, str | None, str], UUID] = field(default_factory=dict)
-    position: int = 0
+    #: The global log: index = position - 1; None where an event was deleted.
+    log: list[RecordedRaw | None] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    changed: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.changed = threading.Condition(self.lock)
+
+    @property
+    def position(self) -> int:
+        """The position of the last event ever stored."""
+        return len(self.log)
 
 
 class InMemoryStorageStrategy(StorageStrategy):
@@ -124,10 +138,16 @@ class InMemoryStorageStrategy(StorageStrategy):
                 stream.name = stream_id.name
             if stream.name is not None:
                 data.names[(self.tenant_id, stream_id.category, stream.name)] = stream_id.uuid
-            positions = list(range(data.position + 1, data.position + 1 + len(events)))
-            data.position += len(events)
+            start = data.position + 1
+            positions = list(range(start, start + len(events)))
+            named = [self._with_stored_name(raw, stream) for raw in events]
+            data.log.extend(
+                RecordedRaw(raw, pos, self.tenant_id)
+                for pos, raw in zip(positions, named, strict=True)
+            )
             stream.events.extend(zip(positions, events, strict=True))
             stream.version = None if expected is NO_VERSIONING else events[-1].version
+            data.changed.notify_all()
             return positions
 
     def save_snapshot(self, snapshot: RawEvent) -> None:
@@ -140,11 +160,58 @@ class InMemoryStorageStrategy(StorageStrategy):
     def delete_stream(self, stream_id: StreamId) -> None:
         with self._data.lock:
             stream = self._data.streams.pop(self._key(stream_id), None)
-            if stream is not None and stream.name is not None:
+            if stream is None:
+                return
+            if stream.name is not None:
                 self._data.names.pop((self.tenant_id, stream_id.category, stream.name), None)
+            for position, _ in stream.events:
+                self._data.log[position - 1] = None
 
     def current_position(self) -> int:
         return self._data.position
+
+
+class InMemoryLogCursor(LogCursor):
+    """Reads the in-memory global log; in-memory writes are atomic, so there are no gaps."""
+
+    def __init__(self, data: InMemoryData, after: int, subscription_filter: SubscriptionFilter):
+        self._data = data
+        self._position = after
+        self._filter = subscription_filter
+
+    def fetch(self, limit: int) -> list[RecordedRaw]:
+        found: list[RecordedRaw] = []
+        with self._data.lock:
+            log = self._data.log
+            while self._position < len(log) and len(found) < limit:
+                record = log[self._position]
+                self._position += 1
+                if record is not None and self._filter.matches(record):
+                    found.append(self._with_current_name(record))
+        return found
+
+    def _with_current_name(self, record: RecordedRaw) -> RecordedRaw:
+        stream_id = record.raw.stream_id
+        stream = self._data.streams.get((record.tenant_id, stream_id.category, stream_id.uuid))
+        if stream is None or stream.name == stream_id.name:
+            return record
+        named = StreamId(stream_id.uuid, name=stream.name, category=stream_id.category)
+        return replace(record, raw=replace(record.raw, stream_id=named))
+
+    def wait(self, timeout: float) -> None:
+        with self._data.changed:
+            if len(self._data.log) <= self._position:
+                self._data.changed.wait(timeout)
+
+
+class InMemorySubscriptionStrategy(SubscriptionStrategy):
+    """`SubscriptionStrategy` over an `InMemoryData`."""
+
+    def __init__(self, data: InMemoryData) -> None:
+        self._data = data
+
+    def open(self, after: int, subscription_filter: SubscriptionFilter) -> LogCursor:
+        return InMemoryLogCursor(self._data, after, subscription_filter)
 
 
 class InMemoryBackend(Backend):
@@ -164,3 +231,6 @@ class InMemoryBackend(Backend):
 
     def _storage(self) -> StorageStrategy:
         return InMemoryStorageStrategy(self.data, self.tenant_id)
+
+    def _subscription_strategy(self) -> SubscriptionStrategy:
+        return InMemorySubscriptionStrategy(self.data)

@@ -4,8 +4,10 @@ from event_sourcery._backend import Backend, BackendConfig
 from event_sourcery._event import Context, Event, WrappedEvent
 from event_sourcery._event_store import EventStore
 from event_sourcery._raw import RawEvent
+from event_sourcery._recorded import Recorded
 from event_sourcery._registry import EventRegistry, default_registry
 from event_sourcery._stream_id import StreamId, StreamUUID
+from event_sourcery._subscription import Subscriber
 from event_sourcery._versioning import NO_VERSIONING
 from event_sourcery.exceptions import (
     AnotherStreamWithThisNameButOtherIdExists,
@@ -33,8 +35,10 @@ __all__ = [
     "IncompatibleUuidAndName",
     "NoExpectedVersionGivenOnVersionedStream",
     "RawEvent",
+    "Recorded",
     "StreamId",
     "StreamUUID",
+    "Subscriber",
     "UnknownEventType",
     "VersioningMismatch",
     "WrappedEvent",

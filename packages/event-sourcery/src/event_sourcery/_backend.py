@@ -11,6 +11,7 @@ from event_sourcery._event_store import EventStore
 from event_sourcery._limits import check_tenant_id
 from event_sourcery._registry import EventRegistry, default_registry
 from event_sourcery._storage import StorageStrategy
+from event_sourcery._subscription import Subscriber, SubscriptionStrategy
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,11 @@ class Backend(ABC):
     def _storage(self) -> StorageStrategy:
         """The storage strategy of this backend, scoped to `self.tenant_id`."""
 
+    def _subscription_strategy(self) -> SubscriptionStrategy:
+        """The subscription strategy of this backend (system-wide: all tenants)."""
+        # Becomes abstract once every backend of the workspace implements subscriptions.
+        raise NotImplementedError(f"{type(self).__name__} does not implement subscriptions yet")
+
     def _with_config(self, config: BackendConfig) -> Self:
         """A copy of this backend over the same connection/session, with `config`.
 
@@ -65,6 +71,11 @@ class Backend(ABC):
         if self._event_store is None:
             self._event_store = EventStore(self._storage(), self._config.registry)
         return self._event_store
+
+    @property
+    def subscriber(self) -> Subscriber:
+        """Build catch-up subscriptions to the global log of every tenant."""
+        return Subscriber(self._subscription_strategy(), self._config.registry)
 
     def with_registry(self, registry: EventRegistry) -> Self:
         """A copy that maps event classes through `registry` instead of the current one."""

@@ -3,9 +3,12 @@
 Users of the library need only `event_sourcery`; adapters import from here.
 """
 
+from event_sourcery._gaps import GapTracker
 from event_sourcery._limits import MAX_IDENTIFIER_LENGTH, check_tenant_id
 from event_sourcery._raw import RawEvent, as_utc, deserialize, serialize
+from event_sourcery._recorded import RecordedRaw
 from event_sourcery._storage import StorageStrategy
+from event_sourcery._subscription import LogCursor, SubscriptionFilter, SubscriptionStrategy
 from event_sourcery._versioning import (
     MISSING,
     NO_VERSIONING,
@@ -26,11 +29,16 @@ __all__ = [
     "NO_VERSIONING",
     "VERSIONLESS",
     "ExpectedVersion",
+    "GapTracker",
+    "LogCursor",
     "Missing",
     "NoVersioning",
     "RawEvent",
+    "RecordedRaw",
     "StorageStrategy",
     "StreamState",
+    "SubscriptionFilter",
+    "SubscriptionStrategy",
     "as_utc",
     "check_append",
     "check_snapshot",

@@ -1,0 +1,187 @@
+"""Catch-up subscriptions to the global log: the port and the builder users see.
+
+Positions are plain ints on every backend (decided once, for all): the global position of an
+event is its autoincrement id (SQL) or commit position (KurrentDB). Gap freedom does not need a
+composite position, because readers never pass a missing position until every transaction
+that could still fill it has ended (see `event_sourcery._gaps`).
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+from event_sourcery._event import Event
+from event_sourcery._limits import check_stream_label, check_tenant_id
+from event_sourcery._recorded import Recorded, RecordedRaw
+from event_sourcery._registry import EventRegistry
+from event_sourcery._versioning import check_version_arg
+from event_sourcery.exceptions import InvalidInput
+
+#: Shortest `timelimit`: below it a subscriber would spin on the database.
+MIN_TIMELIMIT = 0.1
+#: Records fetched per read while iterating one by one.
+_READ_AHEAD = 500
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionFilter:
+    """Which records a subscription delivers; None means "any"."""
+
+    categories: frozenset[str] | None = None
+    event_types: frozenset[str] | None = None
+    tenants: frozenset[str | None] | None = None
+
+    def matches(self, record: RecordedRaw) -> bool:
+        """Whether `record` passes (backends may filter natively instead)."""
+        raw = record.raw
+        return (
+            (self.categories is None or raw.stream_id.category in self.categories)
+            and (self.event_types is None or raw.type in self.event_types)
+            and (self.tenants is None or record.tenant_id in self.tenants)
+        )
+
+
+class LogCursor(ABC):
+    """One reader's place in the global log; not shared between threads."""
+
+    @abstractmethod
+    def fetch(self, limit: int) -> list[RecordedRaw]:
+        """The next records after the cursor, matching its filter, oldest first; advances it.
+
+        Returns only records that can be delivered without a gap: no event with a lower
+        position may still appear later. `[]` when there is nothing (safe) to deliver now.
+        """
+
+    @abstractmethod
+    def wait(self, timeout: float) -> None:
+        """Block until new records may be available, or `timeout` seconds pass."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most cursors hold nothing
+        """Release what the cursor holds (connections, listeners)."""
+
+
+class SubscriptionStrategy(ABC):
+    """The port a backend implements for subscriptions."""
+
+    @abstractmethod
+    def open(self, after: int, subscription_filter: SubscriptionFilter) -> LogCursor:
+        """A cursor delivering records with position > `after` that match the filter."""
+
+
+def _check_timelimit(timelimit: object) -> float:
+    if isinstance(timelimit, bool) or not isinstance(timelimit, int | float):
+        raise InvalidInput(f"timelimit must be a number of seconds, got {timelimit!r}")
+    if timelimit < MIN_TIMELIMIT:
+        raise InvalidInput(f"timelimit must be at least {MIN_TIMELIMIT} s, got {timelimit}")
+    return float(timelimit)
+
+
+class Subscriber:
+    """Builds subscriptions: `subscriber.start_from(p).to_category("c").build_iter(1.0)`.
+
+    Every method returns a new builder; a built subscription is independent of the builder.
+    """
+
+    __slots__ = ("_filter", "_position", "_registry", "_strategy")
+
+    def __init__(
+        self,
+        strategy: SubscriptionStrategy,
+        registry: EventRegistry,
+        *,
+        position: int = 0,
+        subscription_filter: SubscriptionFilter | None = None,
+    ) -> None:
+        self._strategy = strategy
+        self._registry = registry
+        self._position = position
+        self._filter = subscription_filter or SubscriptionFilter()
+
+    def _copy(self, **changes: object) -> Subscriber:
+        return Subscriber(
+            self._strategy,
+            self._registry,
+            position=changes.get("position", self._position),  # type: ignore[arg-type]
+            subscription_filter=changes.get("subscription_filter", self._filter),  # type: ignore[arg-type]
+        )
+
+    def start_from(self, position: int) -> Subscriber:
+        """Deliver events with a position greater than `position` (0: from the beginning)."""
+        return self._copy(position=check_version_arg(position, "position"))
+
+    def to_category(self, *categories: str) -> Subscriber:
+        """Deliver only events of streams in these categories."""
+        if not categories:
+            raise InvalidInput("to_category needs at least one category")
+        checked = frozenset(check_stream_label(c, "stream category") for c in categories)
+        return self._copy(subscription_filter=replace(self._filter, categories=checked))
+
+    def to_events(self, event_types: Iterable[type[Event]]) -> Subscriber:
+        """Deliver only events of these classes."""
+        types = list(event_types)
+        if not types or not all(isinstance(t, type) and issubclass(t, Event) for t in types):
+            raise InvalidInput("to_events needs a non-empty list of Event classes")
+        names = frozenset(self._registry.name_of(t) for t in types)
+        return self._copy(subscription_filter=replace(self._filter, event_types=names))
+
+    def in_tenants(self, *tenant_ids: str | None) -> Subscriber:
+        """Deliver only events of these tenants (None: the default context). Default: all."""
+        checked = frozenset(None if t is None else check_tenant_id(t) for t in tenant_ids)
+        return self._copy(subscription_filter=replace(self._filter, tenants=checked))
+
+    def build_iter(self, timelimit: float) -> Iterator[Recorded | None]:
+        """An endless iterator: the next `Recorded` as soon as it is committed, or None when
+        nothing came within `timelimit` seconds (at least 0.1)."""
+        limit = _check_timelimit(timelimit)
+        return self._iterate(limit)
+
+    def build_batch(self, size: int, timelimit: float) -> Iterator[list[Recorded]]:
+        """An endless iterator of lists: `size` records as soon as they are ready, fewer when
+        the log is caught up, `[]` when nothing came within `timelimit` seconds."""
+        limit = _check_timelimit(timelimit)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise InvalidInput(f"size must be a positive int, got {size!r}")
+        return self._batches(size, limit)
+
+    def _next_records(self, cursor: LogCursor, limit: int, timelimit: float) -> list[RecordedRaw]:
+        deadline = time.monotonic() + timelimit
+        while True:
+            records = cursor.fetch(limit)
+            if records:
+                return records
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            cursor.wait(remaining)
+
+    def _iterate(self, timelimit: float) -> Iterator[Recorded | None]:
+        cursor = self._strategy.open(self._position, self._filter)
+        buffer: deque[RecordedRaw] = deque()
+        try:
+            while True:
+                if not buffer:
+                    buffer.extend(self._next_records(cursor, _READ_AHEAD, timelimit))
+                    if not buffer:
+                        yield None
+                        continue
+                yield Recorded.of(buffer.popleft(), self._registry)
+        finally:
+            cursor.close()
+
+    def _batches(self, size: int, timelimit: float) -> Iterator[list[Recorded]]:
+        cursor = self._strategy.open(self._position, self._filter)
+        try:
+            while True:
+                records = self._next_records(cursor, size, timelimit)
+                while records and len(records) < size:
+                    more = cursor.fetch(size - len(records))
+                    if not more:
+                        break
+                    records.extend(more)
+                yield [Recorded.of(record, self._registry) for record in records]
+        finally:
+            cursor.close()
