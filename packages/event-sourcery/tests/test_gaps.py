@@ -1,9 +1,8 @@
 """The gap rule, checked against a simulated log of concurrent transactions."""
 
+from event_sourcery.interfaces import GapTracker
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from event_sourcery.interfaces import GapTracker
 
 
 class SimulatedLog:
