@@ -31,7 +31,9 @@ QUICKSTART = REPO / "docs" / "quickstart.py"
 PYTHON_LANGUAGES = {"python", "py", "python3"}
 
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
-_DIRECTIVE = re.compile(r"^\s*<!--\s*(?P<kind>not-executed|executed-by)\s*:\s*(?P<arg>.*?)\s*-->\s*$")
+_DIRECTIVE = re.compile(
+    r"^\s*<!--\s*(?P<kind>not-executed|executed-by)\s*:\s*(?P<arg>.*?)\s*-->\s*$"
+)
 _BAD_DIRECTIVE = re.compile(r"<!--\s*(not-executed|executed-by)\b(?!\s*:\s*\S)")
 
 
@@ -76,7 +78,9 @@ def code_blocks(path: Path) -> list[Block]:
             end += 1
         if end == len(lines):
             raise AssertionError(f"{path}:{index + 1}: code block is never closed")
-        body = [line[indent:] if line[:indent].isspace() else line for line in lines[index + 1 : end]]
+        body = [
+            line[indent:] if line[:indent].isspace() else line for line in lines[index + 1 : end]
+        ]
         blocks.append(
             Block(
                 path=path,
@@ -188,11 +192,15 @@ def test_quickstart_on_a_given_file_can_run_again(tmp_path: Path) -> None:
 # --- Markdown code blocks ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [_param(path) for path in markdown_files()])
+def runnable_blocks(path: Path) -> list[Block]:
+    return [block for block in python_blocks(path) if block.directive is None]
+
+
+@pytest.mark.parametrize(
+    "path", [_param(path) for path in markdown_files() if runnable_blocks(path)]
+)
 def test_python_blocks_run(path: Path, tmp_path: Path) -> None:
-    blocks = [block for block in python_blocks(path) if block.directive is None]
-    if not blocks:
-        pytest.skip(f"{path.relative_to(REPO)} has no Python blocks to run")
+    blocks = runnable_blocks(path)
     payload = tmp_path.parent / f"{tmp_path.name}-blocks.json"
     payload.write_text(
         json.dumps(
@@ -231,7 +239,9 @@ def _run_doc_tests(blocks: list[Block], path: Path, tmp_path: Path) -> None:
 def test_blocks_are_labelled_and_directives_valid(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     malformed = _BAD_DIRECTIVE.findall(text)
-    assert not malformed, f"{path}: write <!-- not-executed: reason --> / <!-- executed-by: test -->"
+    assert not malformed, (
+        f"{path}: write <!-- not-executed: reason --> / <!-- executed-by: test -->"
+    )
     for block in code_blocks(path):
         assert block.language, f"{block.where}: say the block's language (```python, ```sh, ...)"
         if block.directive is None:
@@ -239,15 +249,16 @@ def test_blocks_are_labelled_and_directives_valid(path: Path) -> None:
         kind, argument = block.directive
         assert block.language in PYTHON_LANGUAGES, f"{block.where}: {kind} is for Python blocks"
         if kind == "executed-by":
-            assert argument in globals() and argument.startswith("test_"), (
-                f"{block.where}: executed-by names {argument!r}, which is not a test of {__name__}"
-            )
+            assert argument.startswith("test_"), f"{block.where}: {argument!r} is not a test"
+            assert argument in globals(), f"{block.where}: {__name__} has no {argument}"
 
 
 def test_readme_setup_commands_are_the_two_ci_runs() -> None:
     """.ci/run executes the README's set-up block line by line; keep it to the two commands."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    section = re.search(r"<!-- setup-commands:begin.*?-->(.*?)<!-- setup-commands:end -->", text, re.S)
+    section = re.search(
+        r"<!-- setup-commands:begin.*?-->(.*?)<!-- setup-commands:end -->", text, re.S
+    )
     assert section, "README.md lost its setup-commands markers, which .ci/run reads"
     commands = [
         line.strip()
@@ -271,7 +282,9 @@ class Base(DeclarativeBase):
 def test_alembic_recipe(tmp_path: Path) -> None:
     """Run docs/sqlalchemy.md's Alembic steps: init, env.py edit, autogenerate, upgrade."""
     doc = REPO / "docs" / "sqlalchemy.md"
-    snippets = [b for b in python_blocks(doc) if b.directive == ("executed-by", "test_alembic_recipe")]
+    snippets = [
+        b for b in python_blocks(doc) if b.directive == ("executed-by", "test_alembic_recipe")
+    ]
     assert len(snippets) == 1, "docs/sqlalchemy.md should show exactly one env.py snippet"
     commands = [
         line.strip().removeprefix("$").strip()
@@ -298,7 +311,9 @@ def test_alembic_recipe(tmp_path: Path) -> None:
     alembic(commands[0])  # alembic init migrations
     ini = tmp_path / "alembic.ini"
     ini.write_text(
-        re.sub(r"(?m)^sqlalchemy\.url = .*$", "sqlalchemy.url = sqlite:///app.sqlite3", ini.read_text())
+        re.sub(
+            r"(?m)^sqlalchemy\.url = .*$", "sqlalchemy.url = sqlite:///app.sqlite3", ini.read_text()
+        )
     )
     env_py = next(tmp_path.glob("*/env.py"))
     generated = env_py.read_text()
@@ -314,7 +329,7 @@ def test_alembic_recipe(tmp_path: Path) -> None:
     _check_migrated_database(tmp_path)
 
 
-_USE_MIGRATED = '''\
+_USE_MIGRATED = """\
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -341,7 +356,7 @@ with Session(engine) as session:  # no create_all: the migrated schema must be e
     session.commit()
     assert [e.event.ok for e in store.load_stream(stream)] == [True]
 print("migrated schema works")
-'''
+"""
 
 
 def _check_migrated_database(folder: Path) -> None:
