@@ -4,12 +4,19 @@ import pytest
 from event_sourcery import Backend, RawEvent, StreamId
 from event_sourcery.interfaces import StorageStrategy
 from event_sourcery_testing import InMemoryBackend, InMemoryStorageStrategy
-from event_sourcery_testing.conformance import BackendConformance
+from event_sourcery_testing.conformance import BackendConformance, Capabilities
+from event_sourcery_testing.conformance._reactions import (
+    ListenersContract,
+    OutboxContract,
+    ProjectionsContract,
+)
 from event_sourcery_testing.conformance._stateful import StatefulContract
 from event_sourcery_testing.conformance._subscriptions import SubscriptionsContract
 
 
 class TestInMemoryBackend(BackendConformance):
+    capabilities = Capabilities(transactions=False)
+
     @pytest.fixture
     def backend(self) -> Backend:
         return InMemoryBackend()
@@ -43,7 +50,11 @@ def test_stateful_comparison_catches_a_diverging_backend() -> None:
         StatefulContract().test_backend_matches_in_memory_model(_ForgetfulBackend())
 
 
-class TestInMemorySubscriptions(SubscriptionsContract):
+class TestInMemoryReactions(
+    SubscriptionsContract, ListenersContract, OutboxContract, ProjectionsContract
+):
+    capabilities = Capabilities(transactions=False)
+
     @pytest.fixture
     def backend(self) -> Backend:
         return InMemoryBackend()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 from event_sourcery import Backend, EventRegistry, StreamId
@@ -17,8 +17,11 @@ from event_sourcery.interfaces import (
     MISSING,
     NO_VERSIONING,
     VERSIONLESS,
+    CheckpointStrategy,
     ExpectedVersion,
     LogCursor,
+    OutboxEntry,
+    OutboxStrategy,
     RawEvent,
     RecordedRaw,
     StorageStrategy,
@@ -51,6 +54,10 @@ class InMemoryData:
     log: list[RecordedRaw | None] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     changed: threading.Condition = field(init=False)
+    #: Outbox entries by id: [record, attempts, last error, claimed].
+    outbox: dict[int, list[Any]] = field(default_factory=dict)
+    next_outbox_id: int = 1
+    checkpoints: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
@@ -198,6 +205,10 @@ class InMemoryLogCursor(LogCursor):
         named = StreamId(stream_id.uuid, name=stream.name, category=stream_id.category)
         return replace(record, raw=replace(record.raw, stream_id=named))
 
+    @property
+    def position(self) -> int:
+        return self._position
+
     def wait(self, timeout: float) -> None:
         with self._data.changed:
             if len(self._data.log) <= self._position:
@@ -212,6 +223,82 @@ class InMemorySubscriptionStrategy(SubscriptionStrategy):
 
     def open(self, after: int, subscription_filter: SubscriptionFilter) -> LogCursor:
         return InMemoryLogCursor(self._data, after, subscription_filter)
+
+
+class InMemoryOutboxStrategy(OutboxStrategy):
+    """The outbox in memory; a claim lasts until the entry is published, failed or released."""
+
+    def __init__(self, data: InMemoryData) -> None:
+        self._data = data
+
+    def put(self, records: Sequence[RecordedRaw]) -> None:
+        with self._data.lock:
+            for record in records:
+                self._data.outbox[self._data.next_outbox_id] = [record, 0, None, False]
+                self._data.next_outbox_id += 1
+
+    def _entry(self, entry_id: int, row: list[Any]) -> OutboxEntry:
+        return OutboxEntry(id=entry_id, record=row[0], attempts=row[1], last_error=row[2])
+
+    def claim(self, limit: int, max_attempts: int) -> list[OutboxEntry]:
+        with self._data.lock:
+            claimed: list[OutboxEntry] = []
+            for entry_id, row in self._data.outbox.items():
+                if len(claimed) == limit:
+                    break
+                if not row[3] and row[1] < max_attempts:
+                    row[3] = True
+                    claimed.append(self._entry(entry_id, row))
+            return claimed
+
+    def published(self, entry: OutboxEntry) -> None:
+        with self._data.lock:
+            self._data.outbox.pop(entry.id, None)
+
+    def failed(self, entry: OutboxEntry, error: str) -> None:
+        with self._data.lock:
+            row = self._data.outbox.get(entry.id)
+            if row is not None:
+                row[1], row[2], row[3] = row[1] + 1, error, False
+
+    def release(self, entries: Sequence[OutboxEntry]) -> None:
+        with self._data.lock:
+            for entry in entries:
+                row = self._data.outbox.get(entry.id)
+                if row is not None:
+                    row[3] = False
+
+    def dead_letters(self, max_attempts: int, limit: int) -> list[OutboxEntry]:
+        with self._data.lock:
+            dead = [(i, row) for i, row in self._data.outbox.items() if row[1] >= max_attempts]
+            return [self._entry(i, row) for i, row in dead[:limit]]
+
+    def reset_attempts(self, entry_ids: Sequence[int]) -> None:
+        with self._data.lock:
+            for entry_id in entry_ids:
+                row = self._data.outbox.get(entry_id)
+                if row is not None:
+                    row[1], row[2] = 0, None
+
+    def remove(self, entry_ids: Sequence[int]) -> None:
+        with self._data.lock:
+            for entry_id in entry_ids:
+                self._data.outbox.pop(entry_id, None)
+
+
+class InMemoryCheckpointStrategy(CheckpointStrategy):
+    """Projection checkpoints in memory (no transactions: saved at once)."""
+
+    def __init__(self, data: InMemoryData) -> None:
+        self._data = data
+
+    def load(self, name: str) -> int:
+        with self._data.lock:
+            return self._data.checkpoints.get(name, 0)
+
+    def save(self, name: str, position: int) -> None:
+        with self._data.lock:
+            self._data.checkpoints[name] = position
 
 
 class InMemoryBackend(Backend):
@@ -234,3 +321,9 @@ class InMemoryBackend(Backend):
 
     def _subscription_strategy(self) -> SubscriptionStrategy:
         return InMemorySubscriptionStrategy(self.data)
+
+    def _outbox_strategy(self) -> OutboxStrategy:
+        return InMemoryOutboxStrategy(self.data)
+
+    def _checkpoint_strategy(self) -> CheckpointStrategy:
+        return InMemoryCheckpointStrategy(self.data)

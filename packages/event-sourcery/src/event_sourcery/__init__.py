@@ -3,6 +3,8 @@
 from event_sourcery._backend import Backend, BackendConfig
 from event_sourcery._event import Context, Event, WrappedEvent
 from event_sourcery._event_store import EventStore
+from event_sourcery._outbox import Outbox, OutboxEntry
+from event_sourcery._projection import Projector
 from event_sourcery._raw import RawEvent
 from event_sourcery._recorded import Recorded
 from event_sourcery._registry import EventRegistry, default_registry
@@ -34,6 +36,9 @@ __all__ = [
     "ExpectedVersionUsedOnVersionlessStream",
     "IncompatibleUuidAndName",
     "NoExpectedVersionGivenOnVersionedStream",
+    "Outbox",
+    "OutboxEntry",
+    "Projector",
     "RawEvent",
     "Recorded",
     "StreamId",

@@ -9,6 +9,9 @@ from typing import Self
 
 from event_sourcery._event_store import EventStore
 from event_sourcery._limits import check_tenant_id
+from event_sourcery._listeners import InTransactionListeners
+from event_sourcery._outbox import Filterer, Outbox, OutboxConfig, OutboxStrategy
+from event_sourcery._projection import CheckpointStrategy
 from event_sourcery._registry import EventRegistry, default_registry
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._subscription import Subscriber, SubscriptionStrategy
@@ -16,11 +19,24 @@ from event_sourcery._subscription import Subscriber, SubscriptionStrategy
 
 @dataclass(frozen=True, slots=True)
 class BackendConfig:
-    """Backend-independent options; later features (outbox, encryption, ...) add fields here
-    with defaults, so existing code keeps working."""
+    """Backend-independent options, made once and shared by every backend built with them.
+
+    Build one at start-up and pass it to each per-session backend
+    (`SQLAlchemyBackend(session, config=config)`): listeners registered on
+    `config.listeners` then apply to all of them. New features add fields with defaults here,
+    so existing code keeps working.
+
+    Attributes:
+        registry: maps event classes to stored names.
+        tenant_id: the tenant a backend is scoped to; None for the default context.
+        listeners: in-transaction listeners.
+        outbox: what enters the outbox on append; None: the outbox is not written to.
+    """
 
     registry: EventRegistry = field(default=default_registry)
     tenant_id: str | None = None
+    listeners: InTransactionListeners = field(default_factory=InTransactionListeners)
+    outbox: OutboxConfig | None = None
 
 
 class Backend(ABC):
@@ -32,18 +48,32 @@ class Backend(ABC):
 
     __slots__ = ("_config", "_event_store")
 
-    def __init__(self, *, registry: EventRegistry | None = None) -> None:
-        self._config = BackendConfig(registry=registry or default_registry)
+    def __init__(
+        self, *, registry: EventRegistry | None = None, config: BackendConfig | None = None
+    ) -> None:
+        if config is None:
+            config = BackendConfig(registry=registry or default_registry)
+        elif registry is not None:
+            config = replace(config, registry=registry)
+        self._config = config
         self._event_store: EventStore | None = None
 
     @abstractmethod
     def _storage(self) -> StorageStrategy:
         """The storage strategy of this backend, scoped to `self.tenant_id`."""
 
+    # The three below become abstract once every backend of the workspace implements them.
     def _subscription_strategy(self) -> SubscriptionStrategy:
         """The subscription strategy of this backend (system-wide: all tenants)."""
-        # Becomes abstract once every backend of the workspace implements subscriptions.
         raise NotImplementedError(f"{type(self).__name__} does not implement subscriptions yet")
+
+    def _outbox_strategy(self) -> OutboxStrategy:
+        """The outbox storage of this backend, in its current transaction."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement the outbox yet")
+
+    def _checkpoint_strategy(self) -> CheckpointStrategy:
+        """The projection checkpoints of this backend, in its current transaction."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement projections yet")
 
     def _with_config(self, config: BackendConfig) -> Self:
         """A copy of this backend over the same connection/session, with `config`.
@@ -69,13 +99,42 @@ class Backend(ABC):
     def event_store(self) -> EventStore:
         """Load and append events of this backend's tenant."""
         if self._event_store is None:
-            self._event_store = EventStore(self._storage(), self._config.registry)
+            config = self._config
+            self._event_store = EventStore(
+                self._storage(),
+                config.registry,
+                listeners=config.listeners,
+                outbox=(self._outbox_strategy(), config.outbox) if config.outbox else None,
+            )
         return self._event_store
 
     @property
     def subscriber(self) -> Subscriber:
         """Build catch-up subscriptions to the global log of every tenant."""
         return Subscriber(self._subscription_strategy(), self._config.registry)
+
+    @property
+    def in_transaction(self) -> InTransactionListeners:
+        """Register listeners called inside the append's transaction."""
+        return self._config.listeners
+
+    @property
+    def outbox(self) -> Outbox:
+        """Publish what appends put into the outbox (see `with_outbox`)."""
+        return Outbox(
+            self._outbox_strategy(), self._config.outbox or OutboxConfig(), self._config.registry
+        )
+
+    def with_outbox(
+        self, *, filterer: Filterer | None = None, max_attempts: int | None = None
+    ) -> Self:
+        """A copy whose appends put every event passing `filterer` into the outbox."""
+        outbox = (
+            OutboxConfig(filterer=filterer)
+            if max_attempts is None
+            else OutboxConfig(filterer=filterer, max_attempts=max_attempts)
+        )
+        return self._with_config(replace(self._config, outbox=outbox))
 
     def with_registry(self, registry: EventRegistry) -> Self:
         """A copy that maps event classes through `registry` instead of the current one."""

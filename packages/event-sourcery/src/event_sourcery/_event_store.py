@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from event_sourcery._event import WrappedEvent
+from event_sourcery._listeners import InTransactionListeners
+from event_sourcery._outbox import OutboxConfig, OutboxStrategy
 from event_sourcery._raw import RawEvent, deserialize, serialize
+from event_sourcery._recorded import Recorded, RecordedRaw
 from event_sourcery._registry import EventRegistry
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._stream_id import StreamId
@@ -46,11 +49,20 @@ class EventStore:
     cheap as the backend that made it.
     """
 
-    __slots__ = ("_registry", "_storage")
+    __slots__ = ("_listeners", "_outbox", "_registry", "_storage")
 
-    def __init__(self, storage: StorageStrategy, registry: EventRegistry) -> None:
+    def __init__(
+        self,
+        storage: StorageStrategy,
+        registry: EventRegistry,
+        *,
+        listeners: InTransactionListeners | None = None,
+        outbox: tuple[OutboxStrategy, OutboxConfig] | None = None,
+    ) -> None:
         self._storage = storage
         self._registry = registry
+        self._listeners = listeners
+        self._outbox = outbox
 
     def load_stream(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
@@ -108,7 +120,45 @@ class EventStore:
             serialize(item, stream_id, version, registry)
             for item, version in zip(events, new_versions(expected, len(events)), strict=True)
         ]
-        self._storage.insert_events(stream_id, expected, raws)
+        positions = self._storage.insert_events(stream_id, expected, raws)
+        if self._listeners or self._outbox:
+            self._after_insert(events, raws, positions)
+
+    def _after_insert(
+        self, events: tuple[Any, ...], raws: list[RawEvent], positions: list[int]
+    ) -> None:
+        """Outbox entries and listeners, still inside the append's transaction."""
+        tenant = self._storage.tenant_id
+        records = [
+            RecordedRaw(raw, position, tenant)
+            for raw, position in zip(raws, positions, strict=True)
+        ]
+        typed = [
+            Recorded(
+                wrapped_event=WrappedEvent.wrap(
+                    event.event if isinstance(event, WrappedEvent) else event,
+                    raw.version,
+                    uuid=raw.uuid,
+                    created_at=raw.created_at,
+                    context=event.context if isinstance(event, WrappedEvent) else None,
+                ),
+                stream_id=raw.stream_id,
+                position=position,
+                tenant_id=tenant,
+            )
+            for event, raw, position in zip(events, raws, positions, strict=True)
+        ]
+        if self._outbox is not None:
+            strategy, config = self._outbox
+            chosen = [
+                record
+                for record, recorded in zip(records, typed, strict=True)
+                if config.filterer is None or config.filterer(recorded)
+            ]
+            if chosen:
+                strategy.put(chosen)
+        if self._listeners:
+            self._listeners.dispatch(typed)
 
     def save_snapshot(self, stream_id: StreamId, snapshot: WrappedEvent[Any]) -> None:
         """Save the state of a stream at its current version.

@@ -56,6 +56,11 @@ class LogCursor(ABC):
         position may still appear later. `[]` when there is nothing (safe) to deliver now.
         """
 
+    @property
+    @abstractmethod
+    def position(self) -> int:
+        """Every record up to this position was returned or did not match the filter."""
+
     @abstractmethod
     def wait(self, timeout: float) -> None:
         """Block until new records may be available, or `timeout` seconds pass."""
@@ -108,6 +113,11 @@ class Subscriber:
             position=changes.get("position", self._position),  # type: ignore[arg-type]
             subscription_filter=changes.get("subscription_filter", self._filter),  # type: ignore[arg-type]
         )
+
+    @property
+    def subscription_filter(self) -> SubscriptionFilter:
+        """What this builder's subscriptions deliver."""
+        return self._filter
 
     def start_from(self, position: int) -> Subscriber:
         """Deliver events with a position greater than `position` (0: from the beginning)."""

@@ -5,6 +5,9 @@ Users of the library need only `event_sourcery`; adapters import from here.
 
 from event_sourcery._gaps import GapTracker
 from event_sourcery._limits import MAX_IDENTIFIER_LENGTH, check_tenant_id
+from event_sourcery._listeners import InTransactionListeners
+from event_sourcery._outbox import OutboxConfig, OutboxEntry, OutboxStrategy
+from event_sourcery._projection import CheckpointStrategy
 from event_sourcery._raw import RawEvent, as_utc, deserialize, serialize
 from event_sourcery._recorded import RecordedRaw
 from event_sourcery._storage import StorageStrategy
@@ -28,11 +31,16 @@ __all__ = [
     "MISSING",
     "NO_VERSIONING",
     "VERSIONLESS",
+    "CheckpointStrategy",
     "ExpectedVersion",
     "GapTracker",
+    "InTransactionListeners",
     "LogCursor",
     "Missing",
     "NoVersioning",
+    "OutboxConfig",
+    "OutboxEntry",
+    "OutboxStrategy",
     "RawEvent",
     "RecordedRaw",
     "StorageStrategy",

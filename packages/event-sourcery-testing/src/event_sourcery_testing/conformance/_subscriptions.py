@@ -12,6 +12,7 @@ from event_sourcery import Backend, Recorded, StreamId
 from event_sourcery.exceptions import InvalidInput
 
 from event_sourcery_testing.conformance._events import Deposited, Withdrawn
+from event_sourcery_testing.conformance._hooks import Hooks
 from event_sourcery_testing.conformance._support import fresh_name, fresh_tenant
 
 #: Generous bound for "delivered live, not after a full timelimit" (the CI machine is shared).
@@ -34,14 +35,11 @@ def _collect(records: Any, count: int, limit: float = 10.0) -> list[Recorded]:
     return found
 
 
-class SubscriptionsContract:
+class SubscriptionsContract(Hooks):
     """Subscription behaviour every backend shares.
 
     Writers commit through `commit(backend)` so readers on other connections see them.
     """
-
-    def commit(self, backend: Backend) -> None:
-        """Make the backend's writes visible to other readers (transactional backends)."""
 
     def test_delivers_appended_events_in_position_order(self, backend: Backend) -> None:
         category, store = _category(), backend.event_store

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from event_sourcery import Backend
 
 from event_sourcery_testing.conformance._bad_input import BadInputContract
-from event_sourcery_testing.conformance._capabilities import Capabilities
+from event_sourcery_testing.conformance._hooks import Hooks
 from event_sourcery_testing.conformance._names import NamesContract
 from event_sourcery_testing.conformance._snapshots import SnapshotsContract
 from event_sourcery_testing.conformance._stateful import StatefulContract
@@ -32,14 +32,12 @@ def standard_tests() -> frozenset[str]:
     )
 
 
-class BackendConformance(*_CONTRACTS):  # type: ignore[misc]
+class BackendConformance(Hooks, *_CONTRACTS):  # type: ignore[misc]
     """Base of a backend's conformance tests; subclasses provide the `backend` fixture.
 
     A subclass may set `capabilities`, but may not override a standard test: a backend that
     truly lacks a behaviour declares it as a capability, so the difference stays visible.
     """
-
-    capabilities: ClassVar[Capabilities] = Capabilities()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

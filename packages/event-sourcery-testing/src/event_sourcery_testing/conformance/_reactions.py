@@ -1,0 +1,263 @@
+"""In-transaction listeners, the outbox and projections."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from event_sourcery import Backend, Event, Projector, Recorded, StreamId
+from event_sourcery.exceptions import InvalidInput
+
+from event_sourcery_testing.conformance._events import Deposited, Withdrawn
+from event_sourcery_testing.conformance._hooks import Hooks
+
+
+class Boom(Exception):
+    """Raised on purpose."""
+
+
+class SpecialDeposit(Deposited):
+    """A subclass, to check that listeners match subclasses."""
+
+    __event_name__ = "es_conformance.SpecialDeposit"
+
+
+def _category() -> str:
+    return f"react-{uuid4().hex}"
+
+
+class ListenersContract(Hooks):
+    """In-transaction listeners."""
+
+    def test_listener_sees_events_with_positions(self, backend: Backend) -> None:
+        seen: list[Recorded] = []
+        backend.in_transaction.register(seen.append, to=Deposited)
+        stream = StreamId(category=_category())
+        backend.event_store.append(Deposited(amount=1), Withdrawn(amount=2), stream_id=stream)
+        assert [r.wrapped_event.event for r in seen] == [Deposited(amount=1)]
+        assert seen[0].position > 0
+        assert seen[0].stream_id == stream
+        assert seen[0].wrapped_event.version == 1
+
+    def test_listener_matches_subclasses_and_categories_once(self, backend: Backend) -> None:
+        seen: list[Event] = []
+
+        def listener(record: Recorded) -> None:
+            seen.append(record.wrapped_event.event)
+
+        category = _category()
+        backend.in_transaction.register(listener, to=Deposited)
+        backend.in_transaction.register(listener, to=category)
+        backend.in_transaction.register(listener, to=Deposited)
+        backend.event_store.append(
+            SpecialDeposit(amount=1), Withdrawn(amount=2), stream_id=StreamId(category=category)
+        )
+        backend.event_store.append(Withdrawn(amount=3), stream_id=StreamId(category=_category()))
+        assert seen == [SpecialDeposit(amount=1), Withdrawn(amount=2)]
+
+    def test_listener_error_propagates_and_rolls_back(self, backend: Backend) -> None:
+        def explode(record: Recorded) -> None:
+            raise Boom
+
+        category = _category()
+        backend.in_transaction.register(explode, to=category)
+        stream = StreamId(category=category)
+        with pytest.raises(Boom):
+            backend.event_store.append(Deposited(amount=1), stream_id=stream)
+        if self.capabilities.transactions:
+            self.rollback(backend)
+            assert backend.event_store.load_stream(stream) == []
+
+    def test_unregistered_listener_is_not_called(self, backend: Backend) -> None:
+        seen: list[Recorded] = []
+        category = _category()
+        backend.in_transaction.register(seen.append, to=category)
+        backend.in_transaction.unregister(seen.append)
+        backend.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
+        assert seen == []
+
+    def test_bad_listener_registrations_are_rejected(self, backend: Backend) -> None:
+        with pytest.raises(InvalidInput):
+            backend.in_transaction.register("not callable", to=Deposited)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput):
+            backend.in_transaction.register(print, to=int)  # type: ignore[arg-type]
+
+
+def _mine(category: str) -> Any:
+    return lambda record: record.stream_id.category == category
+
+
+class OutboxContract(Hooks):
+    """The outbox: same transaction as the append, at-least-once, dead letters kept."""
+
+    def _drain(self, backend: Backend, publisher: Any, category: str) -> list[Recorded]:
+        """Run the outbox until it returns nothing, keeping what `category` produced."""
+        published: list[Recorded] = []
+
+        def publish(record: Recorded) -> None:
+            publisher(record)
+            published.append(record)
+
+        while backend.outbox.run(publish, limit=50):
+            self.commit(backend)
+        self.commit(backend)
+        return [r for r in published if r.stream_id.category == category]
+
+    def test_appended_events_are_published_once(self, backend: Backend) -> None:
+        category = _category()
+        writer = backend.with_outbox(filterer=_mine(category))
+        stream = StreamId(category=category)
+        writer.event_store.append(Deposited(amount=1), Withdrawn(amount=2), stream_id=stream)
+        self.commit(backend)
+        published = self._drain(backend, lambda record: None, category)
+        assert [r.wrapped_event.event for r in published] == [
+            Deposited(amount=1),
+            Withdrawn(amount=2),
+        ]
+        assert published[0].position < published[1].position
+        assert self._drain(backend, lambda record: None, category) == []
+
+    def test_filterer_decides_what_enters(self, backend: Backend) -> None:
+        category = _category()
+
+        def only_deposits(record: Recorded) -> bool:
+            return record.stream_id.category == category and isinstance(
+                record.wrapped_event.event, Deposited
+            )
+
+        writer = backend.with_outbox(filterer=only_deposits)
+        writer.event_store.append(
+            Deposited(amount=1), Withdrawn(amount=2), stream_id=StreamId(category=category)
+        )
+        self.commit(backend)
+        published = self._drain(backend, lambda record: None, category)
+        assert [r.wrapped_event.event for r in published] == [Deposited(amount=1)]
+
+    def test_failures_are_retried_then_kept_as_dead_letters(self, backend: Backend) -> None:
+        category = _category()
+        writer = backend.with_outbox(filterer=_mine(category), max_attempts=2)
+        writer.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
+        self.commit(backend)
+
+        def fail_mine(record: Recorded) -> None:
+            if record.stream_id.category == category:
+                raise Boom("broker down")
+
+        configured = backend.with_outbox(filterer=_mine(category), max_attempts=2)
+        for _ in range(3):
+            configured.outbox.run(fail_mine, limit=1000)
+            self.commit(backend)
+        dead = [
+            e
+            for e in configured.outbox.dead_letters(limit=1000)
+            if e.record.raw.stream_id.category == category
+        ]
+        assert len(dead) == 1
+        assert dead[0].attempts == 2
+        assert "broker down" in (dead[0].last_error or "")
+        assert self._drain(configured, lambda record: None, category) == []
+        configured.outbox.retry(dead[0].id)
+        self.commit(backend)
+        assert [r.position for r in self._drain(configured, lambda r: None, category)] == [
+            dead[0].record.position
+        ]
+
+    def test_dead_letters_can_be_purged(self, backend: Backend) -> None:
+        category = _category()
+        configured = backend.with_outbox(filterer=_mine(category), max_attempts=1)
+        configured.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
+        self.commit(backend)
+
+        def fail_mine(record: Recorded) -> None:
+            if record.stream_id.category == category:
+                raise Boom
+
+        configured.outbox.run(fail_mine, limit=1000)
+        self.commit(backend)
+        (dead,) = [
+            e
+            for e in configured.outbox.dead_letters(1000)
+            if e.record.raw.stream_id.category == category
+        ]
+        configured.outbox.purge(dead.id)
+        self.commit(backend)
+        configured.outbox.retry(dead.id)
+        assert self._drain(configured, lambda record: None, category) == []
+
+    def test_rolled_back_append_leaves_no_entry(self, backend: Backend) -> None:
+        if not self.capabilities.transactions:
+            return
+        category = _category()
+        writer = backend.with_outbox(filterer=_mine(category))
+        writer.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
+        self.rollback(backend)
+        assert self._drain(backend, lambda record: None, category) == []
+
+    def test_bad_outbox_arguments_are_rejected(self, backend: Backend) -> None:
+        with pytest.raises(InvalidInput):
+            backend.with_outbox(max_attempts=0)
+        with pytest.raises(InvalidInput):
+            backend.outbox.run(lambda record: None, limit=0)
+        with pytest.raises(InvalidInput):
+            backend.outbox.retry("1")  # type: ignore[arg-type]
+
+
+class ProjectionsContract(Hooks):
+    """Projections with checkpoints in the read model's transaction."""
+
+    def test_projection_applies_each_event_once(self, backend: Backend) -> None:
+        category, totals = _category(), {"sum": 0}
+
+        def apply(record: Recorded) -> None:
+            totals["sum"] += record.wrapped_event.event.amount
+
+        name = f"proj-{uuid4().hex}"
+        projector = Projector(backend, name=name, handler=apply, categories=[category])
+        stream = StreamId(category=category)
+        backend.event_store.append(Deposited(amount=1), Deposited(amount=2), stream_id=stream)
+        self.commit(backend)
+        while projector.run_once(limit=1):
+            self.commit(backend)
+        assert totals["sum"] == 3
+        backend.event_store.append(Deposited(amount=4), stream_id=stream, expected_version=2)
+        self.commit(backend)
+        while projector.run_once():
+            self.commit(backend)
+        assert totals["sum"] == 7
+        assert projector.position >= 3
+        self.commit(backend)
+
+    def test_rebuild_from_zero_replays_everything(self, backend: Backend) -> None:
+        category = _category()
+        seen: list[Recorded] = []
+        projector = Projector(
+            backend, name=f"proj-{uuid4().hex}", handler=seen.append, categories=[category]
+        )
+        backend.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
+        self.commit(backend)
+        while projector.run_once():
+            self.commit(backend)
+        projector.reset()
+        self.commit(backend)
+        while projector.run_once():
+            self.commit(backend)
+        assert len(seen) == 2
+        assert seen[0].position == seen[1].position
+
+    def test_failed_handler_applies_nothing_and_keeps_checkpoint(self, backend: Backend) -> None:
+        category, name = _category(), f"proj-{uuid4().hex}"
+        backend.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
+        self.commit(backend)
+
+        def explode(record: Recorded) -> None:
+            raise Boom
+
+        with pytest.raises(Boom):
+            Projector(backend, name=name, handler=explode, categories=[category]).run_once()
+        if self.capabilities.transactions:
+            self.rollback(backend)
+        seen: list[Recorded] = []
+        while Projector(backend, name=name, handler=seen.append, categories=[category]).run_once():
+            self.commit(backend)
+        assert len(seen) == 1

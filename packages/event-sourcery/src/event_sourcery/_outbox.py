@@ -1,0 +1,168 @@
+"""The transactional outbox: events to publish, written in the append's transaction."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from event_sourcery._recorded import Recorded, RecordedRaw
+from event_sourcery._registry import EventRegistry
+from event_sourcery.exceptions import InvalidInput
+
+logger = logging.getLogger("event_sourcery.outbox")
+
+#: How often an entry may fail before it becomes a dead letter.
+DEFAULT_MAX_ATTEMPTS = 3
+#: Longest error text kept with an entry.
+_MAX_ERROR = 1000
+
+Publisher = Callable[[Recorded], object]
+Filterer = Callable[[Recorded], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """An event waiting in the outbox.
+
+    Attributes:
+        id: the entry's id, for `retry` and `purge`.
+        record: the event at its position.
+        attempts: failed publications so far.
+        last_error: the last failure, as text.
+    """
+
+    id: int
+    record: RecordedRaw
+    attempts: int
+    last_error: str | None
+
+
+class OutboxStrategy(ABC):
+    """The port a backend implements for the outbox (system-wide: all tenants)."""
+
+    @abstractmethod
+    def put(self, records: Sequence[RecordedRaw]) -> None:
+        """Add entries for `records`, in the same transaction as the append that made them."""
+
+    @abstractmethod
+    def claim(self, limit: int, max_attempts: int) -> list[OutboxEntry]:
+        """Up to `limit` entries with fewer than `max_attempts` failures, oldest first.
+
+        Entries claimed by another worker whose transaction is still open are skipped, never
+        returned twice at the same time (`FOR UPDATE SKIP LOCKED` where the database has it).
+        """
+
+    @abstractmethod
+    def published(self, entry: OutboxEntry) -> None:
+        """Remove an entry after its publication succeeded."""
+
+    @abstractmethod
+    def failed(self, entry: OutboxEntry, error: str) -> None:
+        """Count a failed publication of `entry`, keeping it."""
+
+    def release(self, entries: Sequence[OutboxEntry]) -> None:  # noqa: B027 - optional hook
+        """Give up claimed entries that were not processed (a run was interrupted).
+
+        Transactional backends need nothing here: the transaction's end releases them.
+        """
+
+    @abstractmethod
+    def dead_letters(self, max_attempts: int, limit: int) -> list[OutboxEntry]:
+        """Entries that failed `max_attempts` times or more, oldest first."""
+
+    @abstractmethod
+    def reset_attempts(self, entry_ids: Sequence[int]) -> None:
+        """Give these entries a fresh set of attempts."""
+
+    @abstractmethod
+    def remove(self, entry_ids: Sequence[int]) -> None:
+        """Delete these entries without publishing them."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxConfig:
+    """Which events enter the outbox, and how often publication is tried."""
+
+    filterer: Filterer | None = None
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+    def __post_init__(self) -> None:
+        if self.filterer is not None and not callable(self.filterer):
+            raise InvalidInput("filterer must be a callable taking a Recorded")
+        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
+            raise InvalidInput(f"max_attempts must be an int, got {self.max_attempts!r}")
+        if self.max_attempts < 1:
+            raise InvalidInput(f"max_attempts must be at least 1, got {self.max_attempts}")
+
+
+def _check_ids(entry_ids: Sequence[Any]) -> list[int]:
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in entry_ids):
+        raise InvalidInput(f"outbox entry ids are ints, got {list(entry_ids)!r}")
+    return list(entry_ids)
+
+
+class Outbox:
+    """Publishes outbox entries: at least once, never silently dropped.
+
+    `run` works in the backend's current transaction (commit it afterwards, as with any
+    write). A worker that dies mid-run leaves its entries for the next run.
+    """
+
+    __slots__ = ("_config", "_registry", "_strategy")
+
+    def __init__(self, strategy: OutboxStrategy, config: OutboxConfig, registry: EventRegistry):
+        self._strategy = strategy
+        self._config = config
+        self._registry = registry
+
+    def run(self, publisher: Publisher, limit: int = 100) -> int:
+        """Hand up to `limit` entries to `publisher`; return how many were published.
+
+        A publisher that raises leaves the entry in the outbox with one more failed attempt;
+        after `max_attempts` failures the entry is a dead letter (see `dead_letters`).
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidInput(f"limit must be a positive int, got {limit!r}")
+        published = 0
+        entries = self._strategy.claim(limit, self._config.max_attempts)
+        done = 0
+        try:
+            for entry in entries:
+                if self._publish(publisher, entry):
+                    published += 1
+                done += 1
+        finally:
+            if done < len(entries):
+                self._strategy.release(entries[done:])
+        return published
+
+    def _publish(self, publisher: Publisher, entry: OutboxEntry) -> bool:
+        try:
+            publisher(Recorded.of(entry.record, self._registry))
+        except Exception as exc:
+            # The type only: exception texts may carry event data, which stays out of logs.
+            logger.warning(
+                "publishing outbox entry %s (position %s) failed: %s",
+                entry.id,
+                entry.record.position,
+                type(exc).__name__,
+            )
+            self._strategy.failed(entry, f"{type(exc).__name__}: {exc}"[:_MAX_ERROR])
+            return False
+        self._strategy.published(entry)
+        return True
+
+    def dead_letters(self, limit: int = 100) -> list[OutboxEntry]:
+        """Entries whose publication failed `max_attempts` times, oldest first."""
+        return self._strategy.dead_letters(self._config.max_attempts, limit)
+
+    def retry(self, *entry_ids: int) -> None:
+        """Give these dead letters (or any entries) a fresh set of attempts."""
+        self._strategy.reset_attempts(_check_ids(entry_ids))
+
+    def purge(self, *entry_ids: int) -> None:
+        """Remove these entries for good, without publishing them."""
+        self._strategy.remove(_check_ids(entry_ids))

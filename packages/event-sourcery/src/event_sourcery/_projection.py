@@ -1,0 +1,104 @@
+"""Projections: apply events to a read model, checkpointed in the read model's transaction."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from event_sourcery._event import Event
+from event_sourcery._limits import check_stream_label
+from event_sourcery._recorded import Recorded
+from event_sourcery._subscription import SubscriptionFilter
+from event_sourcery.exceptions import InvalidInput
+
+if TYPE_CHECKING:
+    from event_sourcery._backend import Backend
+
+Handler = Callable[[Recorded], object]
+
+
+class CheckpointStrategy(ABC):
+    """The port a backend implements to keep projection checkpoints."""
+
+    @abstractmethod
+    def load(self, name: str) -> int:
+        """The checkpoint `name` (0 if new), locked for the current transaction.
+
+        A second worker asking for the same checkpoint waits until the first transaction
+        ends, so two workers never apply the same events concurrently.
+        """
+
+    @abstractmethod
+    def save(self, name: str, position: int) -> None:
+        """Store the checkpoint in the current transaction."""
+
+
+def _positive(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(f"{what} must be a positive int, got {value!r}")
+    return value
+
+
+class Projector:
+    """Applies new events of the global log to a read model, exactly once.
+
+    Each `run_once` works in the backend's current transaction: the handler's read-model
+    writes and the new checkpoint commit together or not at all, so a crash can neither skip
+    nor double-apply an event. Commit after each `run_once` (the library never commits).
+
+    Args:
+        backend: where events and the checkpoint live.
+        name: the checkpoint's name; one per projection.
+        handler: applies one event to the read model (in the same transaction).
+        categories: only events of these categories (default: all).
+        events: only events of these classes (default: all).
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        name: str,
+        handler: Handler,
+        categories: Iterable[str] | None = None,
+        events: Iterable[type[Event]] | None = None,
+    ) -> None:
+        self._backend = backend
+        self.name = check_stream_label(name, "projection name")
+        if not callable(handler):
+            raise InvalidInput("handler must be callable")
+        self._handler = handler
+        subscriber = backend.subscriber
+        if categories is not None:
+            subscriber = subscriber.to_category(*categories)
+        if events is not None:
+            subscriber = subscriber.to_events(events)
+        self._filter: SubscriptionFilter = subscriber.subscription_filter
+
+    def run_once(self, limit: int = 500) -> int:
+        """Apply up to `limit` new events; return how many were applied."""
+        _positive(limit, "limit")
+        checkpoints = self._backend._checkpoint_strategy()
+        position = checkpoints.load(self.name)
+        cursor = self._backend._subscription_strategy().open(position, self._filter)
+        try:
+            records = cursor.fetch(limit)
+            registry = self._backend.config.registry
+            for record in records:
+                self._handler(Recorded.of(record, registry))
+            if cursor.position > position:
+                checkpoints.save(self.name, cursor.position)
+        finally:
+            cursor.close()
+        return len(records)
+
+    @property
+    def position(self) -> int:
+        """The checkpoint: every event up to it was applied (locks it for this transaction)."""
+        return self._backend._checkpoint_strategy().load(self.name)
+
+    def reset(self) -> None:
+        """Start over from position 0 (clear the read model in the same transaction)."""
+        self._backend._checkpoint_strategy().load(self.name)
+        self._backend._checkpoint_strategy().save(self.name, 0)
