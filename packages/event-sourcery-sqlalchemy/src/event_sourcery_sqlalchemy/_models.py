@@ -51,7 +51,11 @@ _LABEL = String(MAX_IDENTIFIER_LENGTH)
 # CHAR(32) outside PostgreSQL on every SQLAlchemy version: 2.1 would otherwise switch MariaDB
 # to its native UUID type, and rows written by 2.0 would no longer match.
 _UUID = Uuid(native_uuid=False).with_variant(postgresql.UUID(as_uuid=True), "postgresql")
-_JSON = JSON().with_variant(postgresql.JSONB(), "postgresql")
+# JSON, not JSONB, on PostgreSQL too: JSONB refuses "\u0000" and lone surrogates in strings,
+# which events may hold, and alembic renders a JSONB variant into a migration that does not
+# import when it autogenerates against another database. JSON is also the cheaper to write
+# and to read back whole, which is all an event store does with it.
+_JSON = JSON()
 # MariaDB's DATETIME drops microseconds unless told to keep them; it stores no zone, so the
 # store always writes UTC and reads naive values back as UTC.
 _TIMESTAMP = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")

@@ -78,16 +78,19 @@ class Statements:
         self.bump_named = bump.where(ident, expected, st.c.name == bindparam("p_name"))
 
         self.find_stream = select(st.c.id, st.c.version, st.c.name).where(ident)
-        # The slow path: a locking read sees the latest committed row even under MariaDB's
-        # REPEATABLE READ, where a plain SELECT would repeat the transaction's old snapshot.
-        self.lock_streams = (
-            select(st.c.id, st.c.uuid, st.c.version, st.c.name)
+        # The slow path reads with locks: a locking read sees the latest committed row even
+        # under MariaDB's REPEATABLE READ, where a plain SELECT repeats the transaction's
+        # snapshot. Two lookups, each on a unique key, lock exactly one row each; one query
+        # with "uuid = ? OR name = ?" could make InnoDB lock every stream of the category.
+        self.lock_own = select(st.c.id, st.c.version, st.c.name).where(ident).with_for_update()
+        self.read_name_holder = (
+            select(st.c.uuid)
             .where(
                 st.c.tenant_id == bindparam("p_tenant"),
                 st.c.category == bindparam("p_category"),
-                or_(st.c.uuid == bindparam("p_uuid"), st.c.name == bindparam("p_name")),
+                st.c.name == bindparam("p_name"),
             )
-            .with_for_update()
+            .with_for_update(read=True)
         )
         rewrite = update(st).values(version=bindparam("p_version"), name=bindparam("p_name"))
         self.rewrite_versioned = rewrite.where(

@@ -257,12 +257,12 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
         name = stream_id.name
         state: StreamState = MISSING
         for _ in range(_ATTEMPTS):
-            rows = connection.execute(sql.lock_streams, {**key, "p_name": name}).all()
-            own = next((row for row in rows if row.uuid == stream_id.uuid), None)
-            holder = next(
-                (row for row in rows if name is not None and row.name == name and row is not own),
-                None,
-            )
+            own = connection.execute(sql.lock_own, key).first()
+            holder = None
+            if name is not None:
+                holder = connection.execute(sql.read_name_holder, {**key, "p_name": name}).first()
+                if holder is not None and holder.uuid == stream_id.uuid:
+                    holder = None
             state = _state(own)
             check_append(stream_id, state, expected)
             _check_name(stream_id, own, holder)
@@ -271,10 +271,13 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
                 if created is not None:
                     return created
                 continue  # created concurrently: look again
+            binds_name = name is not None and own.name is None
+            if expected is NO_VERSIONING and not binds_name:
+                return int(own.id)  # locked and as required: nothing to change
             params = {
                 "p_id": own.id,
                 "p_version": version,
-                "p_name": name if own.name is None else own.name,
+                "p_name": name if binds_name else own.name,
             }
             if own.version is None:
                 statement = sql.rewrite_versionless
