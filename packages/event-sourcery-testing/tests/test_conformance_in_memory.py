@@ -5,6 +5,7 @@ from event_sourcery import Backend, RawEvent, StreamId
 from event_sourcery.interfaces import StorageStrategy
 from event_sourcery_testing import InMemoryBackend, InMemoryStorageStrategy
 from event_sourcery_testing.conformance import BackendConformance, Capabilities
+from event_sourcery_testing.conformance._event_sourcing import EventSourcingContract
 from event_sourcery_testing.conformance._reactions import (
     ListenersContract,
     OutboxContract,
@@ -51,7 +52,11 @@ def test_stateful_comparison_catches_a_diverging_backend() -> None:
 
 
 class TestInMemoryReactions(
-    SubscriptionsContract, ListenersContract, OutboxContract, ProjectionsContract
+    SubscriptionsContract,
+    ListenersContract,
+    OutboxContract,
+    ProjectionsContract,
+    EventSourcingContract,
 ):
     capabilities = Capabilities(transactions=False)
 

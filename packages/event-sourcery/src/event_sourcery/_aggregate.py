@@ -1,0 +1,165 @@
+"""Event-sourced aggregates and the repository that loads and saves them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from event_sourcery._event import Context, Event, WrappedEvent
+from event_sourcery._event_store import EventStore
+from event_sourcery._stream_id import StreamId, StreamUUID
+from event_sourcery.exceptions import InvalidInput
+
+_PENDING = "_event_sourcery_pending"
+
+
+class Aggregate:
+    """Base of event-sourced aggregates.
+
+    Subclasses set `category`, change state only in `__apply__`, and record decisions with
+    `_emit`. For snapshots, set `snapshot_type` and implement `__snapshot__` / `__restore__`.
+    Subclasses need not call `super().__init__()`.
+    """
+
+    category: ClassVar[str]
+    #: The event class holding this aggregate's snapshot; None: no snapshots.
+    snapshot_type: ClassVar[type[Event] | None] = None
+
+    def __apply__(self, event: Event) -> None:
+        """Change state by one event (also called while loading)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement __apply__")
+
+    def __snapshot__(self) -> Event:
+        """The whole state as one `snapshot_type` event."""
+        raise NotImplementedError(f"{type(self).__name__} must implement __snapshot__")
+
+    def __restore__(self, snapshot: Event) -> None:
+        """Take the state from a `snapshot_type` event."""
+        raise NotImplementedError(f"{type(self).__name__} must implement __restore__")
+
+    def _emit(self, event: Event) -> None:
+        """Apply a new event and keep it to be saved."""
+        self.__apply__(event)
+        self.__dict__.setdefault(_PENDING, []).append(event)
+
+    def _take_pending(self) -> list[Event]:
+        pending: list[Event] = self.__dict__.pop(_PENDING, [])
+        return pending
+
+
+TAggregate = TypeVar("TAggregate", bound=Aggregate)
+
+
+@dataclass
+class WrappedAggregate(Generic[TAggregate]):
+    """An aggregate with what the store knows of it.
+
+    Attributes:
+        aggregate: the aggregate.
+        stream_id: its stream.
+        stored_version: the version it was loaded at (0: new).
+        created_at: when its first event was stored (None if new).
+        updated_at: when its last loaded event was stored (None if new).
+    """
+
+    aggregate: TAggregate
+    stream_id: StreamId
+    stored_version: int
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @property
+    def version(self) -> int:
+        """The version including changes not saved yet."""
+        return self.stored_version + len(self.aggregate.__dict__.get(_PENDING, ()))
+
+    @property
+    def is_new(self) -> bool:
+        """Whether nothing of this aggregate is stored yet."""
+        return self.stored_version == 0
+
+
+class Repository(Generic[TAggregate]):
+    """Loads aggregates from an event store and saves their new events atomically.
+
+    Args:
+        event_store: where the aggregates' streams live.
+        snapshot_every: save a snapshot whenever the version crosses a multiple of this
+            (aggregates need `snapshot_type`); None: never.
+        context: attached to every event this repository saves.
+    """
+
+    def __init__(
+        self,
+        event_store: EventStore,
+        *,
+        snapshot_every: int | None = None,
+        context: Context | None = None,
+    ) -> None:
+        if snapshot_every is not None and (
+            isinstance(snapshot_every, bool)
+            or not isinstance(snapshot_every, int)
+            or snapshot_every < 1
+        ):
+            raise InvalidInput(f"snapshot_every must be a positive int, got {snapshot_every!r}")
+        self._store = event_store
+        self._snapshot_every = snapshot_every
+        self._context = context
+
+    @contextmanager
+    def aggregate(
+        self, uuid: StreamUUID, aggregate: TAggregate, *, context: Context | None = None
+    ) -> Iterator[WrappedAggregate[TAggregate]]:
+        """Load `aggregate` from its stream, yield it, and save its new events on a clean exit.
+
+        New events are appended at the loaded version, so a concurrent change raises
+        `ConcurrentStreamWriteError` and nothing is saved; on an exception inside the block
+        nothing is saved either.
+        """
+        if not isinstance(aggregate, Aggregate):
+            raise InvalidInput(f"{type(aggregate).__name__} is not an Aggregate")
+        stream_id = StreamId.of(uuid, category=aggregate.category)
+        wrapped = self._load(stream_id, aggregate)
+        yield wrapped
+        self._save(wrapped, context or self._context)
+
+    def _load(self, stream_id: StreamId, aggregate: TAggregate) -> WrappedAggregate[TAggregate]:
+        aggregate._take_pending()
+        events = self._store.load_stream(stream_id)
+        snapshot_type = type(aggregate).snapshot_type
+        for index, wrapped in enumerate(events):
+            if (
+                index == 0
+                and snapshot_type is not None
+                and isinstance(wrapped.event, snapshot_type)
+            ):
+                aggregate.__restore__(wrapped.event)
+            else:
+                aggregate.__apply__(wrapped.event)
+        return WrappedAggregate(
+            aggregate=aggregate,
+            stream_id=stream_id,
+            stored_version=(events[-1].version or 0) if events else 0,
+            created_at=events[0].created_at if events else None,
+            updated_at=events[-1].created_at if events else None,
+        )
+
+    def _save(self, wrapped: WrappedAggregate[Any], context: Context | None) -> None:
+        pending = wrapped.aggregate._take_pending()
+        if not pending:
+            return
+        self._store.append(
+            *(WrappedEvent.wrap(event, context=context) for event in pending),
+            stream_id=wrapped.stream_id,
+            expected_version=wrapped.stored_version,
+        )
+        new_version = wrapped.stored_version + len(pending)
+        every = self._snapshot_every
+        crossed = every is not None and new_version // every > wrapped.stored_version // every
+        if crossed and type(wrapped.aggregate).snapshot_type is not None:
+            state = wrapped.aggregate.__snapshot__()
+            self._store.save_snapshot(wrapped.stream_id, WrappedEvent.wrap(state, new_version))
+        wrapped.stored_version = new_version
