@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from event_sourcery_sqlalchemy import SQLAlchemyBackend, configure_models
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import StaticPool
-
-from event_sourcery_sqlalchemy import SQLAlchemyBackend, configure_models
 
 
 class Base(DeclarativeBase):

@@ -6,11 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 from event_sourcery import Backend
+from event_sourcery_sqlalchemy import SQLAlchemyBackend
 from event_sourcery_testing.conformance import BackendConformance
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-
-from event_sourcery_sqlalchemy import SQLAlchemyBackend
 
 
 class _SQLAlchemyConformance(BackendConformance):

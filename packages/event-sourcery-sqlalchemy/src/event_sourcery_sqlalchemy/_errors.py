@@ -15,9 +15,9 @@ from event_sourcery.exceptions import (
 )
 from sqlalchemy import exc
 
-#: What a storage method catches around its statements. UnicodeError: some drivers encode
-#: parameters themselves and raise it as is, not as a DBAPI error.
-DATABASE_ERRORS = (exc.SQLAlchemyError, UnicodeError)
+#: What a storage method catches around its statements. Some drivers raise UnicodeError (a
+#: string they cannot encode) or OverflowError (an int beyond 64 bits) as is, not as DBAPI errors.
+DATABASE_ERRORS = (exc.SQLAlchemyError, UnicodeError, OverflowError)
 
 # errno of MySQL/MariaDB's "Duplicate entry ... for key ..." (ER_DUP_ENTRY).
 _MYSQL_DUPLICATE_KEY = 1062
@@ -67,7 +67,8 @@ def translate(
         conflict: makes the error for a uniqueness/foreign key violation, i.e. a concurrent
             writer won; without it such a violation is a `StorageError`.
         writing_events: event data was being written, so a value the database refuses
-            (PostgreSQL's JSONB rejects "\\u0000", for instance) is the event's problem.
+            (PostgreSQL refuses NUL characters in text columns, for instance) is the event's
+            problem.
     """
     if conflict is not None and isinstance(error, exc.IntegrityError):
         return conflict()

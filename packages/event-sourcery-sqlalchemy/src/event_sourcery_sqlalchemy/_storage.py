@@ -187,7 +187,7 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
             created = self._create(connection, sql, key, stream_id.name, version)
             if created is not None:
                 return created
-        elif expected <= _MAX_VERSION:
+        elif version is not None and version <= _MAX_VERSION:
             bumped = self._bump(connection, sql, key, stream_id.name, expected, version)
             if bumped is not None:
                 return bumped

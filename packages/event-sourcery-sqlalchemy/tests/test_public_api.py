@@ -1,0 +1,17 @@
+"""The package's public names are a contract: adding or removing one is a deliberate act."""
+
+import event_sourcery_sqlalchemy
+
+
+def test_public_names_are_pinned_and_sorted() -> None:
+    assert event_sourcery_sqlalchemy.__all__ == [
+        "DEFAULT_TABLE_PREFIX",
+        "SQLAlchemyBackend",
+        "SQLAlchemyModels",
+        "SQLAlchemyStorageStrategy",
+        "configure_models",
+    ]
+    assert sorted(event_sourcery_sqlalchemy.__all__) == event_sourcery_sqlalchemy.__all__
+    for name in set(event_sourcery_sqlalchemy.__all__) - {"DEFAULT_TABLE_PREFIX"}:
+        module = getattr(event_sourcery_sqlalchemy, name).__module__
+        assert module.startswith("event_sourcery_sqlalchemy._")
