@@ -22,6 +22,10 @@ DATABASE_ERRORS = (exc.SQLAlchemyError, UnicodeError, OverflowError)
 # errno of MySQL/MariaDB's "Duplicate entry ... for key ..." (ER_DUP_ENTRY).
 _MYSQL_DUPLICATE_KEY = 1062
 
+# SQLSTATEs (PostgreSQL) and errnos (MySQL/MariaDB) of transactions that collided with
+# another one: serialization failure, deadlock, lock wait timeout.
+_COLLISIONS: frozenset[object] = frozenset({"40001", "40P01", 1205, 1213})
+
 _MISSING_TABLE_MARKERS = ("no such table", "does not exist", "doesn't exist", "undefinedtable")
 
 
@@ -43,6 +47,10 @@ def _detail(error: BaseException) -> str:
 def _hint(error: BaseException, detail: str) -> str:
     if isinstance(error, exc.PendingRollbackError):
         return " Roll the session back (session.rollback()) after the earlier error."
+    orig = error.orig if isinstance(error, exc.DBAPIError) else None
+    code = getattr(orig, "sqlstate", None) or next(iter(getattr(orig, "args", ())), None)
+    if isinstance(code, str | int) and code in _COLLISIONS:
+        return " Concurrent transactions collided: roll the session back and retry."
     lowered = detail.lower()
     if isinstance(error, exc.DBAPIError) and any(m in lowered for m in _MISSING_TABLE_MARKERS):
         return (

@@ -78,11 +78,17 @@ class Statements:
         self.bump_named = bump.where(ident, expected, st.c.name == bindparam("p_name"))
 
         self.find_stream = select(st.c.id, st.c.version, st.c.name).where(ident)
-        # The slow path reads with locks: a locking read sees the latest committed row even
-        # under MariaDB's REPEATABLE READ, where a plain SELECT repeats the transaction's
-        # snapshot. Two lookups, each on a unique key, lock exactly one row each; one query
-        # with "uuid = ? OR name = ?" could make InnoDB lock every stream of the category.
-        self.lock_own = select(st.c.id, st.c.version, st.c.name).where(ident).with_for_update()
+        # The slow path reads with shared locks. A locking read sees the latest committed row
+        # even under MariaDB's REPEATABLE READ, where a plain SELECT would repeat the
+        # transaction's snapshot. Shared, because the losers of a race all get here at once:
+        # on MariaDB each loser of a race to create a stream already holds a shared lock from
+        # its duplicate key error, and exclusive requests from three of them would deadlock.
+        # What the slow path then writes goes through a conditional UPDATE (`rewrite_*`).
+        # Two lookups, each on a unique key, lock one row each: a single query with
+        # "uuid = ? OR name = ?" could make InnoDB lock every stream of the category.
+        self.lock_own = (
+            select(st.c.id, st.c.version, st.c.name).where(ident).with_for_update(read=True)
+        )
         self.read_name_holder = (
             select(st.c.uuid)
             .where(

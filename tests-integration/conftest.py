@@ -1,0 +1,235 @@
+"""Databases of the integration suite: SQLite (file and memory), PostgreSQL and MariaDB.
+
+Server URLs come from the environment (admin URLs: they must be allowed to create databases):
+
+- ``EVENT_SOURCERY_POSTGRES_URL``, default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``
+- ``EVENT_SOURCERY_MARIADB_URL``, default ``mysql+pymysql://root@127.0.0.1:3306/test``
+
+Set one to an empty string to leave that backend out. A configured server that cannot be reached
+skips its tests, with a loud line in the summary; with ``--require-backends`` (as in CI) it
+fails them instead.
+
+Each xdist worker gets its own database per server, named after the worker and the schema's
+fingerprint (``es_test_<fingerprint>_gw0``). It is created when missing and never dropped: the
+tests never assume an empty database, so concurrent runs may share it, and a schema change
+gets a new database instead of stale tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from event_sourcery_sqlalchemy import configure_models
+from sqlalchemy import URL, Engine, create_engine, exc, make_url, text
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.schema import CreateTable
+
+SERVERS: dict[str, tuple[str, str]] = {
+    "postgresql": (
+        "EVENT_SOURCERY_POSTGRES_URL",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    ),
+    "mariadb": ("EVENT_SOURCERY_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
+}
+#: Every database the SQLAlchemy backend is tested on; fixture `<name>_engine` gives each.
+DATABASES = ("sqlite_file", "sqlite_memory", "postgresql", "mariadb")
+
+_UNREACHABLE = "BACKEND UNREACHABLE:"
+_LEFT_OUT = "BACKEND LEFT OUT:"
+_CONNECT_TIMEOUT = 5
+
+
+class Base(DeclarativeBase):
+    """The integration suite's declarative base, with Event Sourcery's tables."""
+
+
+configure_models(Base)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--require-backends",
+        action="store_true",
+        default=False,
+        help="fail (instead of skip) the tests of a configured database server that is down",
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    reasons: set[str] = set()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        for marker in (_UNREACHABLE, _LEFT_OUT):
+            if marker in reason:
+                reasons.add(reason[reason.index(marker) :])
+    if not reasons:
+        return
+    terminalreporter.section("DATABASES NOT TESTED", sep="!", red=True, bold=True)
+    for reason in sorted(reasons):
+        terminalreporter.write_line(reason, red=True, bold=True)
+    terminalreporter.write_line(
+        "Their tests were skipped. CI runs with --require-backends, where this is a failure.",
+        red=True,
+    )
+
+
+# --- servers and their databases -------------------------------------------------------------
+
+
+def _admin_url(request: pytest.FixtureRequest, server: str) -> URL:
+    variable, default = SERVERS[server]
+    raw = os.environ.get(variable, default)
+    if not raw.strip():
+        pytest.skip(f"{_LEFT_OUT} {server} ({variable} is empty)")
+    return make_url(raw)
+
+
+def _admin_engine(request: pytest.FixtureRequest, server: str) -> Engine:
+    """An AUTOCOMMIT engine on the server's admin URL; skips/fails if it is unreachable."""
+    url = _admin_url(request, server)
+    engine = create_engine(
+        url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": _CONNECT_TIMEOUT}
+    )
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except exc.DBAPIError as error:
+        engine.dispose()
+        message = (
+            f"{_UNREACHABLE} {server} at {url.render_as_string(hide_password=True)}: "
+            f"{type(error.orig).__name__}: {str(error.orig).strip().splitlines()[0]}"
+        )
+        if request.config.getoption("--require-backends"):
+            pytest.fail(f"{message} (--require-backends)", pytrace=False)
+        pytest.skip(message)
+    return engine
+
+
+def _create_database(admin: Engine, name: str) -> None:
+    with admin.connect() as connection:
+        if admin.dialect.name == "postgresql":
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not exists:
+                try:
+                    connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+                except exc.ProgrammingError:  # created concurrently by another run
+                    pass
+        else:
+            # A case-insensitive default on purpose: the tables must bring their own collation.
+            connection.exec_driver_sql(
+                f"CREATE DATABASE IF NOT EXISTS `{name}` "
+                "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            )
+
+
+def _drop_database(admin: Engine, name: str) -> None:
+    with admin.connect() as connection:
+        if admin.dialect.name == "postgresql":
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def _schema_fingerprint(engine: Engine) -> str:
+    ddl = "".join(
+        str(CreateTable(table).compile(dialect=engine.dialect))
+        for table in Base.metadata.sorted_tables
+    )
+    return hashlib.sha256(ddl.encode()).hexdigest()[:10]
+
+
+def _create_tables(engine: Engine) -> None:
+    # Another run may be creating the same tables in the same database right now.
+    for attempt in range(3):
+        try:
+            Base.metadata.create_all(engine)
+            return
+        except exc.DBAPIError:
+            if attempt == 2:
+                raise
+
+
+def _server_engine(request: pytest.FixtureRequest, server: str) -> Iterator[Engine]:
+    admin = _admin_engine(request, server)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"es_test_{_schema_fingerprint(admin)}_{worker}"
+    _create_database(admin, name)
+    admin.dispose()
+    engine = create_engine(admin.url.set(database=name))
+    _create_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """This worker's PostgreSQL database, with the tables; never emptied."""
+    yield from _server_engine(request, "postgresql")
+
+
+@pytest.fixture(scope="session")
+def mariadb_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """This worker's MariaDB database, with the tables; never emptied."""
+    yield from _server_engine(request, "mariadb")
+
+
+@pytest.fixture(scope="session")
+def sqlite_file_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A SQLite file database of this worker, with the tables."""
+    path: Path = tmp_path_factory.mktemp("sqlite") / "events.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_memory_engine() -> Iterator[Engine]:
+    """An in-memory SQLite database; StaticPool makes every session share its connection."""
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def database_engine(request: pytest.FixtureRequest) -> Engine:
+    """The engine of the database named by the test's parameter (indirect parametrisation)."""
+    engine: Engine = request.getfixturevalue(f"{request.param}_engine")
+    return engine
+
+
+@pytest.fixture
+def empty_database(request: pytest.FixtureRequest) -> Iterator[Callable[[str], URL]]:
+    """Makes a new, empty database on a server (or a SQLite file); dropped after the test.
+
+    Call it with "sqlite", "postgresql" or "mariadb"; it returns the database's URL.
+    """
+    made: list[tuple[Engine, str]] = []
+
+    def make(server: str) -> URL:
+        name = f"es_empty_{uuid.uuid4().hex[:12]}"
+        if server == "sqlite":
+            path = request.getfixturevalue("tmp_path") / f"{name}.sqlite3"
+            return make_url(f"sqlite:///{path}")
+        admin = _admin_engine(request, server)
+        _create_database(admin, name)
+        made.append((admin, name))
+        return admin.url.set(database=name)
+
+    yield make
+    for admin, name in made:
+        _drop_database(admin, name)
+        admin.dispose()
