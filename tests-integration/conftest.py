@@ -17,6 +17,7 @@ gets a new database instead of stale tables.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import uuid
@@ -120,10 +121,9 @@ def _create_database(admin: Engine, name: str) -> None:
                 text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
             ).scalar()
             if not exists:
-                try:
+                # ProgrammingError: another run created it since the check.
+                with contextlib.suppress(exc.ProgrammingError):
                     connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-                except exc.ProgrammingError:  # created concurrently by another run
-                    pass
         else:
             # A case-insensitive default on purpose: the tables must bring their own collation.
             connection.exec_driver_sql(
