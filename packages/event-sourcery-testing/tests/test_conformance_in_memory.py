@@ -6,6 +6,7 @@ from event_sourcery.interfaces import StorageStrategy
 from event_sourcery_testing import InMemoryBackend, InMemoryStorageStrategy
 from event_sourcery_testing.conformance import BackendConformance, Capabilities
 from event_sourcery_testing.conformance._event_sourcing import EventSourcingContract
+from event_sourcery_testing.conformance._evolution import EvolutionContract
 from event_sourcery_testing.conformance._reactions import (
     ListenersContract,
     OutboxContract,
@@ -57,6 +58,7 @@ class TestInMemoryReactions(
     OutboxContract,
     ProjectionsContract,
     EventSourcingContract,
+    EvolutionContract,
 ):
     capabilities = Capabilities(transactions=False)
 

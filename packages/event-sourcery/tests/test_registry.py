@@ -2,7 +2,12 @@
 
 import pytest
 from event_sourcery import Event, EventRegistry, default_registry
-from event_sourcery.exceptions import DuplicateEventName, InvalidEvent, UnknownEventType
+from event_sourcery.exceptions import (
+    DuplicateEventName,
+    EventSerializationError,
+    InvalidEvent,
+    UnknownEventType,
+)
 
 
 class Named(Event):
@@ -55,3 +60,32 @@ def test_private_registries_are_independent() -> None:
 def test_unusable_event_names_are_rejected(name: str) -> None:
     with pytest.raises(InvalidEvent):
         EventRegistry().add(Named, name=name)
+
+
+def test_upcasters_run_step_by_step_and_refuse_gaps_and_duplicates() -> None:
+    class Shape(Event):
+        __event_name__ = "registry_test.Shape"
+        __schema_version__ = 3
+        c: int
+
+    registry = EventRegistry()
+    registry.add(Shape)
+    registry.upcaster(Shape, from_version=1)(lambda d: {"b": d["a"] + 1})
+    with pytest.raises(EventSerializationError, match="from schema version 2"):
+        registry.upcast(Shape, 1, {"a": 1})
+    registry.upcaster(Shape, from_version=2)(lambda d: {"c": d["b"] * 10})
+    assert registry.upcast(Shape, 1, {"a": 1}) == {"c": 20}
+    assert registry.upcast(Shape, 3, {"c": 5}) == {"c": 5}
+    with pytest.raises(EventSerializationError, match="newer"):
+        registry.upcast(Shape, 4, {})
+    with pytest.raises(DuplicateEventName):
+        registry.upcaster(Shape, from_version=1)(lambda d: d)
+
+
+def test_aliases_from_the_class_are_registered() -> None:
+    class Moved(Event):
+        __event_name__ = "registry_test.Moved"
+        __event_aliases__ = ("registry_test.OldMoved",)
+
+    assert default_registry.resolve("registry_test.OldMoved") is Moved
+    assert default_registry.name_of(Moved) == "registry_test.Moved"

@@ -21,6 +21,10 @@ class Event(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     __event_name__: ClassVar[str]
+    #: Bump when the stored form changes; register upcasters from older versions.
+    __schema_version__: ClassVar[int] = 1
+    #: Older names this class reads (kept after a rename).
+    __event_aliases__: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -35,6 +35,8 @@ class RawEvent:
     created_at: datetime
     data: dict[str, Any]
     context: dict[str, Any] = field(default_factory=dict)
+    #: The `__schema_version__` of the class that wrote `data`.
+    schema_version: int = 1
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -80,6 +82,7 @@ def serialize(
         created_at=wrapped.created_at.astimezone(UTC),
         data=data,
         context=context,
+        schema_version=type(wrapped.event).__schema_version__,
     )
 
 
@@ -89,8 +92,11 @@ def deserialize(raw: RawEvent, registry: EventRegistry) -> WrappedEvent[Any]:
         cls = registry.resolve(raw.type)
     except UnknownEventType:
         raise UnknownEventType(raw.type, raw.stream_id, raw.version) from None
+    data = raw.data
+    if raw.schema_version != cls.__schema_version__:
+        data = registry.upcast(cls, raw.schema_version, data)
     try:
-        event = cls.model_validate(raw.data)
+        event = cls.model_validate(data)
         context = Context.model_validate(raw.context)
     except ValidationError as exc:
         raise EventSerializationError(

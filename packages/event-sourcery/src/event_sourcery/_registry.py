@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from event_sourcery._limits import MAX_IDENTIFIER_LENGTH
-from event_sourcery.exceptions import DuplicateEventName, InvalidEvent, UnknownEventType
+from event_sourcery.exceptions import (
+    DuplicateEventName,
+    EventSerializationError,
+    InvalidEvent,
+    UnknownEventType,
+)
 
 if TYPE_CHECKING:
     from event_sourcery._event import Event
@@ -29,6 +35,7 @@ class EventRegistry:
     def __init__(self) -> None:
         self._by_name: dict[str, type[Event]] = {}
         self._names: dict[type[Event], str] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
 
     def add(self, cls: type[Event], *, name: str | None = None) -> type[Event]:
         """Register `cls` under `name` (default: its type name); return `cls`."""
@@ -53,7 +60,60 @@ class EventRegistry:
             self._names.pop(existing, None)
         self._by_name[name] = cls
         self._names[cls] = name
+        for alias in cls.__dict__.get("__event_aliases__", ()):
+            self.alias(alias, cls)
         return cls
+
+    def alias(self, name: str, cls: type[Event]) -> None:
+        """Also read events stored under `name` as `cls` (after renaming a class).
+
+        `cls` keeps its own name for new events; `__event_aliases__ = ("old.Name",)` on the
+        class does the same.
+        """
+        existing = self._by_name.get(name)
+        if existing is not None and existing is not cls and self._names.get(existing) == name:
+            raise DuplicateEventName(f"{name!r} is the name of {existing.__qualname__}")
+        self._by_name[name] = cls
+
+    def upcaster(self, cls: type[Event], from_version: int) -> Callable[[Upcaster], Upcaster]:
+        """Register a function turning stored data of `cls` at `from_version` into the next.
+
+        Upcasters run on every read, step by step, up to `cls.__schema_version__`; stored
+        data is never changed.
+        """
+
+        def register(function: Upcaster) -> Upcaster:
+            key = (self.name_of(cls), from_version)
+            if key in self._upcasters:
+                raise DuplicateEventName(
+                    f"{cls.__qualname__} already has an upcaster from version {from_version}"
+                )
+            self._upcasters[key] = function
+            return function
+
+        return register
+
+    def upcast(self, cls: type[Event], version: int, data: dict[str, Any]) -> dict[str, Any]:
+        """`data` stored at schema `version`, brought up to `cls.__schema_version__`."""
+        target = cls.__schema_version__
+        if version > target:
+            raise EventSerializationError(
+                f"stored {cls.__qualname__} has schema version {version}, newer than the "
+                f"class's {target}: upgrade the code that reads it"
+            )
+        name = self.name_of(cls)
+        while version < target:
+            try:
+                step = self._upcasters[(name, version)]
+            except KeyError:
+                raise EventSerializationError(
+                    f"no upcaster for {cls.__qualname__} from schema version {version} to "
+                    f"{version + 1}; register one with registry.upcaster({cls.__qualname__}, "
+                    f"from_version={version})"
+                ) from None
+            data = step(data)
+            version += 1
+        return data
 
     def name_of(self, cls: type[Event]) -> str:
         """The stored name of `cls`; registers it on first use."""
@@ -73,6 +133,8 @@ class EventRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
 
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 #: The registry every `Event` subclass joins on definition; backends use it unless given another.
 default_registry = EventRegistry()
