@@ -102,16 +102,17 @@ def _admin_engine(request: pytest.FixtureRequest, server: str) -> Engine:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+        return engine
     except exc.DBAPIError as error:
         engine.dispose()
         message = (
             f"{_UNREACHABLE} {server} at {url.render_as_string(hide_password=True)}: "
             f"{type(error.orig).__name__}: {str(error.orig).strip().splitlines()[0]}"
         )
-        if request.config.getoption("--require-backends"):
-            pytest.fail(f"{message} (--require-backends)", pytrace=False)
-        pytest.skip(message)
-    return engine
+    # Outside the except block, so the report is the message, not a chained traceback.
+    if request.config.getoption("--require-backends"):
+        pytest.fail(f"{message} (--require-backends)", pytrace=False)
+    pytest.skip(message)
 
 
 def _create_database(admin: Engine, name: str) -> None:
