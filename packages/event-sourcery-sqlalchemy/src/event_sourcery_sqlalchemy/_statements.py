@@ -7,24 +7,34 @@ of them once per engine and every later call reuses the cached compiled form.
 from __future__ import annotations
 
 import enum
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
+from event_sourcery.interfaces import as_utc
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
     CompoundSelect,
+    DateTime,
     Delete,
     Dialect,
     Insert,
     Select,
+    Table,
+    Text,
     and_,
     bindparam,
+    cast,
     delete,
     func,
     insert,
     literal_column,
     or_,
     select,
+    type_coerce,
     union_all,
     update,
 )
@@ -111,8 +121,9 @@ class Statements:
         self.insert_events: Insert = insert(ev)
         if self.events_return_ids:
             self.insert_events = self.insert_events.returning(ev.c.id)
+        self.load_columns = LoadColumns(dialect)
         self.load = {
-            (has_start, has_stop): _load(models, ident, has_start, has_stop)
+            (has_start, has_stop): _load(models, self.load_columns, ident, has_start, has_stop)
             for has_start in (False, True)
             for has_stop in (False, True)
         }
@@ -159,17 +170,79 @@ def _create_stream(models: SQLAlchemyModels, dialect: Dialect) -> tuple[Insert, 
     return statement, safe
 
 
+def _utc_from_naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC)
+
+
+def _utc_from_sqlite(text: str) -> datetime:
+    # SQLAlchemy stores SQLite datetimes as "YYYY-MM-DD HH:MM:SS.ffffff" text, in UTC here;
+    # fromisoformat reads that far faster than the generic DateTime result processor.
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _uuid_from_hex(text: str) -> UUID:
+    # The CHAR(32) form SQLAlchemy's Uuid stores; UUID(int=...) skips the parsing of UUID(hex).
+    return UUID(int=int(text, 16))
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+class LoadColumns:
+    """How `fetch_events` selects the payload columns on a dialect, and reads them back.
+
+    Loads are the one place with per-row work, so the known dialects select JSON as text and
+    timestamps in a form that turns into an aware UTC datetime in one cheap call.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.family = dialect.name
+        self.read_uuid: Callable[[Any], UUID] = _uuid_from_hex
+        self.read_json: Callable[[Any], Any] = json.loads
+        self.read_time: Callable[[Any], datetime] = _utc_from_naive
+        if self.family == "postgresql":
+            self.read_uuid = _as_is  # native UUID
+        elif self.family == "sqlite":
+            self.read_time = _utc_from_sqlite
+        elif self.family not in ("mysql", "mariadb"):
+            self.read_uuid, self.read_json, self.read_time = _as_is, _as_is, as_utc
+
+    def payload(self, table: Table) -> list[ColumnElement[Any]]:
+        """version, uuid, type, data, context, created_at of `table` (events or snapshots)."""
+        c = table.c
+        uuid: ColumnElement[Any] = c.uuid
+        data: ColumnElement[Any] = c.data
+        context: ColumnElement[Any] = c.context
+        created_at: ColumnElement[Any] = c.created_at
+        if self.family == "postgresql":
+            data, context = cast(c.data, Text), cast(c.context, Text)
+            # Naive UTC whatever the session's TimeZone: astimezone() per row costs more.
+            created_at = func.timezone("UTC", c.created_at, type_=DateTime())
+        elif self.family in ("sqlite", "mysql", "mariadb"):
+            uuid = type_coerce(c.uuid, Text)
+            data, context = type_coerce(c.data, Text), type_coerce(c.context, Text)
+            if self.family == "sqlite":
+                created_at = type_coerce(c.created_at, Text)
+        columns = [c.version, uuid, c.type, data, context, created_at]
+        return [column.label(name) for column, name in zip(columns, _PAYLOAD, strict=True)]
+
+
 _PAYLOAD = ("version", "uuid", "type", "data", "context", "created_at")
 
 
 def _load(
-    models: SQLAlchemyModels, ident: ColumnElement[bool], has_start: bool, has_stop: bool
+    models: SQLAlchemyModels,
+    columns: LoadColumns,
+    ident: ColumnElement[bool],
+    has_start: bool,
+    has_stop: bool,
 ) -> Select[Any] | CompoundSelect[Any]:
-    """One round trip for `fetch_events`: the applicable snapshot (kind 0), then the events.
+    """One round trip for `fetch_events`: the applicable snapshot, then the newer events.
 
+    Rows: version, uuid, type, data, context, created_at, stream name, position. Ordered by
+    version, then position: the snapshot's version is below those of the events after it.
     Every column is labelled: SQLite orders a UNION only by the names of its output columns.
-
-    Rows: kind, version, uuid, type, data, context, created_at, stream name, position.
     """
     st, ev, sn = models.streams, models.events, models.snapshots
     stop: BindParameter[int] = bindparam("p_stop")
@@ -187,12 +260,7 @@ def _load(
     if has_stop:
         in_window = and_(in_window, ev.c.version < stop)
     events = (
-        select(
-            literal_column("1").label("kind"),
-            *(ev.c[column].label(column) for column in _PAYLOAD),
-            st.c.name.label("name"),
-            ev.c.id.label("position"),
-        )
+        select(*columns.payload(ev), st.c.name.label("name"), ev.c.id.label("position"))
         .select_from(source)
         # Events of versionless streams have no version and are always in the window.
         .where(ident, or_(ev.c.version.is_(None), in_window))
@@ -201,8 +269,7 @@ def _load(
         return events.order_by(ev.c.version, ev.c.id)
     snapshot = (
         select(
-            literal_column("0").label("kind"),
-            *(sn.c[column].label(column) for column in _PAYLOAD),
+            *columns.payload(sn),
             st.c.name.label("name"),
             literal_column("0").label("position"),
         )
@@ -210,8 +277,8 @@ def _load(
         .where(ident, *([sn.c.version < stop] if has_stop else []))
     )
     both = union_all(snapshot, events)
-    columns = both.selected_columns
-    return both.order_by(columns.kind, columns.version, columns.position)
+    selected = both.selected_columns
+    return both.order_by(selected.version, selected.position)
 
 
 def _snapshot_upsert(models: SQLAlchemyModels, dialect: Dialect) -> tuple[Insert, Delete | None]:

@@ -129,9 +129,11 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
         if not rows:
             return []
         stored = StreamId(stream_id.uuid, name=rows[0].name, category=stream_id.category)
+        read = sql.load_columns
+        uuid_, json_, time_ = read.read_uuid, read.read_json, read.read_time
         return [
-            RawEvent(uuid, stored, type_, version, as_utc(created_at), data, context)
-            for _, version, uuid, type_, data, context, created_at, _, _ in rows
+            RawEvent(uuid_(uuid), stored, type_, version, time_(at), json_(data), json_(ctx))
+            for version, uuid, type_, data, ctx, at, _, _ in rows
         ]
 
     def current_position(self) -> int:
