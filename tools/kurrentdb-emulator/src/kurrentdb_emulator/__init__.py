@@ -1,0 +1,1 @@
+"""An in-memory KurrentDB test double speaking the gRPC client protocol."""
