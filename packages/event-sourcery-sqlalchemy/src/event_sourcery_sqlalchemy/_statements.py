@@ -7,23 +7,16 @@ of them once per engine and every later call reuses the cached compiled form.
 from __future__ import annotations
 
 import enum
-import json
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
-from event_sourcery.interfaces import as_utc
 from sqlalchemy import (
-    BindParameter,
+    JSON,
+    BigInteger,
     ColumnElement,
-    CompoundSelect,
     DateTime,
     Delete,
     Dialect,
     Insert,
-    Select,
-    Table,
     Text,
     and_,
     bindparam,
@@ -31,16 +24,14 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal_column,
-    or_,
     select,
-    type_coerce,
-    union_all,
+    true,
     update,
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
+from event_sourcery_sqlalchemy._reading import LoadColumns, load_statement
 
 
 class IdFrom(enum.Enum):
@@ -117,13 +108,17 @@ class Statements:
         )
 
         # --- events --------------------------------------------------------------------------
+        # PostgreSQL: the claim and the events' INSERT in one statement, one round trip.
+        self.append_at_once = _appends_at_once(models, ident) if family == "postgresql" else None
         self.events_return_ids = dialect.insert_executemany_returning
         self.insert_events: Insert = insert(ev)
         if self.events_return_ids:
             self.insert_events = self.insert_events.returning(ev.c.id)
         self.load_columns = LoadColumns(dialect)
         self.load = {
-            (has_start, has_stop): _load(models, self.load_columns, ident, has_start, has_stop)
+            (has_start, has_stop): load_statement(
+                models, self.load_columns, ident, has_start, has_stop
+            )
             for has_start in (False, True)
             for has_stop in (False, True)
         }
@@ -139,6 +134,16 @@ class Statements:
         )
 
 
+def _new_stream_values() -> dict[str, Any]:
+    return {
+        "tenant_id": bindparam("p_tenant"),
+        "category": bindparam("p_category"),
+        "uuid": bindparam("p_uuid"),
+        "name": bindparam("p_name"),
+        "version": bindparam("p_version"),
+    }
+
+
 def _create_stream(models: SQLAlchemyModels, dialect: Dialect) -> tuple[Insert, bool]:
     """INSERT of a new stream row, and whether a uniqueness conflict leaves no error behind.
 
@@ -148,13 +153,7 @@ def _create_stream(models: SQLAlchemyModels, dialect: Dialect) -> tuple[Insert, 
     key error the caller catches is safe there.
     """
     st = models.streams
-    values: dict[str, Any] = {
-        "tenant_id": bindparam("p_tenant"),
-        "category": bindparam("p_category"),
-        "uuid": bindparam("p_uuid"),
-        "name": bindparam("p_name"),
-        "version": bindparam("p_version"),
-    }
+    values = _new_stream_values()
     statement: Insert
     if dialect.name == "postgresql":
         statement = postgresql.insert(st).values(values).on_conflict_do_nothing()
@@ -170,115 +169,72 @@ def _create_stream(models: SQLAlchemyModels, dialect: Dialect) -> tuple[Insert, 
     return statement, safe
 
 
-def _utc_from_naive(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC)
+#: The lists `append_at_once` statements take, one element per event, in event order.
+AT_ONCE_LISTS = ("e_version", "e_uuid", "e_type", "e_data", "e_context", "e_created_at")
 
 
-def _utc_from_sqlite(text: str) -> datetime:
-    # SQLAlchemy stores SQLite datetimes as "YYYY-MM-DD HH:MM:SS.ffffff" text, in UTC here;
-    # fromisoformat reads that far faster than the generic DateTime result processor.
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> dict[str, Insert]:
+    """PostgreSQL's one-statement appends, by claim: the claim of the stream row is a CTE
+    (data-modifying where it changes the row) whose RETURNING feeds the events' INSERT.
 
-
-def _uuid_from_hex(text: str) -> UUID:
-    # The CHAR(32) form SQLAlchemy's Uuid stores; UUID(int=...) skips the parsing of UUID(hex).
-    return UUID(int=int(text, 16))
-
-
-def _as_is(value: Any) -> Any:
-    return value
-
-
-class LoadColumns:
-    """How `fetch_events` selects the payload columns on a dialect, and reads them back.
-
-    Loads are the one place with per-row work, so the known dialects select JSON as text and
-    timestamps in a form that turns into an aware UTC datetime in one cheap call.
+    When the claim matches no row, no event is inserted and nothing is returned: the caller
+    then takes the general path (create the stream, or find out what is wrong). The events
+    come as one array per column, unnested in order: the statement is the same whatever the
+    number of events, so the server prepares it once.
     """
-
-    def __init__(self, dialect: Dialect) -> None:
-        self.family = dialect.name
-        self.read_uuid: Callable[[Any], UUID] = _uuid_from_hex
-        self.read_json: Callable[[Any], Any] = json.loads
-        self.read_time: Callable[[Any], datetime] = _utc_from_naive
-        if self.family == "postgresql":
-            self.read_uuid = _as_is  # native UUID
-        elif self.family == "sqlite":
-            self.read_time = _utc_from_sqlite
-        elif self.family not in ("mysql", "mariadb"):
-            self.read_uuid, self.read_json, self.read_time = _as_is, _as_is, as_utc
-
-    def payload(self, table: Table) -> list[ColumnElement[Any]]:
-        """version, uuid, type, data, context, created_at of `table` (events or snapshots)."""
-        c = table.c
-        uuid: ColumnElement[Any] = c.uuid
-        data: ColumnElement[Any] = c.data
-        context: ColumnElement[Any] = c.context
-        created_at: ColumnElement[Any] = c.created_at
-        if self.family == "postgresql":
-            data, context = cast(c.data, Text), cast(c.context, Text)
-            # Naive UTC whatever the session's TimeZone: astimezone() per row costs more.
-            created_at = func.timezone("UTC", c.created_at, type_=DateTime())
-        elif self.family in ("sqlite", "mysql", "mariadb"):
-            uuid = type_coerce(c.uuid, Text)
-            data, context = type_coerce(c.data, Text), type_coerce(c.context, Text)
-            if self.family == "sqlite":
-                created_at = type_coerce(c.created_at, Text)
-        columns = [c.version, uuid, c.type, data, context, created_at]
-        return [column.label(name) for column, name in zip(columns, _PAYLOAD, strict=True)]
-
-
-_PAYLOAD = ("version", "uuid", "type", "data", "context", "created_at")
-
-
-def _load(
-    models: SQLAlchemyModels,
-    columns: LoadColumns,
-    ident: ColumnElement[bool],
-    has_start: bool,
-    has_stop: bool,
-) -> Select[Any] | CompoundSelect[Any]:
-    """One round trip for `fetch_events`: the applicable snapshot, then the newer events.
-
-    Rows: version, uuid, type, data, context, created_at, stream name, position. Ordered by
-    version, then position: the snapshot's version is below those of the events after it.
-    Every column is labelled: SQLite orders a UNION only by the names of its output columns.
-    """
-    st, ev, sn = models.streams, models.events, models.snapshots
-    stop: BindParameter[int] = bindparam("p_stop")
-    if has_start:
-        source = st.join(ev, ev.c.stream_id == st.c.id)
-        in_window = ev.c.version >= bindparam("p_start")
-    else:
-        # The snapshot in the window (if any) is joined once per load, not looked up per event.
-        snapshot_on = sn.c.stream_id == st.c.id
-        if has_stop:
-            snapshot_on = and_(snapshot_on, sn.c.version < stop)
-        source = st.outerjoin(sn, snapshot_on).join(ev, ev.c.stream_id == st.c.id)
-        # Versions start at 1, so 0 stands for "no snapshot: every event".
-        in_window = ev.c.version > func.coalesce(sn.c.version, literal_column("0"))
-    if has_stop:
-        in_window = and_(in_window, ev.c.version < stop)
-    events = (
-        select(*columns.payload(ev), st.c.name.label("name"), ev.c.id.label("position"))
-        .select_from(source)
-        # Events of versionless streams have no version and are always in the window.
-        .where(ident, or_(ev.c.version.is_(None), in_window))
-    )
-    if has_start:
-        return events.order_by(ev.c.version, ev.c.id)
-    snapshot = (
-        select(
-            *columns.payload(sn),
-            st.c.name.label("name"),
-            literal_column("0").label("position"),
+    st, ev = models.streams, models.events
+    version_is = st.c.version == bindparam("p_expected")
+    named = st.c.name == bindparam("p_name")
+    bump = update(st).values(version=bindparam("p_version"))
+    versionless = select(st.c.id, st.c.tenant_id).where(ident, st.c.version.is_(None))
+    claims: dict[str, Any] = {
+        "create": postgresql.insert(st)
+        .values(_new_stream_values())
+        .on_conflict_do_nothing()
+        .returning(st.c.id, st.c.tenant_id),
+        "bump": bump.where(ident, version_is).returning(st.c.id, st.c.tenant_id),
+        "bump_named": bump.where(ident, version_is, named).returning(st.c.id, st.c.tenant_id),
+        "versionless": versionless,
+        "versionless_named": versionless.where(named),
+    }
+    array = postgresql.ARRAY
+    rows = (
+        func.unnest(
+            bindparam("e_version", type_=array(BigInteger)),
+            bindparam("e_uuid", type_=array(postgresql.UUID(as_uuid=True))),
+            bindparam("e_type", type_=array(Text)),
+            bindparam("e_data", type_=array(Text)),  # JSON text, cast below
+            bindparam("e_context", type_=array(Text)),
+            bindparam("e_created_at", type_=array(DateTime(timezone=True))),
         )
-        .select_from(st.join(sn, sn.c.stream_id == st.c.id))
-        .where(ident, *([sn.c.version < stop] if has_stop else []))
+        .table_valued(
+            "version", "uuid", "type", "data", "context", "created_at", with_ordinality="ord"
+        )
+        .render_derived()
     )
-    both = union_all(snapshot, events)
-    selected = both.selected_columns
-    return both.order_by(selected.version, selected.position)
+    statements: dict[str, Insert] = {}
+    for kind, claim in claims.items():
+        claimed = claim.cte(f"claimed_{kind}")
+        source = (
+            select(
+                claimed.c.id,
+                rows.c.version,
+                rows.c.uuid,
+                rows.c.type,
+                cast(rows.c.data, JSON),
+                cast(rows.c.context, JSON),
+                rows.c.created_at,
+                claimed.c.tenant_id,
+            )
+            .select_from(claimed.join(rows, true()))
+            # Ids are drawn in this order, so sorted ids are the events' positions in order.
+            .order_by(rows.c.ord)
+        )
+        columns = ["stream_id", "version", "uuid", "type", "data", "context", "created_at"]
+        statements[kind] = (
+            insert(ev).from_select([*columns, "tenant_id"], source).returning(ev.c.id)
+        )
+    return statements
 
 
 def _snapshot_upsert(models: SQLAlchemyModels, dialect: Dialect) -> tuple[Insert, Delete | None]:

@@ -1,0 +1,285 @@
+"""One append: claim the stream row, then insert the events; the exact error otherwise.
+
+The normal case is two statements (one on PostgreSQL), whatever the number of events and
+however long the stream: a claim of the stream row that checks and moves its version in one
+conditional statement, and one multi-row INSERT of the events. The stream is read only when the
+claim matches no row (the slow path), to raise the exact error, to bind a name, or to create
+the stream. Events are never read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from event_sourcery import StreamId
+from event_sourcery.exceptions import (
+    AnotherStreamWithThisNameButOtherIdExists,
+    ConcurrentStreamWriteError,
+    IncompatibleUuidAndName,
+    StorageError,
+)
+from event_sourcery.interfaces import (
+    MISSING,
+    NO_VERSIONING,
+    VERSIONLESS,
+    ExpectedVersion,
+    RawEvent,
+    StreamState,
+    as_utc,
+    check_append,
+)
+from sqlalchemy import Connection, CursorResult, exc
+
+from event_sourcery_sqlalchemy._errors import is_duplicate_key
+from event_sourcery_sqlalchemy._statements import IdFrom, Statements
+
+#: Versions are BIGINT. A larger expected version or range bound matches no stored version;
+#: it is clamped or sent down the slow path instead of bound, as some drivers cannot bind it.
+MAX_VERSION = 2**63 - 1
+# The slow path re-reads when a concurrent writer changed the stream row between its read and
+# its conditional write; that needs a writer committing in exactly that gap, so it is rare.
+_ATTEMPTS = 3
+
+# Rows are typed `Any`: `Row`'s type parameters differ between SQLAlchemy 2.0 and 2.1.
+
+
+def state_of(row: Any) -> StreamState:
+    """The state `check_append` / `check_snapshot` take, from a stream row (or None)."""
+    if row is None:
+        return MISSING
+    return VERSIONLESS if row.version is None else int(row.version)
+
+
+def _check_name(stream_id: StreamId, own: Any, holder: Any) -> None:
+    """The name rules of the in-memory backend, on the rows the slow path read."""
+    name = stream_id.name
+    if name is None:
+        return
+    if own is not None and own.name is not None and own.name != name:
+        raise IncompatibleUuidAndName(stream_id.uuid, own.name, name)
+    if holder is not None:
+        raise AnotherStreamWithThisNameButOtherIdExists(
+            name, stream_id.category, holder.uuid, stream_id.uuid
+        )
+
+
+def _inserted_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row INSERT always knows it
+    return int(key[0])
+
+
+class Append:
+    """Appends `events` at `expected` to one stream, in the transaction of `connection`."""
+
+    __slots__ = ("connection", "events", "expected", "key", "sql", "stream_id", "tenant", "version")
+
+    def __init__(
+        self,
+        connection: Connection,
+        sql: Statements,
+        tenant: str,
+        stream_id: StreamId,
+        expected: ExpectedVersion,
+        events: Sequence[RawEvent],
+    ) -> None:
+        self.connection = connection
+        self.sql = sql
+        self.tenant = tenant
+        self.stream_id = stream_id
+        self.expected = expected
+        self.events = events
+        self.version = events[-1].version  # the stream's version after the append
+        self.key: dict[str, Any] = {
+            "p_tenant": tenant,
+            "p_category": stream_id.category or "",
+            "p_uuid": stream_id.uuid,
+        }
+
+    def run(self) -> list[int]:
+        """Store the events; their positions, in order."""
+        fits = self.version is None or self.version <= MAX_VERSION
+        if self.sql.append_at_once is not None and fits:
+            positions = self._at_once()
+            if positions:
+                return positions
+            stream_pk = self._after_miss()
+        else:
+            stream_pk = self._claim()
+        return self._insert_rows(stream_pk)
+
+    # --- the fast paths --------------------------------------------------------------------------
+
+    def _at_once(self) -> list[int]:
+        """PostgreSQL: claim and insert in one statement; [] if the claim matched no row."""
+        params = dict(self.key)
+        name = self.stream_id.name
+        if self.expected is NO_VERSIONING:
+            kind = "versionless"
+        elif self.expected == 0:
+            kind = "create"
+            params.update(p_name=name, p_version=self.version)
+        else:
+            kind = "bump"
+            params.update(p_expected=self.expected, p_version=self.version)
+        if name is not None and kind != "create":
+            kind += "_named"
+            params["p_name"] = name
+        events = self.events
+        dumps = json.dumps
+        params.update(
+            e_version=[event.version for event in events],
+            e_uuid=[event.uuid for event in events],
+            e_type=[event.type for event in events],
+            e_data=[dumps(event.data) for event in events],
+            e_context=[dumps(event.context) for event in events],
+            e_created_at=[event.created_at for event in events],
+        )
+        assert self.sql.append_at_once is not None
+        result = self.connection.execute(self.sql.append_at_once[kind], params)
+        return sorted(result.scalars())
+
+    def _after_miss(self) -> int:
+        """The claim matched nothing: create a missing versionless stream, else settle why."""
+        if self.expected is NO_VERSIONING:
+            created = self._create()
+            if created is not None:
+                return created
+        return self._claim_slowly()
+
+    def _claim(self) -> int:
+        """Check the stream's state and set its new version; return its row id."""
+        expected, name = self.expected, self.stream_id.name
+        if expected is NO_VERSIONING:
+            row = self.connection.execute(self.sql.find_stream, self.key).first()
+            if row is None:
+                created = self._create()
+                if created is not None:
+                    return created
+            elif row.version is None and name in (None, row.name):
+                return int(row.id)
+        elif expected == 0:
+            created = self._create()
+            if created is not None:
+                return created
+        elif self.version is not None and self.version <= MAX_VERSION:
+            bumped = self._bump(expected)
+            if bumped is not None:
+                return bumped
+        return self._claim_slowly()
+
+    def _create(self) -> int | None:
+        """Insert the stream row; its id, or None if the stream (or its name) exists."""
+        sql = self.sql
+        params = {**self.key, "p_name": self.stream_id.name, "p_version": self.version}
+        try:
+            result = self.connection.execute(sql.create_stream, params)
+        except exc.IntegrityError as error:
+            # Only where the statement is known to fail alone (see `_create_stream`).
+            if sql.create_is_conflict_safe or not is_duplicate_key(error):
+                raise
+            return None
+        if sql.create_id_from is IdFrom.RETURNING:
+            created = result.scalar()
+            return None if created is None else int(created)
+        if result.rowcount != 1:
+            return None
+        return _inserted_id(result)
+
+    def _bump(self, expected: int) -> int | None:
+        """Move a versioned stream from `expected` to the new version; its row id, or None."""
+        sql, name = self.sql, self.stream_id.name
+        params = {**self.key, "p_expected": expected, "p_version": self.version}
+        statement = sql.bump
+        if name is not None:
+            statement = sql.bump_named
+            params["p_name"] = name
+        # Concurrent writers queue on this row's lock; the loser's WHERE then no longer matches
+        # (READ COMMITTED re-checks it on the new row; MariaDB's UPDATE reads the latest row).
+        result = self.connection.execute(statement, params)
+        if sql.bump_id_from is IdFrom.RETURNING:
+            bumped = result.scalar()
+            return None if bumped is None else int(bumped)
+        if result.rowcount != 1:
+            return None
+        if sql.bump_id_from is IdFrom.LAST_INSERT_ID:
+            return int(result.lastrowid)
+        return int(self.connection.execute(sql.find_stream, self.key).scalar_one())
+
+    # --- the slow path ---------------------------------------------------------------------------
+
+    def _claim_slowly(self) -> int:
+        """Read the rows with locks; raise the exact error, or create / rewrite the stream row."""
+        connection, sql, stream_id, expected = (
+            self.connection,
+            self.sql,
+            self.stream_id,
+            self.expected,
+        )
+        name = stream_id.name
+        state: StreamState = MISSING
+        for _ in range(_ATTEMPTS):
+            own = connection.execute(sql.lock_own, self.key).first()
+            holder = None
+            if name is not None:
+                holder = connection.execute(
+                    sql.read_name_holder, {**self.key, "p_name": name}
+                ).first()
+                if holder is not None and holder.uuid == stream_id.uuid:
+                    holder = None
+            state = state_of(own)
+            check_append(stream_id, state, expected)
+            _check_name(stream_id, own, holder)
+            if own is None:
+                created = self._create()
+                if created is not None:
+                    return created
+                continue  # created concurrently: look again
+            binds_name = name is not None and own.name is None
+            if expected is NO_VERSIONING and not binds_name:
+                return int(own.id)  # as required already: nothing to change
+            params = {
+                "p_id": own.id,
+                "p_version": self.version,
+                "p_name": name if binds_name else own.name,
+            }
+            if own.version is None:
+                statement = sql.rewrite_versionless
+            else:
+                statement = sql.rewrite_versioned
+                params["p_expected"] = own.version
+            if connection.execute(statement, params).rowcount == 1:
+                return int(own.id)
+        if expected is NO_VERSIONING:
+            raise StorageError(
+                f"Stream {stream_id!r} kept changing under concurrent writers; retry the append."
+            )
+        raise ConcurrentStreamWriteError(
+            stream_id, expected, state if isinstance(state, int) else None
+        )
+
+    # --- the events ------------------------------------------------------------------------------
+
+    def _insert_rows(self, stream_pk: int) -> list[int]:
+        tenant, sql = self.tenant, self.sql
+        rows = [
+            {
+                "stream_id": stream_pk,
+                "version": event.version,
+                "uuid": event.uuid,
+                "type": event.type,
+                "data": event.data,
+                "context": event.context,
+                # Only PostgreSQL keeps the zone; the others store the UTC wall time.
+                "created_at": as_utc(event.created_at),
+                "tenant_id": tenant,
+            }
+            for event in self.events
+        ]
+        if sql.events_return_ids:
+            # One multi-row INSERT ... RETURNING. Ids grow in the order rows are inserted, so
+            # sorted they are the positions of `events` in order.
+            return sorted(self.connection.execute(sql.insert_events, rows).scalars())
+        return [_inserted_id(self.connection.execute(sql.insert_events, row)) for row in rows]

@@ -1,0 +1,144 @@
+"""How `fetch_events` reads a stream: one query, and cheap per-row conversions.
+
+Loads are the one place with work per row, so the known dialects select JSON as text and
+timestamps in a form that becomes an aware UTC datetime in one cheap call, and rows turn into
+`RawEvent`s without SQLAlchemy's per-value result processing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from event_sourcery.interfaces import as_utc
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    DateTime,
+    Dialect,
+    Select,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
+
+from event_sourcery_sqlalchemy._models import SQLAlchemyModels
+
+
+def _utc_from_naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC)
+
+
+def _utc_from_sqlite(text: str) -> datetime:
+    # SQLAlchemy stores SQLite datetimes as "YYYY-MM-DD HH:MM:SS.ffffff" text, in UTC here;
+    # fromisoformat reads that far faster than the generic DateTime result processor.
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _uuid_from_hex(text: str) -> UUID:
+    # The CHAR(32) form SQLAlchemy's Uuid stores; UUID(int=...) skips the parsing of UUID(hex).
+    return UUID(int=int(text, 16))
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+class LoadColumns:
+    """How `fetch_events` selects the payload columns on a dialect, and reads them back."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.family = dialect.name
+        self.read_uuid: Callable[[Any], UUID] = _uuid_from_hex
+        self.read_json: Callable[[Any], Any] = json.loads
+        self.read_time: Callable[[Any], datetime] = _utc_from_naive
+        if self.family == "postgresql":
+            self.read_uuid = _as_is  # native UUID
+        elif self.family == "sqlite":
+            self.read_time = _utc_from_sqlite
+        elif self.family not in ("mysql", "mariadb"):
+            self.read_uuid, self.read_json, self.read_time = _as_is, _as_is, as_utc
+
+    def payload(self, table: Table) -> list[ColumnElement[Any]]:
+        """version, uuid, type, data, context, created_at of `table` (events or snapshots)."""
+        c = table.c
+        uuid: ColumnElement[Any] = c.uuid
+        data: ColumnElement[Any] = c.data
+        context: ColumnElement[Any] = c.context
+        created_at: ColumnElement[Any] = c.created_at
+        if self.family == "postgresql":
+            data, context = cast(c.data, Text), cast(c.context, Text)
+            # Naive UTC whatever the session's TimeZone: astimezone() per row costs more.
+            created_at = func.timezone("UTC", c.created_at, type_=DateTime())
+        elif self.family in ("sqlite", "mysql", "mariadb"):
+            uuid = type_coerce(c.uuid, Text)
+            data, context = type_coerce(c.data, Text), type_coerce(c.context, Text)
+            if self.family == "sqlite":
+                created_at = type_coerce(c.created_at, Text)
+        columns = [c.version, uuid, c.type, data, context, created_at]
+        return [column.label(name) for column, name in zip(columns, _PAYLOAD, strict=True)]
+
+
+_PAYLOAD = ("version", "uuid", "type", "data", "context", "created_at")
+
+
+def load_statement(
+    models: SQLAlchemyModels,
+    columns: LoadColumns,
+    ident: ColumnElement[bool],
+    has_start: bool,
+    has_stop: bool,
+) -> Select[Any] | CompoundSelect[Any]:
+    """One round trip for `fetch_events`: the applicable snapshot, then the newer events.
+
+    Rows: version, uuid, type, data, context, created_at, stream name, position. Ordered by
+    version, then position: the snapshot's version is below those of the events after it.
+    Every column is labelled: SQLite orders a UNION only by the names of its output columns.
+    """
+    st, ev, sn = models.streams, models.events, models.snapshots
+    stop: BindParameter[int] = bindparam("p_stop")
+    if has_start:
+        source = st.join(ev, ev.c.stream_id == st.c.id)
+        in_window = ev.c.version >= bindparam("p_start")
+    else:
+        # The snapshot in the window (if any) is joined once per load, not looked up per event.
+        snapshot_on = sn.c.stream_id == st.c.id
+        if has_stop:
+            snapshot_on = and_(snapshot_on, sn.c.version < stop)
+        source = st.outerjoin(sn, snapshot_on).join(ev, ev.c.stream_id == st.c.id)
+        # Versions start at 1, so 0 stands for "no snapshot: every event".
+        in_window = ev.c.version > func.coalesce(sn.c.version, literal_column("0"))
+    if has_stop:
+        in_window = and_(in_window, ev.c.version < stop)
+    events = (
+        select(*columns.payload(ev), st.c.name.label("name"), ev.c.id.label("position"))
+        .select_from(source)
+        # Events of versionless streams have no version and are always in the window.
+        .where(ident, or_(ev.c.version.is_(None), in_window))
+    )
+    if has_start:
+        return events.order_by(ev.c.version, ev.c.id)
+    snapshot = (
+        select(
+            *columns.payload(sn),
+            st.c.name.label("name"),
+            literal_column("0").label("position"),
+        )
+        .select_from(st.join(sn, sn.c.stream_id == st.c.id))
+        .where(ident, *([sn.c.version < stop] if has_stop else []))
+    )
+    both = union_all(snapshot, events)
+    selected = both.selected_columns
+    return both.order_by(selected.version, selected.position)
