@@ -65,6 +65,10 @@ def _check_name(stream_id: StreamId, own: Any, holder: Any) -> None:
         )
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def _inserted_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None  # a single-row INSERT always knows it
@@ -264,14 +268,15 @@ class Append:
 
     def _insert_rows(self, stream_pk: int) -> list[int]:
         tenant, sql = self.tenant, self.sql
+        payload = json.dumps if sql.json_as_text else _as_is
         rows = [
             {
                 "stream_id": stream_pk,
                 "version": event.version,
                 "uuid": event.uuid,
                 "type": event.type,
-                "data": event.data,
-                "context": event.context,
+                "data": payload(event.data),
+                "context": payload(event.context),
                 # Only PostgreSQL keeps the zone; the others store the UTC wall time.
                 "created_at": as_utc(event.created_at),
                 "tenant_id": tenant,

@@ -51,11 +51,13 @@ _LABEL = String(MAX_IDENTIFIER_LENGTH)
 # CHAR(32) outside PostgreSQL on every SQLAlchemy version: 2.1 would otherwise switch MariaDB
 # to its native UUID type, and rows written by 2.0 would no longer match.
 _UUID = Uuid(native_uuid=False).with_variant(postgresql.UUID(as_uuid=True), "postgresql")
-# JSON, not JSONB, on PostgreSQL too: JSONB refuses "\u0000" and lone surrogates in strings,
-# which events may hold, and alembic renders a JSONB variant into a migration that does not
-# import when it autogenerates against another database. JSON is also the cheaper to write
-# and to read back whole, which is all an event store does with it.
-_JSON = JSON()
+# Event data must come back exactly as given, whatever strings it holds. So: JSON, not JSONB,
+# on PostgreSQL (JSONB refuses "\u0000" and lone surrogates; alembic also renders a JSONB
+# variant into a migration that does not import when it autogenerates against another
+# database), and LONGTEXT on MariaDB, whose JSON is LONGTEXT plus a json_valid() check that
+# refuses lone surrogates (the store writes the JSON text itself there). Both are also the
+# cheaper to write and to read back whole, which is all an event store does with them.
+_JSON = JSON().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 # MariaDB's DATETIME drops microseconds unless told to keep them; it stores no zone, so the
 # store always writes UTC and reads naive values back as UTC.
 _TIMESTAMP = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")

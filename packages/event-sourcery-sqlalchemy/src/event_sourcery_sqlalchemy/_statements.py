@@ -108,6 +108,8 @@ class Statements:
         )
 
         # --- events --------------------------------------------------------------------------
+        # Where the payload columns are plain text (MariaDB), the store writes the JSON text.
+        self.json_as_text = not isinstance(ev.c.data.type.dialect_impl(dialect), JSON)
         # PostgreSQL: the claim and the events' INSERT in one statement, one round trip.
         self.append_at_once = _appends_at_once(models, ident) if family == "postgresql" else None
         self.events_return_ids = dialect.insert_executemany_returning

@@ -7,6 +7,7 @@ commits or rolls back. No ORM object is created, so a long-lived session does no
 from __future__ import annotations
 
 from collections.abc import Sequence
+from json import dumps
 from typing import Any, Self
 
 from event_sourcery import StreamId
@@ -121,8 +122,8 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
                     "version": version,
                     "uuid": snapshot.uuid,
                     "type": snapshot.type,
-                    "data": snapshot.data,
-                    "context": snapshot.context,
+                    "data": dumps(snapshot.data) if sql.json_as_text else snapshot.data,
+                    "context": dumps(snapshot.context) if sql.json_as_text else snapshot.context,
                     "created_at": as_utc(snapshot.created_at),
                 },
             )
