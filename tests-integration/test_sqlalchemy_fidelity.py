@@ -115,3 +115,19 @@ def test_versions_beyond_bigint_are_conflicts(backend: SQLAlchemyBackend, huge: 
         store.append(Payload(), stream_id=stream, expected_version=huge)
     assert store.load_stream(stream, start=huge) == []
     assert len(store.load_stream(stream, stop=huge)) == 1
+
+
+class Versioned(Event):
+    __event_name__ = "es_integration.Versioned"
+    __schema_version__ = 3
+    n: int
+
+
+def test_schema_versions_are_stored_with_events_and_snapshots(backend: SQLAlchemyBackend) -> None:
+    store = backend.event_store
+    stream = StreamId()
+    store.append(Versioned(n=1), Payload(), stream_id=stream)
+    assert [raw.schema_version for raw in store.load_stream_raw(stream)] == [3, 1]
+    store.save_snapshot(stream, WrappedEvent.wrap(Versioned(n=2), 2))
+    store.append(Payload(), stream_id=stream, expected_version=2)
+    assert [raw.schema_version for raw in store.load_stream_raw(stream)] == [3, 1]

@@ -137,6 +137,7 @@ class Append:
             e_version=[event.version for event in events],
             e_uuid=[event.uuid for event in events],
             e_type=[event.type for event in events],
+            e_schema_version=[event.schema_version for event in events],
             e_data=[dumps(event.data) for event in events],
             e_context=[dumps(event.context) for event in events],
             e_created_at=[event.created_at for event in events],
@@ -275,6 +276,7 @@ class Append:
                 "version": event.version,
                 "uuid": event.uuid,
                 "type": event.type,
+                "schema_version": event.schema_version,
                 "data": payload(event.data),
                 "context": payload(event.context),
                 # Only PostgreSQL keeps the zone; the others store the UTC wall time.

@@ -72,7 +72,7 @@ class LoadColumns:
             self.read_uuid, self.read_json, self.read_time = _as_is, _as_is, as_utc
 
     def payload(self, table: Table) -> list[ColumnElement[Any]]:
-        """version, uuid, type, data, context, created_at of `table` (events or snapshots)."""
+        """The payload columns of `table` (events or snapshots), in `_PAYLOAD` order."""
         c = table.c
         uuid: ColumnElement[Any] = c.uuid
         data: ColumnElement[Any] = c.data
@@ -87,11 +87,11 @@ class LoadColumns:
             data, context = type_coerce(c.data, Text), type_coerce(c.context, Text)
             if self.family == "sqlite":
                 created_at = type_coerce(c.created_at, Text)
-        columns = [c.version, uuid, c.type, data, context, created_at]
+        columns = [c.version, uuid, c.type, c.schema_version, data, context, created_at]
         return [column.label(name) for column, name in zip(columns, _PAYLOAD, strict=True)]
 
 
-_PAYLOAD = ("version", "uuid", "type", "data", "context", "created_at")
+_PAYLOAD = ("version", "uuid", "type", "schema_version", "data", "context", "created_at")
 
 
 def load_statement(
@@ -103,7 +103,8 @@ def load_statement(
 ) -> Select[Any] | CompoundSelect[Any]:
     """One round trip for `fetch_events`: the applicable snapshot, then the newer events.
 
-    Rows: version, uuid, type, data, context, created_at, stream name, position. Ordered by
+    Rows: version, uuid, type, schema_version, data, context, created_at, stream name,
+    position. Ordered by
     version, then position: the snapshot's version is below those of the events after it.
     Every column is labelled: SQLite orders a UNION only by the names of its output columns.
     """

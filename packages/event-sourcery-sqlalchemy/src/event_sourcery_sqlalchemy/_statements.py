@@ -17,6 +17,7 @@ from sqlalchemy import (
     Delete,
     Dialect,
     Insert,
+    Integer,
     Text,
     and_,
     bindparam,
@@ -171,10 +172,6 @@ def _create_stream(models: SQLAlchemyModels, dialect: Dialect) -> tuple[Insert, 
     return statement, safe
 
 
-#: The lists `append_at_once` statements take, one element per event, in event order.
-AT_ONCE_LISTS = ("e_version", "e_uuid", "e_type", "e_data", "e_context", "e_created_at")
-
-
 def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> dict[str, Insert]:
     """PostgreSQL's one-statement appends, by claim: the claim of the stream row is a CTE
     (data-modifying where it changes the row) whose RETURNING feeds the events' INSERT.
@@ -205,12 +202,20 @@ def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> di
             bindparam("e_version", type_=array(BigInteger)),
             bindparam("e_uuid", type_=array(postgresql.UUID(as_uuid=True))),
             bindparam("e_type", type_=array(Text)),
+            bindparam("e_schema_version", type_=array(Integer)),
             bindparam("e_data", type_=array(Text)),  # JSON text, cast below
             bindparam("e_context", type_=array(Text)),
             bindparam("e_created_at", type_=array(DateTime(timezone=True))),
         )
         .table_valued(
-            "version", "uuid", "type", "data", "context", "created_at", with_ordinality="ord"
+            "version",
+            "uuid",
+            "type",
+            "schema_version",
+            "data",
+            "context",
+            "created_at",
+            with_ordinality="ord",
         )
         .render_derived()
     )
@@ -223,6 +228,7 @@ def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> di
                 rows.c.version,
                 rows.c.uuid,
                 rows.c.type,
+                rows.c.schema_version,
                 cast(rows.c.data, JSON),
                 cast(rows.c.context, JSON),
                 rows.c.created_at,
@@ -232,7 +238,16 @@ def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> di
             # Ids are drawn in this order, so sorted ids are the events' positions in order.
             .order_by(rows.c.ord)
         )
-        columns = ["stream_id", "version", "uuid", "type", "data", "context", "created_at"]
+        columns = [
+            "stream_id",
+            "version",
+            "uuid",
+            "type",
+            "schema_version",
+            "data",
+            "context",
+            "created_at",
+        ]
         statements[kind] = (
             insert(ev).from_select([*columns, "tenant_id"], source).returning(ev.c.id)
         )

@@ -81,8 +81,10 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
         read = sql.load_columns
         uuid_, json_, time_ = read.read_uuid, read.read_json, read.read_time
         return [
-            RawEvent(uuid_(uuid), stored, type_, version, time_(at), json_(data), json_(ctx))
-            for version, uuid, type_, data, ctx, at, _, _ in rows
+            RawEvent(
+                uuid_(uuid), stored, type_, version, time_(at), json_(data), json_(ctx), schema
+            )
+            for version, uuid, type_, schema, data, ctx, at, _, _ in rows
         ]
 
     def insert_events(
@@ -122,6 +124,7 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
                     "version": version,
                     "uuid": snapshot.uuid,
                     "type": snapshot.type,
+                    "schema_version": snapshot.schema_version,
                     "data": dumps(snapshot.data) if sql.json_as_text else snapshot.data,
                     "context": dumps(snapshot.context) if sql.json_as_text else snapshot.context,
                     "created_at": as_utc(snapshot.created_at),
