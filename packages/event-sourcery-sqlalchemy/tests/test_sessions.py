@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from event_sourcery import NO_VERSIONING, StreamId, WrappedEvent
+from event_sourcery import NO_VERSIONING, BackendConfig, StreamId, WrappedEvent
 from event_sourcery_sqlalchemy import SQLAlchemyBackend
 from event_sourcery_sqlalchemy._models import default_models
 from sqlalchemy import Engine, create_engine, event, select
@@ -202,3 +202,17 @@ def test_any_string_round_trips(backend: SQLAlchemyBackend, text: str) -> None:
     stream = StreamId()
     backend.event_store.append(Note(text=text), stream_id=stream)
     assert [w.event.text for w in backend.event_store.load_stream(stream)] == [text]
+
+
+def test_a_shared_config_applies_to_every_sessions_backend(engine: Engine) -> None:
+    seen: list[object] = []
+    config = BackendConfig()
+    config.listeners.register(lambda record: seen.append(record.wrapped_event.event), to=Note)
+    with Session(engine) as first, Session(engine) as second:
+        SQLAlchemyBackend(first, config=config).event_store.append(
+            Note(text="one"), stream_id=StreamId()
+        )
+        SQLAlchemyBackend(second, config=config).event_store.append(
+            Note(text="two"), stream_id=StreamId()
+        )
+    assert seen == [Note(text="one"), Note(text="two")]

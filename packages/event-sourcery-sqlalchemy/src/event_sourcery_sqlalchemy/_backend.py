@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from event_sourcery import Backend, EventRegistry
+from event_sourcery import Backend, BackendConfig, EventRegistry
 from event_sourcery.interfaces import StorageStrategy
 
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels, default_models
@@ -18,9 +18,11 @@ class SQLAlchemyBackend(Backend):
 
     Args:
         session: the SQLAlchemy `Session` (or `scoped_session`) to work in.
-        registry: the event registry; the default one if not given.
+        registry: the event registry; the default one (or that of `config`) if not given.
         models: the tables from `configure_models(Base, table_prefix=...)`; the tables with
             the default names if not given.
+        config: backend-independent options built once at start-up and shared by the
+            backends of every session (in-transaction listeners, outbox, ...).
     """
 
     __slots__ = ("_models", "_session")
@@ -31,8 +33,9 @@ class SQLAlchemyBackend(Backend):
         *,
         registry: EventRegistry | None = None,
         models: SQLAlchemyModels | None = None,
+        config: BackendConfig | None = None,
     ) -> None:
-        super().__init__(registry=registry)
+        super().__init__(registry=registry, config=config)
         self._session = session
         self._models = models
 
