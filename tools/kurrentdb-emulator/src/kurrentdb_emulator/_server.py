@@ -1,0 +1,181 @@
+"""Starting and stopping the emulator's gRPC server, in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent import futures
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import grpc
+from kurrentdbclient.protos.v1 import gossip_pb2_grpc, persistent_pb2_grpc, streams_pb2_grpc
+
+from kurrentdb_emulator._cluster import GossipService, PersistentSubscriptionsService
+from kurrentdb_emulator._log import DEFAULT_MAX_APPEND_SIZE, EventLog
+from kurrentdb_emulator._streams import StreamsService
+
+# Every catch-up subscription holds a worker thread for as long as it runs.
+DEFAULT_MAX_WORKERS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class TlsCertificate:
+    """The server's TLS identity.
+
+    Attributes:
+        certificate_chain: The PEM certificate (chain) the server presents. It must name the
+            host clients dial (for 127.0.0.1: an IP subject alternative name).
+        private_key: The PEM private key of the certificate.
+    """
+
+    certificate_chain: bytes
+    private_key: bytes
+
+    @classmethod
+    def from_files(cls, certificate_path: str | Path, key_path: str | Path) -> TlsCertificate:
+        """Read a PEM certificate (chain) and its PEM private key from files."""
+        return cls(Path(certificate_path).read_bytes(), Path(key_path).read_bytes())
+
+
+class Emulator:
+    """A KurrentDB test double serving the gRPC client protocol from memory.
+
+    Example:
+        >>> with Emulator(port=0) as emulator:  # doctest: +SKIP
+        ...     client = KurrentDBClient(emulator.uri)
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: TlsCertificate | None = None,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        max_append_size: int = DEFAULT_MAX_APPEND_SIZE,
+    ) -> None:
+        """Configure an emulator; :meth:`start` binds and serves.
+
+        Args:
+            host: The address to listen on.
+            port: The port to listen on; 0 picks a free one (see :attr:`port` once started).
+            tls: Serve TLS with this certificate; None serves plaintext (``Tls=false``).
+            max_workers: gRPC worker threads: the most concurrent calls, subscriptions included.
+            max_append_size: The most bytes one append may carry (KurrentDB's default: 1 MiB).
+        """
+        self.host = host
+        self.tls = tls
+        self.log = EventLog(max_append_size=max_append_size)
+        self._requested_port = port
+        self._port: int | None = None
+        self._max_workers = max_workers
+        self._server: grpc.Server | None = None
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on.
+
+        Raises:
+            RuntimeError: The emulator has not been started.
+        """
+        if self._port is None:
+            raise RuntimeError(
+                "the emulator is not started: call start() or use it in a with block"
+            )
+        return self._port
+
+    @property
+    def uri(self) -> str:
+        """The connection string for ``kurrentdbclient``, e.g. ``kurrentdb://127.0.0.1:2113?Tls=false``.
+
+        With TLS the client must also trust the certificate: pass ``root_certificates=`` to the
+        client, or add ``&TlsCaFile=<path>`` to this URI.
+        """
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        tls = "true" if self.tls is not None else "false"
+        return f"kurrentdb://{host}:{self.port}?Tls={tls}"
+
+    def start(self) -> Emulator:
+        """Bind the port and start serving; returns when connections are accepted.
+
+        Raises:
+            OSError: The address could not be bound.
+            RuntimeError: The emulator was already started (an emulator runs once).
+        """
+        if self._port is not None:
+            raise RuntimeError("the emulator was already started; an emulator runs once")
+        server = grpc.server(
+            futures.ThreadPoolExecutor(
+                max_workers=self._max_workers, thread_name_prefix="kurrentdb-emulator"
+            ),
+            # gRPC sets SO_REUSEPORT by default, which would let two emulators share a port.
+            options=[("grpc.so_reuseport", 0)],
+        )
+        address = (
+            f"[{self.host}]:{self._requested_port}"
+            if ":" in self.host
+            else f"{self.host}:{self._requested_port}"
+        )
+        try:
+            if self.tls is None:
+                port = server.add_insecure_port(address)
+            else:
+                credentials = grpc.ssl_server_credentials(
+                    [(self.tls.private_key, self.tls.certificate_chain)]
+                )
+                port = server.add_secure_port(address, credentials)
+        except RuntimeError as exc:
+            raise OSError(f"cannot listen on {address}: {exc}") from exc
+        if port == 0:
+            raise OSError(f"cannot listen on {address}")
+        streams_pb2_grpc.add_StreamsServicer_to_server(StreamsService(self.log), server)  # type: ignore[no-untyped-call]
+        gossip = GossipService(node_id=self.log.node_id, host=self.host, port=port)
+        gossip_pb2_grpc.add_GossipServicer_to_server(gossip, server)  # type: ignore[no-untyped-call]
+        persistent_pb2_grpc.add_PersistentSubscriptionsServicer_to_server(  # type: ignore[no-untyped-call]
+            PersistentSubscriptionsService(), server
+        )
+        server.start()
+        self._server, self._port = server, port
+        return self
+
+    def stop(self, grace: float | None = 1.0) -> None:
+        """Stop serving: open calls get ``grace`` seconds, then are cancelled. Idempotent."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        # Subscriptions wait on the log; closing it lets their threads end with the calls.
+        self.log.close()
+        server.stop(grace).wait()
+
+    def __enter__(self) -> Emulator:
+        """Start the emulator (see :meth:`start`)."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop the emulator (see :meth:`stop`)."""
+        self.stop()
+
+
+@contextmanager
+def run_emulator(
+    *, host: str = "127.0.0.1", port: int = 0, tls: TlsCertificate | None = None
+) -> Iterator[Emulator]:
+    """Run an emulator for the duration of a ``with`` block.
+
+    Args:
+        host: The address to listen on.
+        port: The port; 0 picks a free one.
+        tls: Serve TLS with this certificate; None serves plaintext.
+
+    Yields:
+        The started emulator; ``emulator.uri`` is the client's connection string.
+    """
+    with Emulator(host=host, port=port, tls=tls) as emulator:
+        yield emulator
