@@ -28,7 +28,7 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.dialects import mysql, postgresql
-from sqlalchemy.sql.elements import conv
+from sqlalchemy.schema import conv
 
 #: Prefix of the table names made by `configure_models` when no other is given.
 DEFAULT_TABLE_PREFIX: Final = "event_sourcery_"
