@@ -90,12 +90,15 @@ class Emulator:
     def uri(self) -> str:
         """The connection string for ``kurrentdbclient``, e.g. ``kurrentdb://127.0.0.1:2113?Tls=false``.
 
-        With TLS the client must also trust the certificate: pass ``root_certificates=`` to the
-        client, or add ``&TlsCaFile=<path>`` to this URI.
+        With TLS, ``kurrentdbclient`` insists on a username and password, so the URI carries
+        KurrentDB's default ``admin:changeit`` (the emulator checks no credentials), and the
+        client must trust the certificate: pass ``root_certificates=`` to the client, or add
+        ``&TlsCaFile=<path>`` to this URI.
         """
         host = f"[{self.host}]" if ":" in self.host else self.host
-        tls = "true" if self.tls is not None else "false"
-        return f"kurrentdb://{host}:{self.port}?Tls={tls}"
+        if self.tls is None:
+            return f"kurrentdb://{host}:{self.port}?Tls=false"
+        return f"kurrentdb://admin:changeit@{host}:{self.port}?Tls=true"
 
     def start(self) -> Emulator:
         """Bind the port and start serving; returns when connections are accepted.
