@@ -81,15 +81,18 @@ class SQLAlchemyModels:
     prefix.
 
     Attributes:
-        streams: one row per stream: identity, stored name and current version.
-        events: one row per event; its `id` is the event's global position.
+        streams: one row per stream: (tenant_id, category, uuid) identify it, with '' for the
+            default tenant and for no category; its stored name; its version, NULL for a
+            versionless stream.
+        events: one row per event; its `id` is the event's global position. `tenant_id` is
+            a copy of the stream's, for reading the global log by tenant.
         snapshots: at most one row per stream, the latest snapshot.
     """
 
     streams: Table
     events: Table
     snapshots: Table
-    # Compiled-statement sets per dialect flavour, built on first use (see `_statements`).
+    # Statement sets per dialect flavour, built on first use (see `_statements`).
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property

@@ -40,7 +40,7 @@ class IdFrom(enum.Enum):
 
     RETURNING = "returning"  # a RETURNING clause
     LAST_INSERT_ID = "last_insert_id"  # MySQL/MariaDB: cursor.lastrowid
-    LOOKUP = "lookup"  # neither: the caller selects it afterwards
+    LOOKUP = "lookup"  # neither: inserted_primary_key, or a SELECT afterwards
 
 
 class Statements:
@@ -173,13 +173,14 @@ def _create_stream(models: SQLAlchemyModels, dialect: Dialect) -> tuple[Insert, 
 
 
 def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> dict[str, Insert]:
-    """PostgreSQL's one-statement appends, by claim: the claim of the stream row is a CTE
-    (data-modifying where it changes the row) whose RETURNING feeds the events' INSERT.
+    """PostgreSQL's one-statement appends, by the kind of claim.
 
-    When the claim matches no row, no event is inserted and nothing is returned: the caller
-    then takes the general path (create the stream, or find out what is wrong). The events
-    come as one array per column, unnested in order: the statement is the same whatever the
-    number of events, so the server prepares it once.
+    The claim of the stream row is a CTE (data-modifying where it changes the row) whose
+    RETURNING feeds the events' INSERT ... SELECT. When the claim matches no row, no event is
+    inserted and nothing is returned: the caller then takes the general path (create the
+    stream, or find out what is wrong). The events come as one array per column, unnested in
+    order: the statement is the same whatever the number of events, so the server prepares it
+    once.
     """
     st, ev = models.streams, models.events
     version_is = st.c.version == bindparam("p_expected")
@@ -219,6 +220,17 @@ def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> di
         )
         .render_derived()
     )
+    columns = [
+        "stream_id",
+        "version",
+        "uuid",
+        "type",
+        "schema_version",
+        "data",
+        "context",
+        "created_at",
+        "tenant_id",
+    ]
     statements: dict[str, Insert] = {}
     for kind, claim in claims.items():
         claimed = claim.cte(f"claimed_{kind}")
@@ -238,19 +250,7 @@ def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> di
             # Ids are drawn in this order, so sorted ids are the events' positions in order.
             .order_by(rows.c.ord)
         )
-        columns = [
-            "stream_id",
-            "version",
-            "uuid",
-            "type",
-            "schema_version",
-            "data",
-            "context",
-            "created_at",
-        ]
-        statements[kind] = (
-            insert(ev).from_select([*columns, "tenant_id"], source).returning(ev.c.id)
-        )
+        statements[kind] = insert(ev).from_select(columns, source).returning(ev.c.id)
     return statements
 
 
