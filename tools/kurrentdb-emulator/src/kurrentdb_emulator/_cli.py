@@ -75,7 +75,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         emulator.stop()
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
