@@ -140,7 +140,7 @@ class Append:
             e_schema_version=[event.schema_version for event in events],
             e_data=[dumps(event.data) for event in events],
             e_context=[dumps(event.context) for event in events],
-            e_created_at=[event.created_at for event in events],
+            e_created_at=[as_utc(event.created_at) for event in events],
         )
         assert self.sql.append_at_once is not None
         result = self.connection.execute(self.sql.append_at_once[kind], params)
