@@ -12,7 +12,10 @@ fails them instead.
 Each xdist worker gets its own database per server, named after the worker and the schema's
 fingerprint (``es_test_<fingerprint>_gw0``). It is created when missing and never dropped: the
 tests never assume an empty database, so concurrent runs may share it, and a schema change
-gets a new database instead of stale tables.
+gets a new database instead of stale tables (databases of old fingerprints are left for
+whoever may still be using them; drop them by hand when you like).
+
+Both ``mysql+pymysql://`` and ``mariadb+pymysql://`` URLs work for MariaDB.
 """
 
 from __future__ import annotations
