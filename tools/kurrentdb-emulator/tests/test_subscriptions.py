@@ -224,3 +224,22 @@ def test_all_subscription_from_a_position_without_an_event_fails(
         client.subscribe_to_all(commit_position=position + 1, timeout=DEADLINE) as subscription,
     ):
         take(subscription, 1)
+
+
+def test_filtered_all_subscription_from_the_end_goes_live_without_a_checkpoint(
+    plaintext_client: KurrentDBClient, stream_name: str
+) -> None:
+    with plaintext_client.subscribe_to_all(
+        from_end=True,
+        filter_include=(stream_name,),
+        filter_by_stream_name=True,
+        include_checkpoints=True,
+        include_caught_up=True,
+        timeout=DEADLINE,
+    ) as subscription:
+        first = take(subscription, 1)
+        append(plaintext_client, stream_name, "New")
+        live = take(subscription, 1)
+
+    assert kinds(first) == ["caught-up"]
+    assert kinds(live) == ["New"]

@@ -75,12 +75,12 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
         self, request_iterator: Iterator[streams_pb2.BatchAppendReq], context: grpc.ServicerContext
     ) -> Iterator[streams_pb2.BatchAppendResp]:
         """Batches keyed by correlation id; each is appended when its ``is_final`` part arrives."""
-        pending: dict[str, tuple[streams_pb2.BatchAppendReq.Options, list[ProposedEvent]]] = {}
+        pending: dict[bytes, tuple[streams_pb2.BatchAppendReq.Options, list[ProposedEvent]]] = {}
         for request in request_iterator:
             key = request.correlation_id.SerializeToString()
             if request.HasField("options"):
-                pending.setdefault(key.hex(), (request.options, []))
-            batch = pending.get(key.hex())
+                pending.setdefault(key, (request.options, []))
+            batch = pending.get(key)
             if batch is None:
                 continue  # parts of a batch whose options never came are dropped, as by KurrentDB
             response = streams_pb2.BatchAppendResp(
@@ -91,10 +91,10 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
                 batch[1].extend(proposed_event(message) for message in request.proposed_messages)
                 if not request.is_final:
                     continue
-                del pending[key.hex()]
+                del pending[key]
                 response.success.CopyFrom(self._batch_append(batch[0], batch[1]))
             except BadRequest as exc:
-                pending.pop(key.hex(), None)
+                pending.pop(key, None)
                 response.error.CopyFrom(bad_request_status(str(exc)))
             except AppendTooLarge as exc:
                 response.error.CopyFrom(too_large_status(exc.max_size))

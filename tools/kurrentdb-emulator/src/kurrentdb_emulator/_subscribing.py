@@ -124,7 +124,9 @@ def _all_loop(
 ) -> Iterator[streams_pb2.ReadResp]:
     page_size = _PAGE if read_filter is None else read_filter.window
     considered = 0
-    last_checkpoint = 0
+    # Starting at the head there is no history to report progress on: KurrentDB goes live
+    # without a checkpoint then, and sends one on catching up otherwise.
+    last_checkpoint = cursor if cursor >= log.head else 0
     caught_up = False
     while context.is_active():
         page = log.records_after(cursor, page_size)
