@@ -64,7 +64,7 @@ class InMemoryData:
 
     @property
     def position(self) -> int:
-        """The position of the last event ever stored."""
+        """The position of the last event ever stored: new events get higher ones."""
         return len(self.log)
 
 
@@ -175,7 +175,13 @@ class InMemoryStorageStrategy(StorageStrategy):
                 self._data.log[position - 1] = None
 
     def current_position(self) -> int:
-        return self._data.position
+        # Like the SQL backends: the newest event still stored (deleting it lowers this).
+        with self._data.lock:
+            log = self._data.log
+            index = len(log)
+            while index and log[index - 1] is None:
+                index -= 1
+            return index
 
 
 class InMemoryLogCursor(LogCursor):

@@ -185,7 +185,12 @@ class EventStore:
 
     @property
     def position(self) -> int:
-        """Global position of the last stored event (all tenants); 0 for an empty store."""
+        """Global position of the newest stored event (all tenants); 0 for an empty store.
+
+        Safe as a subscription start: every event with a lower position is visible already or
+        will never appear (backends with concurrent writers wait for transactions in flight).
+        Positions are never reused, but deleting the newest events lowers this value.
+        """
         return self._storage.current_position()
 
 

@@ -60,4 +60,8 @@ class StorageStrategy(ABC):
 
     @abstractmethod
     def current_position(self) -> int:
-        """Global position of the last stored event, across tenants; 0 if none."""
+        """Global position of the newest stored event, across tenants; 0 if none.
+
+        Must be safe to `start_from`: wait until every transaction in flight (other than the
+        caller's own) that could still commit a lower position has ended, as `_gaps` explains.
+        """
