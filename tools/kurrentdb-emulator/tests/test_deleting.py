@@ -97,12 +97,30 @@ def test_delete_with_a_wrong_expected_version_raises_wrong_current_version(
     assert client.get_current_version(stream_name) == 1
 
 
-def test_delete_of_a_missing_stream_expecting_a_revision_raises_not_found(
-    client: KurrentDBClient, stream_name: str
+@pytest.mark.parametrize(
+    "expected", [StreamState.ANY, StreamState.NO_STREAM, StreamState.EXISTS, 0], ids=str
+)
+def test_soft_delete_of_a_stream_without_events_raises_not_found(
+    client: KurrentDBClient, stream_name: str, expected: StreamState | int
 ) -> None:
-    # The client turns "Actual version: -1" into NotFoundError.
+    # KurrentDB answers "Actual version: -1" whatever the expectation; the client raises
+    # NotFoundError for that.
     with pytest.raises(NotFoundError):
+        client.delete_stream(stream_name, current_version=expected)
+
+
+def test_soft_delete_can_be_repeated(client: KurrentDBClient, stream_name: str) -> None:
+    client.append_to_stream(
+        stream_name, current_version=StreamState.NO_STREAM, events=new_events(2)
+    )
+    client.delete_stream(stream_name, current_version=1)
+
+    client.delete_stream(stream_name, current_version=1)
+    client.delete_stream(stream_name, current_version=StreamState.ANY)
+    with pytest.raises(WrongCurrentVersionError):
         client.delete_stream(stream_name, current_version=0)
+    with pytest.raises(StreamIsDeletedError):
+        client.delete_stream(stream_name, current_version=StreamState.EXISTS)
 
 
 def test_tombstoned_stream_rejects_reads(client: KurrentDBClient, stream_name: str) -> None:

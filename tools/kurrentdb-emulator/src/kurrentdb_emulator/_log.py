@@ -35,6 +35,7 @@ from kurrentdb_emulator._records import (
     ProposedEvent,
     Record,
     StreamDeleted,
+    WrongExpectedVersion,
     is_metastream,
     metastream_of,
     ticks_now,
@@ -122,10 +123,15 @@ class EventLog:
 
         Raises:
             StreamDeleted: The stream is tombstoned (or soft-deleted, for ``STREAM_EXISTS``).
-            WrongExpectedVersion: The stream's version conflicts with ``expected``.
+            WrongExpectedVersion: The stream's version conflicts with ``expected``, or the stream
+                has no events.
         """
         with self._condition:
             target = self._live_stream(stream)
+            if not target.events:
+                # KurrentDB refuses to soft-delete a stream without events, whatever the
+                # expected version ("Actual version: -1", which clients read as not found).
+                raise WrongExpectedVersion(stream, expected, NO_STREAM)
             check_commit(
                 self._state(stream, target), expected, [_delete_marker()], self._recorded_ids
             )
