@@ -40,6 +40,7 @@ from kurrentdb_emulator._records import (
     metastream_of,
     ticks_now,
 )
+from kurrentdb_emulator._start_up import start_up_events
 
 DEFAULT_MAX_APPEND_SIZE = 1_048_576
 """KurrentDB's default limit on the bytes of one append."""
@@ -389,24 +390,7 @@ class EventLog:
         return found.events[-1].data if found is not None and found.events else b"{}"
 
     def _write_start_up_events(self) -> None:
-        # Stand-ins for what a fresh KurrentDB node writes before any client connects, so that
-        # $all never looks empty and clients must filter system events, as against a real server.
-        epoch = {
-            "epochNumber": 0,
-            "epochId": str(uuid.uuid4()),
-            "epochPosition": 0,
-            "prevEpochPosition": -1,
-            "leaderInstanceId": self.node_id,
-        }
-        admin = {"loginName": "admin", "fullName": "KurrentDB Administrator", "groups": ["$admins"]}
-        for stream, event_type, data in (
-            ("$epoch-information", "$epoch-information", epoch),
-            ("$user-admin", "$user", admin),
-            ("$users", "$User", "admin"),
-        ):
-            event = ProposedEvent(
-                str(uuid.uuid4()), event_type, JSON, json.dumps(data).encode(), b""
-            )
+        for stream, event in start_up_events(self.node_id):
             self._write(stream, self.last_revision(stream) + 1, event)
 
 
