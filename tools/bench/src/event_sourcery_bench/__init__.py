@@ -1,0 +1,1 @@
+"""The benchmark harness of Event Sourcery (a workspace tool, never published)."""

@@ -1,0 +1,47 @@
+"""`es-bench`: every workload on every reachable backend, library against raw driver."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from pathlib import Path
+
+from event_sourcery_bench._harness import Result, measure, table
+from event_sourcery_bench._targets import targets
+from event_sourcery_bench._workloads import WORKLOADS
+
+_ALL_TARGETS = ["memory", "sqlite", "postgresql", "mariadb"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="es-bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one repetition (CI)")
+    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--targets", nargs="*", default=_ALL_TARGETS, choices=_ALL_TARGETS)
+    parser.add_argument("--workloads", nargs="*", default=[w.key for w in WORKLOADS])
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    repetitions = 1 if args.quick else args.repetitions
+    chosen = [w for w in WORKLOADS if w.key in args.workloads]
+    results: list[Result] = []
+    with targets(args.targets) as reachable:
+        for workload in chosen:
+            for target in reachable:
+                result = measure(workload, target, quick=args.quick, repetitions=repetitions)
+                if result is not None:
+                    results.append(result)
+                    print(f"  {result.workload} {result.target}: done", file=sys.stderr)
+    print(
+        f"Machine: {platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}, {platform.system()}; repetitions: {repetitions}"
+    )
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps([r.as_dict() for r in results], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

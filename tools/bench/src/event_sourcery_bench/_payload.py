@@ -1,0 +1,34 @@
+"""The benchmark's event: five small fields, about 200 bytes of JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from event_sourcery import Event
+
+
+class Payment(Event):
+    """A payment; its JSON form is about 200 bytes."""
+
+    __event_name__ = "bench.Payment"
+    account: str
+    amount: int
+    currency: str
+    reference: str
+    note: str
+
+
+def payment(n: int) -> Payment:
+    """The n-th payment of a run."""
+    return Payment(
+        account=f"account-{n % 977:06d}-ledger-main",
+        amount=1000 + n,
+        currency="EUR",
+        reference=f"invoice/2026/{n:08d}/settlement-batch",
+        note="monthly subscription renewal, paid by card ending 4242, thank you",
+    )
+
+
+def payment_data(n: int) -> dict[str, Any]:
+    """What the raw baseline stores for the n-th payment (the same JSON as the library)."""
+    return payment(n).model_dump(mode="json")

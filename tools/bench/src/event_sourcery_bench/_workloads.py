@@ -1,0 +1,241 @@
+"""The workloads: each a library run and the raw driver's minimal equivalent.
+
+A run function takes a target and a size and returns (amount, seconds); the harness turns it
+into a rate or a time per operation. Setup (building payloads, seeding streams) stays outside
+the timed part on both sides; serialising the event is inside on both sides.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from event_sourcery import StreamId
+from sqlalchemy.orm import Session
+
+from event_sourcery_bench._payload import Payment, payment
+from event_sourcery_bench._targets import Target
+
+Run = Callable[[Target, int], tuple[int, float]]
+_INSERT = (
+    "INSERT INTO raw_events (stream_id, version, type, data, created_at) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A named measurement: `unit` is "events/s" (higher is better) or "ms" / "µs" (lower)."""
+
+    key: str
+    title: str
+    unit: str
+    size: int
+    quick_size: int
+    library: Run
+    raw: Run | None
+    target_ratio: float | None  # library/raw for rates, library time/raw time for times
+    target_max: float | None = None  # an absolute ceiling, in `unit`, where there is no raw side
+    only: tuple[str, ...] = ()  # dialects it runs on; empty: all
+
+
+def _now(target: Target) -> Any:
+    moment = datetime.now(UTC)
+    if target.dialect == "sqlite":
+        return moment.isoformat()
+    return moment.replace(tzinfo=None) if target.dialect == "mariadb" else moment
+
+
+def _session(target: Target) -> Session | None:
+    return Session(target.engine) if target.engine is not None else None
+
+
+def _commit(session: Session | None) -> None:
+    if session is not None:
+        session.commit()
+
+
+# --- W1: one event to a new stream per transaction --------------------------------------------
+
+
+def w1_library(target: Target, size: int) -> tuple[int, float]:
+    session = _session(target)
+    store = target.backend(session).event_store
+    events = [payment(n) for n in range(size)]
+    started = time.perf_counter()
+    for event in events:
+        store.append(event, stream_id=StreamId())
+        _commit(session)
+    return size, time.perf_counter() - started
+
+
+def w1_raw(target: Target, size: int) -> tuple[int, float]:
+    connection = target.raw_connect()  # type: ignore[misc]
+    cursor, sql = connection.cursor(), target.sql(_INSERT)
+    events = [payment(n) for n in range(size)]
+    started = time.perf_counter()
+    for event in events:
+        row = (
+            target.raw_stream_id(uuid4()),
+            1,
+            "bench.Payment",
+            event.model_dump_json(),
+            _now(target),
+        )
+        cursor.execute(sql, row)
+        connection.commit()
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return size, elapsed
+
+
+# --- W2: sequential appends to one stream with expected version -------------------------------
+
+
+def w2_library(target: Target, size: int) -> tuple[int, float]:
+    session = _session(target)
+    store = target.backend(session).event_store
+    stream, events = StreamId(), [payment(n) for n in range(size)]
+    started = time.perf_counter()
+    for version, event in enumerate(events):
+        store.append(event, stream_id=stream, expected_version=version)
+        _commit(session)
+    return size, time.perf_counter() - started
+
+
+def w2_raw(target: Target, size: int) -> tuple[int, float]:
+    connection = target.raw_connect()  # type: ignore[misc]
+    cursor, sql = connection.cursor(), target.sql(_INSERT)
+    stream, events = target.raw_stream_id(uuid4()), [payment(n) for n in range(size)]
+    started = time.perf_counter()
+    for version, event in enumerate(events, start=1):
+        cursor.execute(
+            sql, (stream, version, "bench.Payment", event.model_dump_json(), _now(target))
+        )
+        connection.commit()
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return size, elapsed
+
+
+# --- W3: batches of 100 events per append ----------------------------------------------------
+
+_BATCH = 100
+
+
+def w3_library(target: Target, size: int) -> tuple[int, float]:
+    session = _session(target)
+    store = target.backend(session).event_store
+    events = [payment(n) for n in range(size)]
+    started = time.perf_counter()
+    for offset in range(0, size, _BATCH):
+        store.append(*events[offset : offset + _BATCH], stream_id=StreamId())
+        _commit(session)
+    return size, time.perf_counter() - started
+
+
+def w3_raw(target: Target, size: int) -> tuple[int, float]:
+    connection = target.raw_connect()  # type: ignore[misc]
+    cursor, sql = connection.cursor(), target.sql(_INSERT)
+    events = [payment(n) for n in range(size)]
+    started = time.perf_counter()
+    for offset in range(0, size, _BATCH):
+        stream, now = target.raw_stream_id(uuid4()), _now(target)
+        rows = [
+            (stream, version, "bench.Payment", event.model_dump_json(), now)
+            for version, event in enumerate(events[offset : offset + _BATCH], start=1)
+        ]
+        cursor.executemany(sql, rows)
+        connection.commit()
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return size, elapsed
+
+
+def _typed(data: Any) -> Payment:
+    """The event from a raw row: text on SQLite and MariaDB, already parsed by psycopg."""
+    if isinstance(data, str | bytes):
+        return Payment.model_validate_json(data)
+    return Payment.model_validate(data)
+
+
+# --- W4: load one 1,000-event stream into typed events ----------------------------------------
+
+_STREAM_LENGTH = 1000
+
+
+def w4_library(target: Target, loads: int) -> tuple[int, float]:
+    session = _session(target)
+    store = target.backend(session).event_store
+    stream = StreamId()
+    for offset in range(0, _STREAM_LENGTH, _BATCH):
+        batch = [payment(n) for n in range(offset, offset + _BATCH)]
+        store.append(*batch, stream_id=stream, expected_version=offset)
+    _commit(session)
+    started = time.perf_counter()
+    for _ in range(loads):
+        loaded = store.load_stream(stream)
+        assert len(loaded) == _STREAM_LENGTH
+        _commit(session)
+    return loads, time.perf_counter() - started
+
+
+def w4_raw(target: Target, loads: int) -> tuple[int, float]:
+    connection = target.raw_connect()  # type: ignore[misc]
+    cursor = connection.cursor()
+    stream = target.raw_stream_id(uuid4())
+    rows = [
+        (stream, n + 1, "bench.Payment", payment(n).model_dump_json(), _now(target))
+        for n in range(_STREAM_LENGTH)
+    ]
+    cursor.executemany(target.sql(_INSERT), rows)
+    connection.commit()
+    select = target.sql(
+        "SELECT version, type, data, created_at FROM raw_events"
+        " WHERE stream_id = ? ORDER BY version"
+    )
+    started = time.perf_counter()
+    for _ in range(loads):
+        cursor.execute(select, (stream,))
+        events = [(row[0], _typed(row[2]), row[3]) for row in cursor.fetchall()]
+        assert len(events) == _STREAM_LENGTH
+        connection.commit()
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return loads, elapsed
+
+
+# --- Per-request cost --------------------------------------------------------------------------
+
+
+def construction(target: Target, count: int) -> tuple[int, float]:
+    session = _session(target)
+    started = time.perf_counter()
+    for _ in range(count):
+        target.backend(session).event_store  # noqa: B018 - building it is what is measured
+    return count, time.perf_counter() - started
+
+
+WORKLOADS = [
+    Workload(
+        "W1",
+        "1 event to a new stream per transaction",
+        "events/s",
+        2000,
+        100,
+        w1_library,
+        w1_raw,
+        0.8,
+    ),
+    Workload(
+        "W2", "sequential appends to one stream", "events/s", 2000, 100, w2_library, w2_raw, 0.8
+    ),
+    Workload("W3", "batches of 100 events", "events/s", 20000, 1000, w3_library, w3_raw, 0.6),
+    Workload("W4", "load a 1,000-event stream", "ms", 20, 2, w4_library, w4_raw, 1.5),
+    Workload(
+        "C", "backend + event_store per request", "µs", 10000, 500, construction, None, None, 50.0
+    ),
+]
