@@ -7,7 +7,6 @@ timestamps in a form that becomes an aware UTC datetime in one cheap call, and r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -62,7 +61,8 @@ class LoadColumns:
     def __init__(self, dialect: Dialect) -> None:
         self.family = dialect.name
         self.read_uuid: Callable[[Any], UUID] = _uuid_from_hex
-        self.read_json: Callable[[Any], Any] = json.loads
+        # JSON stays text: the core validates events straight from it (RawEvent takes text).
+        self.read_json: Callable[[Any], Any] = _as_is
         self.read_time: Callable[[Any], datetime] = _utc_from_naive
         if self.family == "postgresql":
             self.read_uuid = _as_is  # native UUID

@@ -83,7 +83,7 @@ class InMemoryStorageStrategy(StorageStrategy):
 
     def _with_stored_name(self, raw: RawEvent, stream: _Stream) -> RawEvent:
         stream_id = StreamId(raw.stream_id.uuid, name=stream.name, category=raw.stream_id.category)
-        return replace(raw, stream_id=stream_id)
+        return raw.replace(stream_id=stream_id)
 
     def fetch_events(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
@@ -209,7 +209,7 @@ class InMemoryLogCursor(LogCursor):
         if stream is None or stream.name == stream_id.name:
             return record
         named = StreamId(stream_id.uuid, name=stream.name, category=stream_id.category)
-        return replace(record, raw=replace(record.raw, stream_id=named))
+        return replace(record, raw=record.raw.replace(stream_id=named))
 
     @property
     def position(self) -> int:

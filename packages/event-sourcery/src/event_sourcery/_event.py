@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from event_sourcery._registry import default_registry
 
@@ -48,22 +49,26 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+#: The context of events appended without one; shared, since contexts are immutable.
+EMPTY_CONTEXT = Context()
+
 TEvent = TypeVar("TEvent", bound=Event)
 
 
-class WrappedEvent(BaseModel, Generic[TEvent]):
+@dataclass(frozen=True, slots=True)
+class WrappedEvent(Generic[TEvent]):
     """An event with its envelope: uuid, version in its stream, creation time and context.
 
     `version` is None for events of a versionless stream (and before an append assigns it).
+    A plain dataclass, not a pydantic model: thousands are built per stream load, and the
+    event inside is validated already.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     event: TEvent
     version: int | None = None
-    uuid: UUID = Field(default_factory=uuid4)
-    created_at: datetime = Field(default_factory=utc_now)
-    context: Context = Field(default_factory=Context)
+    uuid: UUID = field(default_factory=uuid4)
+    created_at: datetime = field(default_factory=utc_now)
+    context: Context = EMPTY_CONTEXT
 
     @classmethod
     def wrap(
@@ -75,11 +80,11 @@ class WrappedEvent(BaseModel, Generic[TEvent]):
         created_at: datetime | None = None,
         context: Context | None = None,
     ) -> WrappedEvent[TEvent]:
-        """Envelope `event` without re-validating it (it is a validated model already)."""
-        return cls.model_construct(
-            event=event,
-            version=version,
-            uuid=uuid or uuid4(),
-            created_at=created_at or utc_now(),
-            context=context or Context(),
+        """Envelope `event`: a fresh uuid, now as created_at, and an empty context by default."""
+        return cls(
+            event,
+            version,
+            uuid or uuid4(),
+            created_at or utc_now(),
+            context or EMPTY_CONTEXT,
         )

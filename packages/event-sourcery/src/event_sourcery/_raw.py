@@ -6,7 +6,7 @@ I/O, so the async twin reuses it as is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -14,34 +14,140 @@ from uuid import UUID
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
-from event_sourcery._event import Context, Event, WrappedEvent
+from event_sourcery._event import EMPTY_CONTEXT, Context, Event, WrappedEvent
 from event_sourcery._registry import EventRegistry
 from event_sourcery._stream_id import StreamId
 from event_sourcery.exceptions import EventSerializationError, InvalidEvent, UnknownEventType
 
+Json = dict[str, Any]
 
-@dataclass(frozen=True, slots=True)
+
 class RawEvent:
     """An event as stored: JSON-ready `data` and `context`, and its envelope.
 
     Readable whether or not the event's class is importable: nothing is ever lost to a
-    missing class.
+    missing class. Backends may pass `data` and `context` as the JSON text they stored: it is
+    parsed only when read, and typed loads validate straight from the text (much faster than
+    parsing to a dict first).
     """
 
-    uuid: UUID
-    stream_id: StreamId
-    type: str
-    version: int | None
-    created_at: datetime
-    data: dict[str, Any]
-    context: dict[str, Any] = field(default_factory=dict)
-    #: The `__schema_version__` of the class that wrote `data`.
-    schema_version: int = 1
+    __slots__ = (
+        "_context",
+        "_context_text",
+        "_data",
+        "_data_text",
+        "created_at",
+        "schema_version",
+        "stream_id",
+        "type",
+        "uuid",
+        "version",
+    )
+
+    def __init__(
+        self,
+        uuid: UUID,
+        stream_id: StreamId,
+        type: str,
+        version: int | None,
+        created_at: datetime,
+        data: Json | str,
+        context: Json | str | None = None,
+        schema_version: int = 1,
+    ) -> None:
+        self.uuid = uuid
+        self.stream_id = stream_id
+        self.type = type
+        self.version = version
+        self.created_at = created_at
+        self.schema_version = schema_version
+        self._data: Json | None = None
+        self._data_text: str | None = None
+        self._context: Json | None = None
+        self._context_text: str | None = None
+        if isinstance(data, str):
+            self._data_text = data
+        else:
+            self._data = data
+        if isinstance(context, str):
+            self._context_text = context
+        else:
+            self._context = {} if context is None else context
+
+    @property
+    def data(self) -> Json:
+        """The event's fields, as JSON-compatible values."""
+        if self._data is None:
+            parsed: Json = json.loads(self._data_text or "{}")
+            self._data = parsed
+        return self._data
+
+    @property
+    def context(self) -> Json:
+        """The event's context (correlation, causation, extra fields)."""
+        if self._context is None:
+            parsed: Json = json.loads(self._context_text or "{}")
+            self._context = parsed
+        return self._context
+
+    @property
+    def data_text(self) -> str | None:
+        """The stored JSON text of `data`, when the backend handed it over as text."""
+        return self._data_text
+
+    @property
+    def context_text(self) -> str | None:
+        """The stored JSON text of `context`, when the backend handed it over as text."""
+        return self._context_text
+
+    def replace(self, **changes: Any) -> RawEvent:
+        """A copy with some fields changed."""
+        fields: dict[str, Any] = {
+            "uuid": self.uuid,
+            "stream_id": self.stream_id,
+            "type": self.type,
+            "version": self.version,
+            "created_at": self.created_at,
+            "data": self._data if self._data is not None else self._data_text,
+            "context": self._context if self._context is not None else self._context_text,
+            "schema_version": self.schema_version,
+        }
+        fields.update(changes)
+        return RawEvent(**fields)
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.uuid,
+            self.stream_id,
+            self.type,
+            self.version,
+            self.created_at,
+            self.data,
+            self.context,
+            self.schema_version,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RawEvent):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking payloads: not hashable
+
+    def __repr__(self) -> str:
+        return (
+            f"RawEvent(uuid={self.uuid!r}, stream_id={self.stream_id!r}, type={self.type!r}, "
+            f"version={self.version!r}, created_at={self.created_at!r}, data={self.data!r}, "
+            f"context={self.context!r}, schema_version={self.schema_version!r})"
+        )
 
 
 def as_utc(moment: datetime) -> datetime:
     """`moment` in UTC; naive values (as some databases return them) are taken as UTC."""
-    if moment.tzinfo is None:
+    tzinfo = moment.tzinfo
+    if tzinfo is UTC:  # the common case on every read path: no conversion at all
+        return moment
+    if tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
 
@@ -86,18 +192,37 @@ def serialize(
     )
 
 
+def _context_of(raw: RawEvent) -> Context:
+    text = raw.context_text
+    if text is not None:
+        if text == "{}":
+            return EMPTY_CONTEXT
+        try:
+            return Context.model_validate_json(text)
+        except ValidationError:
+            return Context.model_validate(raw.context)  # see the lone surrogates in deserialize
+    return Context.model_validate(raw.context) if raw.context else EMPTY_CONTEXT
+
+
 def deserialize(raw: RawEvent, registry: EventRegistry) -> WrappedEvent[Any]:
     """The typed `WrappedEvent` of `raw`; `UnknownEventType` if its class is not registered."""
     try:
         cls = registry.resolve(raw.type)
     except UnknownEventType:
         raise UnknownEventType(raw.type, raw.stream_id, raw.version) from None
-    data = raw.data
-    if raw.schema_version != cls.__schema_version__:
-        data = registry.upcast(cls, raw.schema_version, data)
     try:
-        event = cls.model_validate(data)
-        context = Context.model_validate(raw.context)
+        if raw.schema_version != cls.__schema_version__:
+            event = cls.model_validate(registry.upcast(cls, raw.schema_version, raw.data))
+        elif raw.data_text is not None:
+            try:
+                event = cls.model_validate_json(raw.data_text)
+            except ValidationError:
+                # pydantic's JSON parser refuses what json.loads accepts (lone surrogates in
+                # "\\ud800" escapes): decide on the parsed value, which is what was stored.
+                event = cls.model_validate(raw.data)
+        else:
+            event = cls.model_validate(raw.data)
+        context = _context_of(raw)
     except ValidationError as exc:
         raise EventSerializationError(
             f"stored {raw.type!r} (stream {raw.stream_id!r}, version {raw.version}) does not "
