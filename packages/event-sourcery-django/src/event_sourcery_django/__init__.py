@@ -1,0 +1,1 @@
+"""Event Sourcery on Django."""
