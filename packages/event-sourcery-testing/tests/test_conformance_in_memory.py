@@ -33,13 +33,13 @@ def test_a_subclass_cannot_override_a_standard_test() -> None:
 
 
 class _ForgetfulStorage(InMemoryStorageStrategy):
-    """Loses the last event of every stream longer than two: a bug the model must catch."""
+    """Loses the last event of every stream longer than one: a bug the model must catch."""
 
     def fetch_events(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
     ) -> list[RawEvent]:
         events = super().fetch_events(stream_id, start, stop)
-        return events[:-1] if len(events) > 2 else events
+        return events[:-1] if len(events) > 1 else events
 
 
 class _ForgetfulBackend(InMemoryBackend):
