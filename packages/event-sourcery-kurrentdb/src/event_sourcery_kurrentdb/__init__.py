@@ -1,0 +1,1 @@
+"""KurrentDB (EventStoreDB) backend for Event Sourcery."""
