@@ -5,6 +5,7 @@ from event_sourcery import Backend, RawEvent, StreamId
 from event_sourcery.interfaces import StorageStrategy
 from event_sourcery_testing import InMemoryBackend, InMemoryStorageStrategy
 from event_sourcery_testing.conformance import BackendConformance, Capabilities
+from event_sourcery_testing.conformance._encryption import EncryptionContract
 from event_sourcery_testing.conformance._event_sourcing import EventSourcingContract
 from event_sourcery_testing.conformance._evolution import EvolutionContract
 from event_sourcery_testing.conformance._reactions import (
@@ -59,6 +60,7 @@ class TestInMemoryReactions(
     ProjectionsContract,
     EventSourcingContract,
     EvolutionContract,
+    EncryptionContract,
 ):
     capabilities = Capabilities(transactions=False)
 

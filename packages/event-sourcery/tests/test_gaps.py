@@ -33,16 +33,20 @@ class SimulatedLog:
 
 
 class Reader:
-    def __init__(self, log: SimulatedLog) -> None:
+    def __init__(self, log: SimulatedLog, page: int | None = None) -> None:
         self.log = log
+        #: Positions read per poll; the rest of the read is known only by its horizon.
+        self.page = page
         self.tracker: GapTracker[frozenset[int]] = GapTracker(position=0)
         self.delivered: list[int] = []
 
     def poll(self) -> None:
         self.tracker.confirm(lambda marker: not (marker & self.log.open.keys()))
         seen = sorted(p for p in self.log.committed if p > self.tracker.position)
+        horizon = seen[-1] if seen else None
+        seen = seen[: self.page]
         marker = frozenset(self.log.open)  # taken after the read
-        bound = self.tracker.safe_bound(seen, marker)
+        bound = self.tracker.safe_bound(seen, marker, horizon=horizon)
         self.delivered.extend(p for p in seen if p <= bound)
         self.tracker.advance(bound)
 
@@ -58,10 +62,12 @@ operations = st.lists(
 
 
 @settings(max_examples=500, deadline=None)
-@given(operations)
-def test_reader_delivers_every_committed_position_once_in_order(ops: list[tuple[str, int]]) -> None:
+@given(operations, st.sampled_from([None, 1, 2]))
+def test_reader_delivers_every_committed_position_once_in_order(
+    ops: list[tuple[str, int]], page: int | None
+) -> None:
     log = SimulatedLog()
-    reader = Reader(log)
+    reader = Reader(log, page)
     for op, pick in ops:
         if op == "write":  # a new transaction that inserts right away
             log.begin()
@@ -76,7 +82,7 @@ def test_reader_delivers_every_committed_position_once_in_order(ops: list[tuple[
         assert set(reader.delivered) <= log.committed
     while log.open:
         log.end(0, commit=True)
-    for _ in range(3):
+    for _ in range(3 + len(log.committed)):
         reader.poll()
     assert reader.delivered == sorted(log.committed)
 

@@ -9,6 +9,7 @@ from typing import Any, Self
 from uuid import UUID
 
 from event_sourcery import Backend, EventRegistry, StreamId
+from event_sourcery.encryption import InMemoryKeyStorage, KeyStorage
 from event_sourcery.exceptions import (
     AnotherStreamWithThisNameButOtherIdExists,
     IncompatibleUuidAndName,
@@ -58,6 +59,7 @@ class InMemoryData:
     outbox: dict[int, list[Any]] = field(default_factory=dict)
     next_outbox_id: int = 1
     checkpoints: dict[str, int] = field(default_factory=dict)
+    keys: InMemoryKeyStorage = field(default_factory=InMemoryKeyStorage)
 
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
@@ -333,3 +335,6 @@ class InMemoryBackend(Backend):
 
     def _checkpoint_strategy(self) -> CheckpointStrategy:
         return InMemoryCheckpointStrategy(self.data)
+
+    def _key_storage(self) -> KeyStorage:
+        return self.data.keys

@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import Self
 
+from event_sourcery._encryption import Encryption, EncryptionStrategy, KeyStorage
 from event_sourcery._event_store import EventStore
 from event_sourcery._limits import check_tenant_id
 from event_sourcery._listeners import InTransactionListeners
@@ -15,6 +16,7 @@ from event_sourcery._projection import CheckpointStrategy
 from event_sourcery._registry import EventRegistry, default_registry
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._subscription import Subscriber, SubscriptionStrategy
+from event_sourcery.exceptions import InvalidInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +33,39 @@ class BackendConfig:
         tenant_id: the tenant a backend is scoped to; None for the default context.
         listeners: in-transaction listeners.
         outbox: what enters the outbox on append; None: the outbox is not written to.
+        encryption: crypto-shredding of `Encrypted` fields; None: no encryption.
     """
 
     registry: EventRegistry = field(default=default_registry)
     tenant_id: str | None = None
     listeners: InTransactionListeners = field(default_factory=InTransactionListeners)
     outbox: OutboxConfig | None = None
+    encryption: EncryptionConfig | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptionConfig:
+    """The cipher, and the key storage (None: the backend's own table or stream)."""
+
+    strategy: EncryptionStrategy
+    key_storage: KeyStorage | None = None
+
+
+class TenantEncryption:
+    """Crypto-shredding for one tenant of a backend (`backend.encryption`)."""
+
+    __slots__ = ("_encryption", "_tenant_id")
+
+    def __init__(self, encryption: Encryption, tenant_id: str | None) -> None:
+        self._encryption = encryption
+        self._tenant_id = tenant_id
+
+    def shred(self, subject_id: str) -> None:
+        """Make every encrypted field of this data subject unreadable, for good. Idempotent.
+
+        Deletes the subject's keys in the backend's current transaction: commit it.
+        """
+        self._encryption.shred(subject_id, tenant_id=self._tenant_id)
 
 
 class Backend(ABC):
@@ -75,6 +104,18 @@ class Backend(ABC):
         """The projection checkpoints of this backend, in its current transaction."""
         raise NotImplementedError(f"{type(self).__name__} does not implement projections yet")
 
+    def _key_storage(self) -> KeyStorage:
+        """The backend's own storage of encryption keys, in its current transaction."""
+        raise NotImplementedError(f"{type(self).__name__} has no key storage yet: pass one")
+
+    def _encryption(self) -> Encryption | None:
+        """The configured encryption bound to its key storage, or None."""
+        settings = self._config.encryption
+        if settings is None:
+            return None
+        keys = settings.key_storage if settings.key_storage is not None else self._key_storage()
+        return Encryption(settings.strategy, keys)
+
     def _with_config(self, config: BackendConfig) -> Self:
         """A copy of this backend over the same connection/session, with `config`.
 
@@ -105,13 +146,16 @@ class Backend(ABC):
                 config.registry,
                 listeners=config.listeners,
                 outbox=(self._outbox_strategy(), config.outbox) if config.outbox else None,
+                encryption=self._encryption(),
             )
         return self._event_store
 
     @property
     def subscriber(self) -> Subscriber:
         """Build catch-up subscriptions to the global log of every tenant."""
-        return Subscriber(self._subscription_strategy(), self._config.registry)
+        return Subscriber(
+            self._subscription_strategy(), self._config.registry, encryption=self._encryption()
+        )
 
     @property
     def in_transaction(self) -> InTransactionListeners:
@@ -122,8 +166,35 @@ class Backend(ABC):
     def outbox(self) -> Outbox:
         """Publish what appends put into the outbox (see `with_outbox`)."""
         return Outbox(
-            self._outbox_strategy(), self._config.outbox or OutboxConfig(), self._config.registry
+            self._outbox_strategy(),
+            self._config.outbox or OutboxConfig(),
+            self._config.registry,
+            self._encryption(),
         )
+
+    @property
+    def encryption(self) -> TenantEncryption:
+        """Crypto-shredding for this backend's tenant (see `with_encryption`)."""
+        encryption = self._encryption()
+        if encryption is None:
+            raise InvalidInput("encryption is not configured: use backend.with_encryption(...)")
+        return TenantEncryption(encryption, self.tenant_id)
+
+    def with_encryption(
+        self, *, strategy: EncryptionStrategy, key_storage: KeyStorage | None = None
+    ) -> Self:
+        """A copy that stores `Encrypted` fields encrypted, with keys per data subject.
+
+        Args:
+            strategy: the cipher, e.g. `AesGcmEncryption()`.
+            key_storage: where keys live; by default the backend's own table or stream.
+        """
+        if not isinstance(strategy, EncryptionStrategy):
+            raise InvalidInput("strategy must be an EncryptionStrategy, e.g. AesGcmEncryption()")
+        if key_storage is not None and not isinstance(key_storage, KeyStorage):
+            raise InvalidInput("key_storage must be a KeyStorage")
+        encryption = EncryptionConfig(strategy=strategy, key_storage=key_storage)
+        return self._with_config(replace(self._config, encryption=encryption))
 
     def with_outbox(
         self, *, filterer: Filterer | None = None, max_attempts: int | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from event_sourcery._encryption import Encryption
 from event_sourcery._event import WrappedEvent
 from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._outbox import OutboxConfig, OutboxStrategy
@@ -49,7 +50,7 @@ class EventStore:
     cheap as the backend that made it.
     """
 
-    __slots__ = ("_listeners", "_outbox", "_registry", "_storage")
+    __slots__ = ("_encryption", "_listeners", "_outbox", "_registry", "_storage")
 
     def __init__(
         self,
@@ -58,11 +59,13 @@ class EventStore:
         *,
         listeners: InTransactionListeners | None = None,
         outbox: tuple[OutboxStrategy, OutboxConfig] | None = None,
+        encryption: Encryption | None = None,
     ) -> None:
         self._storage = storage
         self._registry = registry
         self._listeners = listeners
         self._outbox = outbox
+        self._encryption = encryption
 
     def load_stream(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
@@ -79,8 +82,11 @@ class EventStore:
         with `load_stream_raw`), `VersionRangeOnVersionlessStream` for a range on a versionless
         stream.
         """
-        registry = self._registry
-        return [deserialize(raw, registry) for raw in self.load_stream_raw(stream_id, start, stop)]
+        registry, encryption, tenant = self._registry, self._encryption, self._storage.tenant_id
+        return [
+            deserialize(raw, registry, encryption, tenant)
+            for raw in self.load_stream_raw(stream_id, start, stop)
+        ]
 
     def load_stream_raw(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
@@ -115,9 +121,9 @@ class EventStore:
         expected = check_expected(expected_version)
         if not events:
             return
-        registry = self._registry
+        registry, encryption, tenant = self._registry, self._encryption, self._storage.tenant_id
         raws = [
-            serialize(item, stream_id, version, registry)
+            serialize(item, stream_id, version, registry, encryption, tenant)
             for item, version in zip(events, new_versions(expected, len(events)), strict=True)
         ]
         positions = self._storage.insert_events(stream_id, expected, raws)
@@ -176,7 +182,14 @@ class EventStore:
             raise InvalidEvent("a snapshot needs the version it was taken at")
         check_version_arg(snapshot.version, "snapshot version")
         self._storage.save_snapshot(
-            serialize(snapshot, stream_id, snapshot.version, self._registry)
+            serialize(
+                snapshot,
+                stream_id,
+                snapshot.version,
+                self._registry,
+                self._encryption,
+                self._storage.tenant_id,
+            )
         )
 
     def delete_stream(self, stream_id: StreamId) -> None:

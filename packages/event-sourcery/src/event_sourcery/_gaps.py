@@ -56,19 +56,22 @@ class GapTracker(Generic[Marker]):
         """Whether a gap is open, i.e. delivery is held back until a transaction ends."""
         return self._pending is not None
 
-    def safe_bound(self, seen: Sequence[int], marker: Marker) -> int:
+    def safe_bound(self, seen: Sequence[int], marker: Marker, *, horizon: int | None = None) -> int:
         """The highest position up to which nothing can still appear.
 
         Args:
             seen: positions after `self.position` visible in one read, ascending.
             marker: the backend's record of transactions in flight, taken after that read.
+            horizon: the highest position visible in that same read, when `seen` is only its
+                first page. Once the marker's transactions end, every gap below the horizon is
+                settled at once, not page by page (the rule holds for any visible position).
         """
         bound = self.position
         for position in seen:
             if position > bound + 1 and position - 1 > self.settled:
                 # A gap not yet settled: hold delivery there until its observers end.
                 if self._pending is None:
-                    self._pending = (marker, seen[-1])
+                    self._pending = (marker, max(seen[-1], horizon or 0))
                 return bound
             bound = position
         return bound

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from event_sourcery._encryption import Encryption
 from event_sourcery._recorded import Recorded, RecordedRaw
 from event_sourcery._registry import EventRegistry
 from event_sourcery.exceptions import InvalidInput
@@ -111,12 +112,19 @@ class Outbox:
     write). A worker that dies mid-run leaves its entries for the next run.
     """
 
-    __slots__ = ("_config", "_registry", "_strategy")
+    __slots__ = ("_config", "_encryption", "_registry", "_strategy")
 
-    def __init__(self, strategy: OutboxStrategy, config: OutboxConfig, registry: EventRegistry):
+    def __init__(
+        self,
+        strategy: OutboxStrategy,
+        config: OutboxConfig,
+        registry: EventRegistry,
+        encryption: Encryption | None = None,
+    ) -> None:
         self._strategy = strategy
         self._config = config
         self._registry = registry
+        self._encryption = encryption
 
     def run(self, publisher: Publisher, limit: int = 100) -> int:
         """Hand up to `limit` entries to `publisher`; return how many were published.
@@ -141,7 +149,7 @@ class Outbox:
 
     def _publish(self, publisher: Publisher, entry: OutboxEntry) -> bool:
         try:
-            publisher(Recorded.of(entry.record, self._registry))
+            publisher(Recorded.of(entry.record, self._registry, self._encryption))
         except Exception as exc:
             # The type only: exception texts may carry event data, which stays out of logs.
             logger.warning(

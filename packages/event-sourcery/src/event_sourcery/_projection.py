@@ -84,9 +84,9 @@ class Projector:
         cursor = self._backend._subscription_strategy().open(position, self._filter)
         try:
             records = cursor.fetch(limit)
-            registry = self._backend.config.registry
+            registry, encryption = self._backend.config.registry, self._backend._encryption()
             for record in records:
-                self._handler(Recorded.of(record, registry))
+                self._handler(Recorded.of(record, registry, encryption))
             if cursor.position > position:
                 checkpoints.save(self.name, cursor.position)
         finally:

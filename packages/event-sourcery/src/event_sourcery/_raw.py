@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
+from event_sourcery._encryption import Encryption
 from event_sourcery._event import EMPTY_CONTEXT, Context, Event, WrappedEvent
 from event_sourcery._registry import EventRegistry
 from event_sourcery._stream_id import StreamId
@@ -165,7 +166,12 @@ def _to_wrapped(item: object) -> WrappedEvent[Any]:
 
 
 def serialize(
-    item: object, stream_id: StreamId, version: int | None, registry: EventRegistry
+    item: object,
+    stream_id: StreamId,
+    version: int | None,
+    registry: EventRegistry,
+    encryption: Encryption | None = None,
+    tenant_id: str | None = None,
 ) -> RawEvent:
     """The stored form of `item` (an Event or WrappedEvent) at `version` of `stream_id`."""
     wrapped = _to_wrapped(item)
@@ -180,6 +186,8 @@ def serialize(
         raise EventSerializationError(
             f"{type(wrapped.event).__name__} cannot be stored as JSON: {exc}"
         ) from exc
+    if encryption is not None:
+        data = encryption.encrypt(type(wrapped.event), data, tenant_id)
     return RawEvent(
         uuid=wrapped.uuid,
         stream_id=stream_id,
@@ -189,6 +197,14 @@ def serialize(
         data=data,
         context=context,
         schema_version=type(wrapped.event).__schema_version__,
+    )
+
+
+def _problems(exc: ValidationError) -> str:
+    """What was wrong, without the values: they may be personal or decrypted data."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or '<event>'}: {error['msg']}"
+        for error in exc.errors(include_input=False, include_url=False)
     )
 
 
@@ -204,14 +220,24 @@ def _context_of(raw: RawEvent) -> Context:
     return Context.model_validate(raw.context) if raw.context else EMPTY_CONTEXT
 
 
-def deserialize(raw: RawEvent, registry: EventRegistry) -> WrappedEvent[Any]:
+def deserialize(
+    raw: RawEvent,
+    registry: EventRegistry,
+    encryption: Encryption | None = None,
+    tenant_id: str | None = None,
+) -> WrappedEvent[Any]:
     """The typed `WrappedEvent` of `raw`; `UnknownEventType` if its class is not registered."""
     try:
         cls = registry.resolve(raw.type)
     except UnknownEventType:
         raise UnknownEventType(raw.type, raw.stream_id, raw.version) from None
     try:
-        if raw.schema_version != cls.__schema_version__:
+        if encryption is not None and encryption.applies_to(cls):
+            data = encryption.decrypt(cls, raw.data, tenant_id)
+            if raw.schema_version != cls.__schema_version__:
+                data = registry.upcast(cls, raw.schema_version, data)
+            event = cls.model_validate(data)
+        elif raw.schema_version != cls.__schema_version__:
             event = cls.model_validate(registry.upcast(cls, raw.schema_version, raw.data))
         elif raw.data_text is not None:
             try:
@@ -226,8 +252,8 @@ def deserialize(raw: RawEvent, registry: EventRegistry) -> WrappedEvent[Any]:
     except ValidationError as exc:
         raise EventSerializationError(
             f"stored {raw.type!r} (stream {raw.stream_id!r}, version {raw.version}) does not "
-            f"fit {cls.__qualname__}: {exc}"
-        ) from exc
+            f"fit {cls.__qualname__}: {_problems(exc)}"
+        ) from None
     return WrappedEvent.wrap(
         event,
         raw.version,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from event_sourcery._encryption import Encryption
 from event_sourcery._event import WrappedEvent
 from event_sourcery._raw import RawEvent, deserialize
 from event_sourcery._registry import EventRegistry
@@ -37,10 +38,12 @@ class Recorded:
     tenant_id: str | None
 
     @classmethod
-    def of(cls, record: RecordedRaw, registry: EventRegistry) -> Recorded:
+    def of(
+        cls, record: RecordedRaw, registry: EventRegistry, encryption: Encryption | None = None
+    ) -> Recorded:
         """The typed form of `record`; `UnknownEventType` if its class is not registered."""
         return cls(
-            wrapped_event=deserialize(record.raw, registry),
+            wrapped_event=deserialize(record.raw, registry, encryption, record.tenant_id),
             stream_id=record.raw.stream_id,
             position=record.position,
             tenant_id=record.tenant_id,

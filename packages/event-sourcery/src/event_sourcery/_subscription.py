@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from event_sourcery._encryption import Encryption
 from event_sourcery._event import Event
 from event_sourcery._limits import check_stream_label, check_tenant_id
 from event_sourcery._recorded import Recorded, RecordedRaw
@@ -91,7 +92,7 @@ class Subscriber:
     Every method returns a new builder; a built subscription is independent of the builder.
     """
 
-    __slots__ = ("_filter", "_position", "_registry", "_strategy")
+    __slots__ = ("_encryption", "_filter", "_position", "_registry", "_strategy")
 
     def __init__(
         self,
@@ -100,9 +101,11 @@ class Subscriber:
         *,
         position: int = 0,
         subscription_filter: SubscriptionFilter | None = None,
+        encryption: Encryption | None = None,
     ) -> None:
         self._strategy = strategy
         self._registry = registry
+        self._encryption = encryption
         self._position = position
         self._filter = subscription_filter or SubscriptionFilter()
 
@@ -112,6 +115,7 @@ class Subscriber:
             self._registry,
             position=changes.get("position", self._position),  # type: ignore[arg-type]
             subscription_filter=changes.get("subscription_filter", self._filter),  # type: ignore[arg-type]
+            encryption=self._encryption,
         )
 
     @property
@@ -178,7 +182,7 @@ class Subscriber:
                     if not buffer:
                         yield None
                         continue
-                yield Recorded.of(buffer.popleft(), self._registry)
+                yield Recorded.of(buffer.popleft(), self._registry, self._encryption)
         finally:
             cursor.close()
 
@@ -192,6 +196,6 @@ class Subscriber:
                     if not more:
                         break
                     records.extend(more)
-                yield [Recorded.of(record, self._registry) for record in records]
+                yield [Recorded.of(record, self._registry, self._encryption) for record in records]
         finally:
             cursor.close()
