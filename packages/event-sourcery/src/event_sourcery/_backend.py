@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
-from typing import Self
+from typing import ClassVar, Self
 
 from event_sourcery._encryption import Encryption, EncryptionStrategy, KeyStorage
 from event_sourcery._event_store import EventStore
@@ -16,6 +16,7 @@ from event_sourcery._projection import CheckpointStrategy
 from event_sourcery._registry import EventRegistry, default_registry
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._subscription import Subscriber, SubscriptionStrategy
+from event_sourcery._tracing import NO_INSTRUMENTATION, Instrumentation
 from event_sourcery.exceptions import InvalidInput
 
 
@@ -34,6 +35,7 @@ class BackendConfig:
         listeners: in-transaction listeners.
         outbox: what enters the outbox on append; None: the outbox is not written to.
         encryption: crypto-shredding of `Encrypted` fields; None: no encryption.
+        instrumentation: span hooks (`event_sourcery.opentelemetry.OpenTelemetry()`).
     """
 
     registry: EventRegistry = field(default=default_registry)
@@ -41,6 +43,7 @@ class BackendConfig:
     listeners: InTransactionListeners = field(default_factory=InTransactionListeners)
     outbox: OutboxConfig | None = None
     encryption: EncryptionConfig | None = None
+    instrumentation: Instrumentation = NO_INSTRUMENTATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,10 @@ class Backend(ABC):
     """
 
     __slots__ = ("_config", "_event_store")
+
+    #: The class `event_store` makes. A backend whose writes need a unit of work of their own
+    #: (Django's savepoint per append) subclasses `EventStore` and names it here.
+    _event_store_class: ClassVar[type[EventStore]] = EventStore
 
     def __init__(
         self, *, registry: EventRegistry | None = None, config: BackendConfig | None = None
@@ -141,12 +148,13 @@ class Backend(ABC):
         """Load and append events of this backend's tenant."""
         if self._event_store is None:
             config = self._config
-            self._event_store = EventStore(
+            self._event_store = self._event_store_class(
                 self._storage(),
                 config.registry,
                 listeners=config.listeners,
                 outbox=(self._outbox_strategy(), config.outbox) if config.outbox else None,
                 encryption=self._encryption(),
+                instrumentation=config.instrumentation,
             )
         return self._event_store
 
@@ -170,6 +178,7 @@ class Backend(ABC):
             self._config.outbox or OutboxConfig(),
             self._config.registry,
             self._encryption(),
+            self._config.instrumentation,
         )
 
     @property
@@ -206,6 +215,12 @@ class Backend(ABC):
             else OutboxConfig(filterer=filterer, max_attempts=max_attempts)
         )
         return self._with_config(replace(self._config, outbox=outbox))
+
+    def with_instrumentation(self, instrumentation: Instrumentation) -> Self:
+        """A copy that reports spans through `instrumentation` (e.g. OpenTelemetry)."""
+        if not isinstance(instrumentation, Instrumentation):
+            raise InvalidInput("instrumentation must be an event_sourcery Instrumentation")
+        return self._with_config(replace(self._config, instrumentation=instrumentation))
 
     def with_registry(self, registry: EventRegistry) -> Self:
         """A copy that maps event classes through `registry` instead of the current one."""
