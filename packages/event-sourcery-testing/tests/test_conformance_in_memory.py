@@ -5,6 +5,7 @@ from event_sourcery import Backend, RawEvent, StreamId
 from event_sourcery.interfaces import StorageStrategy
 from event_sourcery_testing import InMemoryBackend, InMemoryStorageStrategy
 from event_sourcery_testing.conformance import BackendConformance, Capabilities
+from event_sourcery_testing.conformance._causation import CausationContract
 from event_sourcery_testing.conformance._encryption import EncryptionContract
 from event_sourcery_testing.conformance._event_sourcing import EventSourcingContract
 from event_sourcery_testing.conformance._evolution import EvolutionContract
@@ -61,6 +62,7 @@ class TestInMemoryReactions(
     EventSourcingContract,
     EvolutionContract,
     EncryptionContract,
+    CausationContract,
 ):
     capabilities = Capabilities(transactions=False)
 

@@ -37,6 +37,8 @@ def test_top_level_names_are_pinned() -> None:
         "UnknownEventType",
         "VersioningMismatch",
         "WrappedEvent",
+        "caused_by",
+        "context_caused_by",
         "default_registry",
     }
 

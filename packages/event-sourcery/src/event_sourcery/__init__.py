@@ -10,6 +10,7 @@ from event_sourcery._recorded import Recorded
 from event_sourcery._registry import EventRegistry, default_registry
 from event_sourcery._stream_id import StreamId, StreamUUID
 from event_sourcery._subscription import Subscriber
+from event_sourcery._tracing import caused_by, context_caused_by
 from event_sourcery._versioning import NO_VERSIONING
 from event_sourcery.exceptions import (
     AnotherStreamWithThisNameButOtherIdExists,
@@ -47,5 +48,7 @@ __all__ = [
     "UnknownEventType",
     "VersioningMismatch",
     "WrappedEvent",
+    "caused_by",
+    "context_caused_by",
     "default_registry",
 ]

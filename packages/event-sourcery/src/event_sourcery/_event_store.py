@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from event_sourcery._encryption import Encryption
-from event_sourcery._event import WrappedEvent
+from event_sourcery._event import Context, WrappedEvent
 from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._outbox import OutboxConfig, OutboxStrategy
 from event_sourcery._raw import RawEvent, deserialize, serialize
@@ -13,6 +13,7 @@ from event_sourcery._recorded import Recorded, RecordedRaw
 from event_sourcery._registry import EventRegistry
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._stream_id import StreamId
+from event_sourcery._tracing import NO_INSTRUMENTATION, Instrumentation, ambient_context
 from event_sourcery._versioning import (
     NO_VERSIONING,
     ExpectedVersion,
@@ -43,6 +44,23 @@ def _check_range(start: object, stop: object) -> None:
         check_version_arg(stop, "stop")
 
 
+def _attributes(stream_id: StreamId) -> dict[str, str]:
+    return {
+        "event_sourcery.stream": str(stream_id),
+        "event_sourcery.category": stream_id.category or "",
+    }
+
+
+def _default_context(instrumentation: Instrumentation) -> Context | None:
+    """The context of events appended without one: their cause's, and the trace context."""
+    context = ambient_context()
+    carrier = instrumentation.carrier()
+    if not carrier:
+        return context
+    fields = context.model_dump() if context is not None else {}
+    return Context(**fields, trace=carrier)
+
+
 class EventStore:
     """Loads and appends the events of streams, in one tenant of one backend.
 
@@ -50,7 +68,14 @@ class EventStore:
     cheap as the backend that made it.
     """
 
-    __slots__ = ("_encryption", "_listeners", "_outbox", "_registry", "_storage")
+    __slots__ = (
+        "_encryption",
+        "_instrumentation",
+        "_listeners",
+        "_outbox",
+        "_registry",
+        "_storage",
+    )
 
     def __init__(
         self,
@@ -60,12 +85,14 @@ class EventStore:
         listeners: InTransactionListeners | None = None,
         outbox: tuple[OutboxStrategy, OutboxConfig] | None = None,
         encryption: Encryption | None = None,
+        instrumentation: Instrumentation = NO_INSTRUMENTATION,
     ) -> None:
         self._storage = storage
         self._registry = registry
         self._listeners = listeners
         self._outbox = outbox
         self._encryption = encryption
+        self._instrumentation = instrumentation
 
     def load_stream(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
@@ -82,11 +109,13 @@ class EventStore:
         with `load_stream_raw`), `VersionRangeOnVersionlessStream` for a range on a versionless
         stream.
         """
+        _check_stream_id(stream_id)
         registry, encryption, tenant = self._registry, self._encryption, self._storage.tenant_id
-        return [
-            deserialize(raw, registry, encryption, tenant)
-            for raw in self.load_stream_raw(stream_id, start, stop)
-        ]
+        with self._instrumentation.span("event_sourcery.load_stream", _attributes(stream_id)):
+            return [
+                deserialize(raw, registry, encryption, tenant)
+                for raw in self.load_stream_raw(stream_id, start, stop)
+            ]
 
     def load_stream_raw(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
@@ -121,9 +150,16 @@ class EventStore:
         expected = check_expected(expected_version)
         if not events:
             return
+        with self._instrumentation.span("event_sourcery.append", _attributes(stream_id)):
+            self._append(events, stream_id, expected)
+
+    def _append(
+        self, events: tuple[Any, ...], stream_id: StreamId, expected: ExpectedVersion
+    ) -> None:
         registry, encryption, tenant = self._registry, self._encryption, self._storage.tenant_id
+        default = _default_context(self._instrumentation)
         raws = [
-            serialize(item, stream_id, version, registry, encryption, tenant)
+            serialize(item, stream_id, version, registry, encryption, tenant, default)
             for item, version in zip(events, new_versions(expected, len(events)), strict=True)
         ]
         positions = self._storage.insert_events(stream_id, expected, raws)
@@ -146,7 +182,7 @@ class EventStore:
                     raw.version,
                     uuid=raw.uuid,
                     created_at=raw.created_at,
-                    context=event.context if isinstance(event, WrappedEvent) else None,
+                    context=Context.model_validate(raw.context) if raw.context else None,
                 ),
                 stream_id=raw.stream_id,
                 position=position,

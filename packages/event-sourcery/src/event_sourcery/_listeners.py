@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from event_sourcery._event import Event
 from event_sourcery._limits import check_stream_label
 from event_sourcery._recorded import Recorded
+from event_sourcery._tracing import caused_by
 from event_sourcery.exceptions import InvalidInput
 
 Listener = Callable[[Recorded], object]
@@ -71,4 +72,5 @@ class InTransactionListeners:
         for record in records:
             for listener, subscription in subscriptions.items():
                 if subscription.matches(record):
-                    listener(record)
+                    with caused_by(record.wrapped_event):
+                        listener(record)

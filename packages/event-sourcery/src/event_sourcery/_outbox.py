@@ -11,6 +11,7 @@ from typing import Any
 from event_sourcery._encryption import Encryption
 from event_sourcery._recorded import Recorded, RecordedRaw
 from event_sourcery._registry import EventRegistry
+from event_sourcery._tracing import NO_INSTRUMENTATION, Instrumentation, caused_by
 from event_sourcery.exceptions import InvalidInput
 
 logger = logging.getLogger("event_sourcery.outbox")
@@ -112,7 +113,7 @@ class Outbox:
     write). A worker that dies mid-run leaves its entries for the next run.
     """
 
-    __slots__ = ("_config", "_encryption", "_registry", "_strategy")
+    __slots__ = ("_config", "_encryption", "_instrumentation", "_registry", "_strategy")
 
     def __init__(
         self,
@@ -120,7 +121,9 @@ class Outbox:
         config: OutboxConfig,
         registry: EventRegistry,
         encryption: Encryption | None = None,
+        instrumentation: Instrumentation = NO_INSTRUMENTATION,
     ) -> None:
+        self._instrumentation = instrumentation
         self._strategy = strategy
         self._config = config
         self._registry = registry
@@ -149,7 +152,15 @@ class Outbox:
 
     def _publish(self, publisher: Publisher, entry: OutboxEntry) -> bool:
         try:
-            publisher(Recorded.of(entry.record, self._registry, self._encryption))
+            recorded = Recorded.of(entry.record, self._registry, self._encryption)
+            carrier = recorded.wrapped_event.context.model_extra or {}
+            with (
+                self._instrumentation.handling(
+                    carrier.get("trace") or {}, "event_sourcery.publish"
+                ),
+                caused_by(recorded.wrapped_event),
+            ):
+                publisher(recorded)
         except Exception as exc:
             # The type only: exception texts may carry event data, which stays out of logs.
             logger.warning(

@@ -10,6 +10,7 @@ from event_sourcery._event import Event
 from event_sourcery._limits import check_stream_label
 from event_sourcery._recorded import Recorded
 from event_sourcery._subscription import SubscriptionFilter
+from event_sourcery._tracing import caused_by
 from event_sourcery.exceptions import InvalidInput
 
 if TYPE_CHECKING:
@@ -85,8 +86,15 @@ class Projector:
         try:
             records = cursor.fetch(limit)
             registry, encryption = self._backend.config.registry, self._backend._encryption()
+            instrumentation = self._backend.config.instrumentation
             for record in records:
-                self._handler(Recorded.of(record, registry, encryption))
+                recorded = Recorded.of(record, registry, encryption)
+                carrier = (recorded.wrapped_event.context.model_extra or {}).get("trace") or {}
+                with (
+                    instrumentation.handling(carrier, f"event_sourcery.project {self.name}"),
+                    caused_by(recorded.wrapped_event),
+                ):
+                    self._handler(recorded)
             if cursor.position > position:
                 checkpoints.save(self.name, cursor.position)
         finally:

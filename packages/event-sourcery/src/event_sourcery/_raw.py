@@ -153,13 +153,17 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _to_wrapped(item: object) -> WrappedEvent[Any]:
+def _to_wrapped(item: object, default_context: Context | None) -> WrappedEvent[Any]:
     if isinstance(item, WrappedEvent):
         if not isinstance(item.event, Event):
             raise InvalidEvent(f"WrappedEvent.event must be an Event, got {type(item.event)!r}")
+        if default_context is not None and item.context is EMPTY_CONTEXT:
+            return WrappedEvent(
+                item.event, item.version, item.uuid, item.created_at, default_context
+            )
         return item
     if isinstance(item, Event):
-        return WrappedEvent.wrap(item)
+        return WrappedEvent.wrap(item, context=default_context)
     raise InvalidEvent(
         f"only Event or WrappedEvent instances can be appended, got {type(item).__name__}"
     )
@@ -172,9 +176,13 @@ def serialize(
     registry: EventRegistry,
     encryption: Encryption | None = None,
     tenant_id: str | None = None,
+    default_context: Context | None = None,
 ) -> RawEvent:
-    """The stored form of `item` (an Event or WrappedEvent) at `version` of `stream_id`."""
-    wrapped = _to_wrapped(item)
+    """The stored form of `item` (an Event or WrappedEvent) at `version` of `stream_id`.
+
+    `default_context` applies to events given without a context of their own.
+    """
+    wrapped = _to_wrapped(item, default_context)
     if wrapped.created_at.tzinfo is None:
         raise InvalidEvent(
             f"created_at of event {wrapped.uuid} is a naive datetime; give it a timezone"
