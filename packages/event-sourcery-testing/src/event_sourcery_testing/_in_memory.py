@@ -84,6 +84,8 @@ class InMemoryStorageStrategy(StorageStrategy):
         return (self.tenant_id, stream_id.category, stream_id.uuid)
 
     def _with_stored_name(self, raw: RawEvent, stream: _Stream) -> RawEvent:
+        if raw.stream_id.name == stream.name:
+            return raw
         stream_id = StreamId(raw.stream_id.uuid, name=stream.name, category=raw.stream_id.category)
         return raw.replace(stream_id=stream_id)
 

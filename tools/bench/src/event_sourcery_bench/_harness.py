@@ -53,7 +53,8 @@ def measure(workload: Workload, target: Target, *, quick: bool, repetitions: int
     size = workload.quick_size if quick else workload.size
     library: list[float] = []
     raw: list[float] = []
-    raw_run = workload.raw if target.raw_connect is not None else None
+    has_baseline = target.raw_connect is not None or not workload.needs_raw_driver
+    raw_run = workload.raw if has_baseline else None
     for _ in range(repetitions):
         library.append(_value(workload.unit, *workload.library(target, size)))
         if raw_run is not None:
@@ -91,7 +92,7 @@ def table(results: list[Result]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "—"
+        ratio = f"{r.ratio:.3g}x" if r.ratio is not None else "—"
         met = {True: "yes", False: "NO", None: "—"}[r.met]
         lines.append(
             f"| {r.workload} {r.title} | {r.target} | {r.unit} | {_cell(r.library)} | "

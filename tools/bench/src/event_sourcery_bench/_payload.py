@@ -32,3 +32,10 @@ def payment(n: int) -> Payment:
 def payment_data(n: int) -> dict[str, Any]:
     """What the raw baseline stores for the n-th payment (the same JSON as the library)."""
     return payment(n).model_dump(mode="json")
+
+
+class Balance(Event):
+    """The snapshot of the benchmark's aggregate."""
+
+    __event_name__ = "bench.Balance"
+    total: int

@@ -7,14 +7,14 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from event_sourcery import Backend
 from event_sourcery_sqlalchemy import SQLAlchemyBackend, configure_models
-from event_sourcery_testing import InMemoryBackend
+from event_sourcery_testing import InMemoryBackend, InMemoryData
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -58,11 +58,12 @@ class Target:
     engine: Engine | None
     raw_connect: Callable[[], Any] | None
     placeholder: str = "?"
+    memory: InMemoryData = field(default_factory=InMemoryData)
 
     def backend(self, session: Session | None = None) -> Backend:
         """A library backend on this target (per session, as users make them)."""
         if self.engine is None:
-            return InMemoryBackend()
+            return InMemoryBackend(data=self.memory)
         return SQLAlchemyBackend(session if session is not None else Session(self.engine))
 
     def raw_stream_id(self, uuid: UUID) -> Any:

@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from event_sourcery import StreamId
+from event_sourcery import Event, StreamId, StreamUUID, WrappedEvent
+from event_sourcery.event_sourcing import Aggregate, Repository
 from sqlalchemy.orm import Session
 
-from event_sourcery_bench._payload import Payment, payment
+from event_sourcery_bench._payload import Balance, Payment, payment
 from event_sourcery_bench._targets import Target
 
 Run = Callable[[Target, int], tuple[int, float]]
@@ -40,6 +41,8 @@ class Workload:
     target_ratio: float | None  # library/raw for rates, library time/raw time for times
     target_max: float | None = None  # an absolute ceiling, in `unit`, where there is no raw side
     only: tuple[str, ...] = ()  # dialects it runs on; empty: all
+    #: False: the baseline is another library run, so it runs on in-memory targets too.
+    needs_raw_driver: bool = True
 
 
 def _now(target: Target) -> Any:
@@ -239,3 +242,76 @@ WORKLOADS = [
         "C", "backend + event_store per request", "µs", 10000, 500, construction, None, None, 50.0
     ),
 ]
+
+
+# --- S: a 10,000-event aggregate with and without a snapshot -----------------------------------
+
+_AGGREGATE_LENGTH = 10_000
+
+
+class _Account(Aggregate):
+    category = "bench_account"
+    snapshot_type = Balance
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def __apply__(self, event: Event) -> None:
+        assert isinstance(event, Payment)
+        self.total += event.amount
+
+    def __snapshot__(self) -> Event:
+        return Balance(total=self.total)
+
+    def __restore__(self, snapshot: Event) -> None:
+        assert isinstance(snapshot, Balance)
+        self.total = snapshot.total
+
+
+def _aggregate(target: Target, size: int, *, snapshot: bool) -> tuple[Session | None, StreamUUID]:
+    session = _session(target)
+    store = target.backend(session).event_store
+    uuid = StreamUUID()
+    stream = StreamId.of(uuid, category=_Account.category)
+    for offset in range(0, size, 1000):
+        batch = [payment(n) for n in range(offset, min(size, offset + 1000))]
+        store.append(*batch, stream_id=stream, expected_version=offset)
+    if snapshot:
+        total = sum(payment(n).amount for n in range(size))
+        store.save_snapshot(stream, WrappedEvent.wrap(Balance(total=total), size))
+    _commit(session)
+    return session, uuid
+
+
+def _load_aggregate(target: Target, loads: int, *, snapshot: bool) -> tuple[int, float]:
+    session, uuid = _aggregate(target, _AGGREGATE_LENGTH, snapshot=snapshot)
+    repository = Repository[_Account](target.backend(session).event_store)
+    started = time.perf_counter()
+    for _ in range(loads):
+        with repository.aggregate(uuid, _Account()) as wrapped:
+            assert wrapped.version == _AGGREGATE_LENGTH
+        _commit(session)
+    return loads, time.perf_counter() - started
+
+
+def snapshot_library(target: Target, loads: int) -> tuple[int, float]:
+    return _load_aggregate(target, loads, snapshot=True)
+
+
+def snapshot_baseline(target: Target, loads: int) -> tuple[int, float]:
+    return _load_aggregate(target, loads, snapshot=False)
+
+
+WORKLOADS.append(
+    Workload(
+        "S",
+        "10,000-event aggregate: with snapshot vs replaying all (raw column = no snapshot)",
+        "ms",
+        5,
+        1,
+        snapshot_library,
+        snapshot_baseline,
+        0.1,
+        needs_raw_driver=False,
+    )
+)
