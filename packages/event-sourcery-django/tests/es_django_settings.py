@@ -45,9 +45,41 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": "event_sourcery_django_tests.sqlite3",
-        "OPTIONS": {
-            "init_command": "PRAGMA journal_mode=WAL;",
-            "transaction_mode": "IMMEDIATE",
-        },
+        "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;"},
     }
 }
+
+
+def configure(databases: dict[str, dict[str, object]] | None = None) -> None:
+    """Configure Django with these settings, once per process; add the aliases `databases`.
+
+    pytest-django sets Django up once per process, and one run can hold both the package's
+    tests and the integration suite: whichever comes first configures Django, the other only
+    adds its database aliases (before any test database is made).
+    """
+    import tempfile
+    import uuid
+    from pathlib import Path
+
+    from django.conf import settings
+
+    if not settings.configured:
+        values = {name: value for name, value in globals().items() if name.isupper()}
+        default = {**DATABASES["default"]}
+        # A file, not SQLite's shared in-memory database: cursors read on connections of
+        # their own while a test writes. pytest-django appends the xdist worker's name.
+        default["TEST"] = {
+            "NAME": str(Path(tempfile.gettempdir()) / f"es_django_{uuid.uuid4().hex}.sqlite3")
+        }
+        values["DATABASES"] = {"default": default}
+        settings.configure(**values)
+    added = {a: c for a, c in (databases or {}).items() if a not in settings.DATABASES}
+    if added:
+        from django.db import connections
+
+        settings.DATABASES.update(added)
+        connections.configure_settings(settings.DATABASES)
+
+    import django
+
+    django.setup()

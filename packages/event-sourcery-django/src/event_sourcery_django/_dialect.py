@@ -1,0 +1,157 @@
+"""What differs between the databases Django runs on: SQL fragments and value conversions.
+
+Statements are plain SQL with ``%s`` parameters, run through Django's cursors; this module is
+the only one that looks at ``connection.vendor``. Supported: PostgreSQL, SQLite (3.35 or
+newer, for RETURNING) and MariaDB (10.5 or newer, for INSERT ... RETURNING).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from event_sourcery.exceptions import StorageError
+from event_sourcery.interfaces import as_utc
+
+from event_sourcery_django import _tables
+
+#: Versions are BIGINT: a larger expected version or range bound matches no stored version, so
+#: it is clamped or sent down the slow path instead of bound (drivers cannot bind it).
+MAX_VERSION = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """Table names, SQL fragments and conversions for one database vendor."""
+
+    vendor: str
+    native_uuid: bool
+    streams: str
+    events: str
+    snapshots: str
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.vendor == "postgresql"
+
+    @property
+    def is_mysql(self) -> bool:
+        return self.vendor == "mysql"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.vendor == "sqlite"
+
+    @property
+    def share_lock(self) -> str:
+        """Suffix of a locking read whose lock other readers may share."""
+        if self.is_postgresql:
+            return " FOR SHARE"
+        if self.is_mysql:
+            return " LOCK IN SHARE MODE"
+        return ""  # SQLite: one writer at a time holds the whole database
+
+    @property
+    def update_lock(self) -> str:
+        """Suffix of a locking read that excludes other lockers until the transaction ends."""
+        return "" if self.is_sqlite else " FOR UPDATE"
+
+    @property
+    def on_conflict_do_nothing(self) -> str:
+        """Makes an INSERT that hits a unique key insert nothing, without an error.
+
+        On PostgreSQL a failed statement aborts the transaction (ours is a savepoint, but the
+        slow path needs it alive), so a conflict must not raise there. MariaDB has no such
+        clause without side effects (INSERT IGNORE also hides data errors): there a plain
+        INSERT fails alone, and the caller catches its duplicate key error.
+        """
+        return "" if self.is_mysql else " ON CONFLICT DO NOTHING"
+
+    def uuid(self, value: UUID) -> Any:
+        """`value` as the driver binds it to a UUIDField column."""
+        if not self.native_uuid:
+            return value.hex
+        return str(value) if self.is_mysql else value
+
+    def time(self, moment: datetime) -> Any:
+        """`moment` (aware) as stored: UTC, naive where the column has no zone."""
+        utc = moment.astimezone(UTC)
+        if self.is_postgresql:
+            return utc
+        naive = utc.replace(tzinfo=None)
+        if self.is_sqlite:
+            return naive.strftime("%Y-%m-%d %H:%M:%S.%f")  # the text Django stores
+        return naive
+
+    def time_column(self, column: str) -> str:
+        """Select `column` as a naive UTC timestamp, whatever the connection's time zone."""
+        return f"({column} AT TIME ZONE 'UTC')" if self.is_postgresql else column
+
+
+def read_uuid(value: Any) -> UUID:
+    """A UUID from what a driver returns for a UUIDField column."""
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, bytes | bytearray) and len(value) == 16:
+        return UUID(bytes=bytes(value))
+    if isinstance(value, bytes | bytearray):
+        value = value.decode()
+    return UUID(str(value))
+
+
+def read_time(value: Any) -> datetime:
+    """An aware UTC datetime from a stored (UTC) timestamp."""
+    if isinstance(value, bytes | bytearray):
+        value = value.decode()
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return as_utc(value)
+
+
+def read_json(value: Any) -> Any:
+    """The stored JSON text, parsed."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        value = bytes(value).decode()
+    return json.loads(value)
+
+
+dumps = json.dumps
+
+
+@cache
+def _dialect(vendor: str, native_uuid: bool, quote: Any) -> Dialect:
+    return Dialect(
+        vendor=vendor,
+        native_uuid=native_uuid,
+        streams=quote(_tables.STREAMS),
+        events=quote(_tables.EVENTS),
+        snapshots=quote(_tables.SNAPSHOTS),
+    )
+
+
+def dialect_of(connection: BaseDatabaseWrapper) -> Dialect:
+    """The dialect of `connection`; `StorageError` for a database the store does not support."""
+    vendor = connection.vendor
+    if vendor not in ("postgresql", "sqlite", "mysql"):
+        raise StorageError(
+            f"Event Sourcery supports PostgreSQL, SQLite and MariaDB; database alias "
+            f"{connection.alias!r} is {connection.display_name}."
+        )
+    return _dialect(vendor, bool(connection.features.has_native_uuid_field), _quote(vendor))
+
+
+def _quote(vendor: str) -> Any:
+    return _backtick if vendor == "mysql" else _double_quote
+
+
+def _backtick(name: str) -> str:
+    return f"`{name}`"
+
+
+def _double_quote(name: str) -> str:
+    return f'"{name}"'

@@ -1,0 +1,87 @@
+"""The one place where Django's database errors become Event Sourcery errors.
+
+Storage methods catch `DATABASE_ERRORS` and raise ``translate(...) from exc``; nothing from
+``django.db`` or a driver reaches a user of the public API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import DatabaseError, DataError, IntegrityError
+from django.db.transaction import TransactionManagementError
+from event_sourcery.exceptions import EventSerializationError, EventStoreException, StorageError
+
+#: What a storage method catches around its statements. Some drivers raise UnicodeError (a
+#: string they cannot encode) or OverflowError (an int beyond 64 bits) as is.
+DATABASE_ERRORS = (DatabaseError, UnicodeError, OverflowError)
+
+# errno of MySQL/MariaDB's "Duplicate entry ... for key ..." (ER_DUP_ENTRY).
+_MYSQL_DUPLICATE_KEY = 1062
+# SQLSTATEs (PostgreSQL) and errnos (MySQL/MariaDB) of colliding transactions: serialization
+# failure, deadlock, lock wait timeout.
+_COLLISIONS: frozenset[object] = frozenset({"40001", "40P01", 1205, 1213})
+_MISSING_TABLE_MARKERS = ("no such table", "does not exist", "doesn't exist")
+
+
+def is_duplicate_key(error: IntegrityError) -> bool:
+    """Whether `error` is a uniqueness violation (and not, say, a foreign key one)."""
+    cause = error.__cause__
+    args = getattr(cause, "args", ())
+    if args and isinstance(args[0], int):  # MySQL drivers: (errno, message)
+        return args[0] == _MYSQL_DUPLICATE_KEY
+    text = str(cause or error).lower()
+    return "unique" in text or "duplicate" in text
+
+
+def _detail(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}".strip()
+
+
+def _hint(error: BaseException, detail: str) -> str:
+    if isinstance(error, TransactionManagementError):
+        return (
+            " An earlier error broke the current transaction: leave the atomic block (or roll"
+            " back) before using the event store again."
+        )
+    cause = error.__cause__
+    code = getattr(getattr(cause, "diag", None), "sqlstate", None) or getattr(
+        cause, "sqlstate", None
+    )
+    if code is None:
+        code = next(iter(getattr(cause, "args", ())), None)
+    if isinstance(code, str | int) and code in _COLLISIONS:
+        return " Concurrent transactions collided: roll back and retry."
+    if isinstance(error, DatabaseError) and any(m in detail.lower() for m in _MISSING_TABLE_MARKERS):
+        return (
+            ' Are the event store\'s tables created? Add "event_sourcery_django" to '
+            "INSTALLED_APPS and run `manage.py migrate` (on every database alias you use)."
+        )
+    return ""
+
+
+def translate(
+    error: BaseException,
+    action: str,
+    *,
+    conflict: Callable[[], EventStoreException] | None = None,
+    writing_events: bool = False,
+) -> EventStoreException:
+    """The Event Sourcery error to raise (``from error``) for a database `error`.
+
+    Args:
+        error: what Django or the driver raised.
+        action: what the store was doing, for the message ("appending to stream ...").
+        conflict: makes the error for a uniqueness/foreign key violation, i.e. a concurrent
+            writer won; without it such a violation is a `StorageError`.
+        writing_events: event data was being written, so a value the database refuses is the
+            event's problem.
+    """
+    if conflict is not None and isinstance(error, IntegrityError):
+        return conflict()
+    detail = _detail(error)
+    if writing_events and isinstance(error, DataError | UnicodeError):
+        return EventSerializationError(
+            f"The database refused the event data while {action}: {detail}"
+        )
+    return StorageError(f"The database failed while {action}: {detail}.{_hint(error, detail)}")

@@ -1,0 +1,237 @@
+"""Subscriptions: cursors over the global log, each on a database connection of its own.
+
+A cursor reads in short autocommit transactions, never in the caller's: it sees what others
+committed, whatever the caller's transaction does. Positions are handed out before commit, so
+the cursor applies the gap rule (`event_sourcery.interfaces.GapTracker`) with the in-flight
+markers of `_inflight`.
+
+Each read scans the log in position order, every event, and the filter only decides which
+rows carry their payload back: a hole in the positions can only be judged on all of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import time
+from typing import Any
+
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
+from event_sourcery import StreamId
+from event_sourcery.interfaces import (
+    GapTracker,
+    LogCursor,
+    RawEvent,
+    RecordedRaw,
+    SubscriptionFilter,
+    SubscriptionStrategy,
+)
+
+from event_sourcery_django import _inflight, _wakeups
+from event_sourcery_django._appending import CHANNEL
+from event_sourcery_django._dialect import Dialect, dialect_of, read_json, read_time, read_uuid
+from event_sourcery_django._errors import DATABASE_ERRORS, translate
+
+#: Positions one read scans at most.
+SCAN = 1000
+#: Longest wait between two reads without a wake-up: PostgreSQL (a lost notification) / others.
+LISTEN_FALLBACK, POLL_INTERVAL = 1.0, 0.1
+#: Wait between two reads while a gap waits for a transaction to end.
+GAP_INTERVAL = 0.01
+
+
+def _condition(sql: Dialect, subscription_filter: SubscriptionFilter) -> tuple[str, list[Any]]:
+    """SQL deciding whether a row matches the filter, and its parameters."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for column, values in (
+        ("s.category", subscription_filter.categories),
+        ("e.type", subscription_filter.event_types),
+        (
+            "e.tenant_id",
+            None
+            if subscription_filter.tenants is None
+            else {"" if t is None else t for t in subscription_filter.tenants},
+        ),
+    ):
+        if values is None:
+            continue
+        if not values:
+            return "1 = 0", []
+        chosen = sorted(values)
+        parts.append(f"{column} IN ({', '.join(['%s'] * len(chosen))})")
+        params += chosen
+    return (" AND ".join(parts), params) if parts else ("", [])
+
+
+class DjangoLogCursor(LogCursor):
+    """One reader's place in the global log of database `using`."""
+
+    def __init__(
+        self, using: str, after: int, subscription_filter: SubscriptionFilter, caller: int
+    ) -> None:
+        self._using = using
+        self._filter = subscription_filter
+        self._caller = caller  # the session whose transaction markers leave out
+        self._tracker: GapTracker[_inflight.Marker] = GapTracker(position=after)
+        self._connection: BaseDatabaseWrapper | None = None
+        self._sql: Dialect | None = None
+        self._statement = ""
+        self._params: list[Any] = []
+        self._seen_generation = 0
+
+    # --- the connection ------------------------------------------------------------------------
+
+    def _open(self) -> tuple[BaseDatabaseWrapper, Dialect]:
+        if self._connection is None or self._sql is None:
+            connection = connections.create_connection(self._using)
+            try:
+                connection.ensure_connection()
+                sql = dialect_of(connection)
+                if sql.is_postgresql:
+                    # Before the first read: no commit after it can go unnoticed.
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"LISTEN {CHANNEL}")
+            except BaseException:
+                connection.close()
+                raise
+            self._connection, self._sql = connection, sql
+            self._statement, self._params = self._read_statement(sql)
+        return self._connection, self._sql
+
+    def _read_statement(self, sql: Dialect) -> tuple[str, list[Any]]:
+        condition, params = _condition(sql, self._filter)
+        if condition:
+            hit = f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+            data = f"CASE WHEN {condition} THEN e.data END"
+            context = f"CASE WHEN {condition} THEN e.context END"
+            params = params * 3
+        else:
+            hit, data, context = "1", "e.data", "e.context"
+        statement = (
+            f"SELECT e.id, {hit}, e.version, e.uuid, e.type, e.schema_version, {data}, "
+            f"{context}, {sql.time_column('e.created_at')}, e.tenant_id, s.category, s.uuid, "
+            f"s.name FROM {sql.events} e JOIN {sql.streams} s ON s.id = e.stream_id "
+            "WHERE e.id > %s ORDER BY e.id LIMIT %s"
+        )
+        return statement, params
+
+    def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            with contextlib.suppress(*DATABASE_ERRORS):
+                connection.close()
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def fetch(self, limit: int) -> list[RecordedRaw]:
+        try:
+            connection, sql = self._open()
+            with connection.cursor() as cursor:
+                return self._fetch(cursor, sql, limit)
+        except DATABASE_ERRORS as error:
+            raise translate(error, "reading the global log") from error
+
+    def _fetch(self, cursor: CursorWrapper, sql: Dialect, limit: int) -> list[RecordedRaw]:
+        tracker, found = self._tracker, []
+
+        def has_ended(taken: _inflight.Marker) -> bool:
+            return _inflight.ended(cursor, sql, taken)
+
+        self._seen_generation = _wakeups.generation(self._using)
+        while len(found) < limit:
+            tracker.confirm(has_ended)
+            cursor.execute(self._statement, [*self._params, tracker.position, SCAN])
+            rows = cursor.fetchall()
+            if not rows:
+                break
+            seen = [int(row[0]) for row in rows]
+            holes = seen[0] > tracker.position + 1 or seen[-1] - seen[0] >= len(seen)
+            # The marker only matters where positions are missing: take it only then.
+            taken = _inflight.marker(cursor, sql, self._caller) if holes else _inflight.NOTHING
+            bound = tracker.safe_bound(seen, taken)
+            for position, row in zip(seen, rows, strict=True):
+                if position > bound:
+                    break
+                if row[1]:
+                    found.append(self._record(row))
+                    if len(found) == limit:
+                        bound = position
+                        break
+            tracker.advance(bound)
+            if tracker.waiting:
+                # Often the transactions behind a gap have ended already: look once more now.
+                tracker.confirm(has_ended)
+                if tracker.waiting:
+                    break
+            elif bound < seen[-1] or len(rows) < SCAN:
+                break  # the limit, or the end of the log
+        return found
+
+    def _record(self, row: Any) -> RecordedRaw:
+        (_, _, version, uuid, type_, schema, data, context, at, tenant, category, stream, name) = (
+            row
+        )
+        stream_id = StreamId(read_uuid(stream), name=name, category=category or None)
+        raw = RawEvent(
+            uuid=read_uuid(uuid),
+            stream_id=stream_id,
+            type=type_,
+            version=version,
+            created_at=read_time(at),
+            data=read_json(data),
+            context=read_json(context),
+            schema_version=schema,
+        )
+        return RecordedRaw(raw, int(row[0]), tenant or None)
+
+    @property
+    def position(self) -> int:
+        return self._tracker.position
+
+    # --- waiting -------------------------------------------------------------------------------
+
+    def wait(self, timeout: float) -> None:
+        if self._tracker.waiting:
+            time.sleep(min(timeout, GAP_INTERVAL))
+            return
+        sql = self._sql
+        if sql is not None and sql.is_postgresql and self._connection is not None:
+            try:
+                _wait_for_notification(self._connection, min(timeout, LISTEN_FALLBACK))
+            except DATABASE_ERRORS as error:
+                raise translate(error, "waiting for new events") from error
+            return
+        _wakeups.wait(self._using, self._seen_generation, min(timeout, POLL_INTERVAL))
+
+
+def _wait_for_notification(connection: BaseDatabaseWrapper, timeout: float) -> None:
+    """Block until a NOTIFY reaches `connection` (LISTENing), or `timeout` seconds pass."""
+    raw = connection.connection
+    notifies = getattr(raw, "notifies", None)
+    if callable(notifies):  # psycopg 3.2+: waits itself, and keeps what came during reads
+        for _ in notifies(timeout=timeout, stop_after=1):
+            pass
+        return
+    # psycopg2: wait for the socket, then take in (and drop) what arrived.
+    if not raw.notifies:
+        readable, _, _ = select.select([raw], [], [], timeout)
+        if readable:
+            raw.poll()
+    raw.notifies.clear()
+
+
+class DjangoSubscriptionStrategy(SubscriptionStrategy):
+    """Opens cursors on database alias `using` (each with its own connection)."""
+
+    def __init__(self, using: str) -> None:
+        self.using = using
+
+    def open(self, after: int, subscription_filter: SubscriptionFilter) -> LogCursor:
+        # The caller's session, if it is in a transaction: markers must not wait for it.
+        caller = connections[self.using]
+        in_transaction = caller.in_atomic_block or not caller.get_autocommit()
+        session = _inflight.session_id(caller) if in_transaction else 0
+        return DjangoLogCursor(self.using, after, subscription_filter, session)

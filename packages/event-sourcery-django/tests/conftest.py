@@ -1,0 +1,27 @@
+"""The package's tests run on SQLite, in a Django configured by `es_django_settings`."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+
+def _settings_module() -> ModuleType:
+    # By path: the tests folder is not importable (pytest's importlib mode).
+    name = "es_django_settings"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _settings_module().configure()
