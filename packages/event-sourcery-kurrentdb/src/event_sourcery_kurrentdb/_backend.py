@@ -1,0 +1,77 @@
+"""`KurrentDBBackend`: Event Sourcery on a `kurrentdbclient.KurrentDBClient`."""
+
+from __future__ import annotations
+
+from event_sourcery import Backend, BackendConfig, EventRegistry
+from event_sourcery.exceptions import InvalidInput
+from event_sourcery.interfaces import (
+    CheckpointStrategy,
+    OutboxStrategy,
+    StorageStrategy,
+    SubscriptionStrategy,
+)
+from kurrentdbclient import KurrentDBClient
+
+from event_sourcery_kurrentdb._checkpoints import KurrentDBCheckpointStrategy
+from event_sourcery_kurrentdb._client import Connection
+from event_sourcery_kurrentdb._errors import RetryPolicy
+from event_sourcery_kurrentdb._outbox import KurrentDBOutboxStrategy
+from event_sourcery_kurrentdb._storage import KurrentDBStorageStrategy
+from event_sourcery_kurrentdb._subscription import KurrentDBSubscriptionStrategy
+
+DEFAULT_OUTBOX = "default"
+
+
+class KurrentDBBackend(Backend):
+    """Event Sourcery on KurrentDB (or EventStoreDB), through one `KurrentDBClient`.
+
+    Cheap to make: it stores references only, and every copy (`in_tenant_mode`,
+    `with_outbox`, ...) shares the client. KurrentDB has no transactions: each append is atomic
+    on its own and durable when `append` returns; there is nothing to commit.
+
+    Args:
+        client: a connected client, e.g. ``KurrentDBClient(uri="kurrentdb://localhost:2113")``.
+        registry: maps event classes to stored names (default: the global registry).
+        config: backend-independent options shared with other backends.
+        outbox_name: the outbox this backend's appends and workers use; applications sharing
+            one server keep separate outboxes under different names.
+        retry: how transient failures (server unavailable, deadlines) are retried.
+    """
+
+    __slots__ = ("_connection", "_outbox_name")
+
+    def __init__(
+        self,
+        client: KurrentDBClient,
+        *,
+        registry: EventRegistry | None = None,
+        config: BackendConfig | None = None,
+        outbox_name: str = DEFAULT_OUTBOX,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(registry=registry, config=config)
+        if not isinstance(client, KurrentDBClient):
+            raise InvalidInput(
+                f"client must be a kurrentdbclient.KurrentDBClient, got {type(client).__name__}"
+            )
+        if not isinstance(outbox_name, str) or not outbox_name.strip():
+            raise InvalidInput(f"outbox_name must be a non-empty str, got {outbox_name!r}")
+        self._connection = Connection(client, retry or RetryPolicy())
+        self._outbox_name = outbox_name
+
+    @property
+    def client(self) -> KurrentDBClient:
+        """The client this backend talks through."""
+        return self._connection.client
+
+    def _storage(self) -> StorageStrategy:
+        return KurrentDBStorageStrategy(self._connection, self.tenant_id)
+
+    def _subscription_strategy(self) -> SubscriptionStrategy:
+        return KurrentDBSubscriptionStrategy(self._connection)
+
+    def _outbox_strategy(self) -> OutboxStrategy:
+        return KurrentDBOutboxStrategy(self._connection, self._outbox_name)
+
+    def _checkpoint_strategy(self) -> CheckpointStrategy:
+        return KurrentDBCheckpointStrategy(self._connection)

@@ -1,0 +1,49 @@
+"""Projection checkpoints: one stream per projection, its newest event is the checkpoint.
+
+There is no transaction to lock a checkpoint in, so a save expects the revision its `load` saw:
+if another worker saved in between, the save fails with `ConcurrentStreamWriteError` instead of
+moving the checkpoint back. Run one worker per projection; the handler's effects are then
+applied at least once (a crash between the handler and the save replays that batch).
+"""
+
+from __future__ import annotations
+
+import json
+
+from event_sourcery.exceptions import ConcurrentStreamWriteError
+from event_sourcery.interfaces import CheckpointStrategy
+from kurrentdbclient import StreamState
+
+from event_sourcery_kurrentdb._client import Connection, Expected
+from event_sourcery_kurrentdb._codec import CHECKPOINT, internal_event
+from event_sourcery_kurrentdb._streams import checkpoint_stream
+
+
+class KurrentDBCheckpointStrategy(CheckpointStrategy):
+    """Checkpoints in `es$checkpoint-<projection>` streams (`$maxCount` 1)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._loaded: dict[str, Expected] = {}
+
+    def load(self, name: str) -> int:
+        latest = self._connection.last(checkpoint_stream(name))
+        if not latest:
+            self._loaded[name] = StreamState.NO_STREAM
+            return 0
+        self._loaded[name] = latest[0].stream_position
+        position: int = json.loads(latest[0].data)["position"]
+        return position
+
+    def save(self, name: str, position: int) -> None:
+        stream = checkpoint_stream(name)
+        expected = self._loaded.pop(name, StreamState.ANY)
+        record = internal_event(CHECKPOINT, {"position": position})
+        if self._connection.append(stream, expected, [record]) is None:
+            latest = self._connection.last(stream)
+            actual = latest[0].stream_position + 1 if latest else None
+            seen = expected + 1 if isinstance(expected, int) else 0
+            raise ConcurrentStreamWriteError(stream, seen, actual)
+        if expected is StreamState.NO_STREAM:
+            # Only the newest checkpoint matters: let a scavenge remove the others.
+            self._connection.set_metadata(stream, {"$maxCount": 1}, StreamState.ANY)

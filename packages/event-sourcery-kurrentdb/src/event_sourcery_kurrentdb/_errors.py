@@ -1,0 +1,170 @@
+"""The one place where `kurrentdbclient` errors become Event Sourcery errors.
+
+```
+kurrentdbclient error                         what the user sees
+ServiceUnavailableError, DeadlineExceeded...  retried with bounded backoff, then StorageError
+SSLError                                      StorageError at once (retrying cannot fix trust)
+WrongCurrentVersionError                      what the caller's `conflict` makes of it
+                                              (ConcurrentStreamWriteError), else StorageError
+StreamIsDeletedError, StreamTombstonedError   StorageError: hard-deleted outside Event Sourcery
+AccessDeniedError, UnauthenticatedError       StorageError naming the streams the user needs
+MaximumAppendSizeExceededError, record size   InvalidInput: split the append
+InvalidCommitPositionError                    InvalidInput: not a position of this store
+any other client or gRPC error                StorageError
+```
+
+Retrying is safe because every append carries fixed event ids and an expected revision (or is
+idempotent by id): KurrentDB recognises a repeated append and stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from event_sourcery.exceptions import EventStoreException, InvalidInput, StorageError
+from kurrentdbclient.exceptions import (
+    AccessDeniedError,
+    DeadlineExceededError,
+    DiscoveryFailedError,
+    InvalidCommitPositionError,
+    KurrentDBClientError,
+    MaximumAppendSizeExceededError,
+    NodeIsNotLeaderError,
+    RecordMaxSizeExceededError,
+    ServiceUnavailableError,
+    SSLError,
+    StreamIsDeletedError,
+    StreamTombstonedError,
+    UnauthenticatedError,
+    WrongCurrentVersionError,
+)
+
+logger = logging.getLogger("event_sourcery_kurrentdb")
+
+T = TypeVar("T")
+
+_TRANSIENT = (
+    ServiceUnavailableError,
+    DeadlineExceededError,
+    NodeIsNotLeaderError,
+    DiscoveryFailedError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often a call that failed for a transient reason (server unavailable, deadline
+    exceeded, leader changing) is tried again, on top of `kurrentdbclient`'s own single retry.
+
+    Attributes:
+        attempts: tries in all, at least 1.
+        backoff: seconds before the second try; doubled before each further one (with jitter).
+        max_backoff: the longest wait between two tries.
+    """
+
+    attempts: int = 3
+    backoff: float = 0.2
+    max_backoff: float = 2.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):
+            raise InvalidInput(f"attempts must be an int, got {self.attempts!r}")
+        if self.attempts < 1 or self.backoff < 0 or self.max_backoff < 0:
+            raise InvalidInput("attempts must be at least 1, backoff times not negative")
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed try number `attempt` (1-based)."""
+        longest = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
+        return float(longest * random.uniform(0.5, 1.0))
+
+
+Conflict = Callable[[WrongCurrentVersionError], EventStoreException]
+
+
+def translate(exc: Exception, what: str) -> EventStoreException:
+    """The Event Sourcery error for `exc`, raised while `what`."""
+    if isinstance(exc, SSLError):
+        return StorageError(
+            f"TLS failed while {what}: check the server certificate and the client's "
+            f"root_certificates / TlsCaFile ({exc})"
+        )
+    if isinstance(exc, _TRANSIENT):
+        return StorageError(f"KurrentDB is unavailable while {what}: {type(exc).__name__}: {exc}")
+    if isinstance(exc, StreamIsDeletedError | StreamTombstonedError):
+        return StorageError(
+            f"a stream was tombstoned (hard-deleted) outside Event Sourcery while {what}; "
+            "KurrentDB never lets its name be used again"
+        )
+    if isinstance(exc, AccessDeniedError | UnauthenticatedError):
+        return StorageError(
+            f"KurrentDB denied access while {what}: the user needs read, write and delete "
+            "rights on the application's streams and on the backend's own es$... streams"
+        )
+    if isinstance(exc, MaximumAppendSizeExceededError | RecordMaxSizeExceededError):
+        return InvalidInput(
+            f"the events are too large for one KurrentDB append while {what}; append them in "
+            "several smaller calls or raise the server's MaxAppendSize"
+        )
+    if isinstance(exc, InvalidCommitPositionError):
+        return InvalidInput(
+            f"not a position of this KurrentDB store while {what}: start from 0, "
+            "event_store.position or a Recorded.position"
+        )
+    if isinstance(exc, WrongCurrentVersionError):
+        return StorageError(f"unexpected stream version while {what}: {exc}")
+    if isinstance(exc, KurrentDBClientError):
+        return StorageError(f"KurrentDB failed while {what}: {type(exc).__name__}: {exc}")
+    return StorageError(f"the KurrentDB client failed while {what}: {type(exc).__name__}: {exc}")
+
+
+def _is_closed_client(exc: Exception) -> bool:
+    return isinstance(exc, ValueError) and "closed channel" in str(exc)
+
+
+def call(
+    operation: Callable[[], T],
+    what: str,
+    policy: RetryPolicy,
+    *,
+    conflict: Conflict | None = None,
+) -> T:
+    """Run `operation`, retrying transient failures, with every error translated.
+
+    Args:
+        operation: one request (or a few reads) to KurrentDB; safe to repeat.
+        what: the activity, for messages ("appending to stream 'order-1f...'").
+        policy: how often and how long to retry.
+        conflict: turns a version conflict into the caller's error.
+    """
+    attempt = 1
+    while True:
+        try:
+            return operation()
+        except EventStoreException:
+            raise
+        except WrongCurrentVersionError as exc:
+            if conflict is None:
+                raise translate(exc, what) from exc
+            raise conflict(exc) from exc
+        except Exception as exc:
+            transient = isinstance(exc, _TRANSIENT) and not isinstance(exc, SSLError)
+            if not transient or attempt >= policy.attempts:
+                if _is_closed_client(exc):
+                    raise StorageError(f"the KurrentDBClient is closed ({what})") from exc
+                raise translate(exc, what) from exc
+            delay = policy.delay(attempt)
+            logger.warning(
+                "KurrentDB %s while %s; try %s of %s in %.2f s",
+                type(exc).__name__,
+                what,
+                attempt + 1,
+                policy.attempts,
+                delay,
+            )
+            time.sleep(delay)
+            attempt += 1

@@ -1,0 +1,315 @@
+"""`KurrentDBStorageStrategy`: streams, versions, names, snapshots and deletes on KurrentDB.
+
+Versions and revisions. Version n of a stream is KurrentDB revision n - 1 until the stream is
+deleted: KurrentDB keeps counting revisions across a soft delete, so a stream re-created after one
+starts at a higher revision. Every event's metadata therefore carries its version, and the newest
+event (the "head") tells the offset between the two: `Head.revision_of`. An append reads the head
+and then appends *expecting the head's revision*: the server checks that expectation atomically,
+so there is no window in which another writer could slip in between the read and the write.
+
+Deletes. A soft delete alone would race with appends: KurrentDB accepts an append expecting the
+last revision of a soft-deleted stream (it re-creates the stream), so a writer that read the head
+just before a delete would land its events in a "new" stream with the old versions. So a delete
+first appends a deletion marker expecting the head's revision (a concurrent append now fails
+with a version conflict, as on every other backend), then soft-deletes the stream expecting the
+marker. A stream whose head is a marker reads as deleted; whoever meets one (a later delete or
+append) finishes the delete first, so a delete interrupted between its two steps heals itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Self
+
+from event_sourcery import StreamId
+from event_sourcery.exceptions import (
+    ConcurrentStreamWriteError,
+    IncompatibleUuidAndName,
+    StorageError,
+)
+from event_sourcery.interfaces import (
+    MISSING,
+    NO_VERSIONING,
+    VERSIONLESS,
+    ExpectedVersion,
+    RawEvent,
+    StorageStrategy,
+    StreamState,
+    check_append,
+    check_snapshot,
+    snapshot_applies,
+)
+from kurrentdbclient import NewEvent, RecordedEvent
+from kurrentdbclient import StreamState as KurrentState
+
+from event_sourcery_kurrentdb._client import Connection, Expected
+from event_sourcery_kurrentdb._codec import (
+    DELETED,
+    Head,
+    check_type,
+    internal_event,
+    metadata_of,
+    to_new_event,
+    to_raw,
+    to_snapshot_event,
+)
+from event_sourcery_kurrentdb._names import NameRegistry
+from event_sourcery_kurrentdb._streams import snapshot_stream, stream_name
+
+#: Rounds of read-head-then-append before giving up while other writers keep deleting or
+#: appending (versionless appends and deletes retry a lost race; versioned appends never do).
+_ROUNDS = 10
+
+
+def _state(head: Head | None) -> StreamState:
+    if head is None or head.deleted:
+        return MISSING
+    return VERSIONLESS if head.version is None else head.version
+
+
+class KurrentDBStorageStrategy(StorageStrategy):
+    """`StorageStrategy` on KurrentDB: one KurrentDB stream per (tenant, category, uuid)."""
+
+    def __init__(self, connection: Connection, tenant_id: str | None = None) -> None:
+        self._connection = connection
+        self._names = NameRegistry(connection)
+        self.tenant_id = tenant_id
+
+    def scoped_for_tenant(self, tenant_id: str | None) -> Self:
+        return type(self)(self._connection, tenant_id)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _head(self, stream: str) -> Head | None:
+        records = self._connection.last(stream)
+        return Head.of(records[0]) if records else None
+
+    def _raws(self, records: Sequence[RecordedEvent], stream_id: StreamId) -> list[RawEvent]:
+        """User events of one generation of a stream, named with its stored name."""
+        if not records or records[-1].type == DELETED:
+            return []
+        stored = metadata_of(records[-1]) or {}
+        named = StreamId(stream_id.uuid, name=stored.get("name"), category=stream_id.category)
+        return [to_raw(record, named) for record in records if record.type != DELETED]
+
+    def fetch_events(
+        self, stream_id: StreamId, start: int | None = None, stop: int | None = None
+    ) -> list[RawEvent]:
+        stream = stream_name(stream_id, self.tenant_id)
+        if start is None:
+            from_snapshot = self._from_snapshot(stream, stream_id, stop)
+            if from_snapshot is not None:
+                return from_snapshot
+            if stop is None:
+                return self._raws(self._connection.read(stream), stream_id)
+        head = self._head(stream)
+        if head is None or head.deleted:
+            return []
+        if head.version is None:  # versionless: no range applies (the core rejects one)
+            return self._raws(self._connection.read(stream), stream_id)
+        low = max(start or 1, 1)
+        high = head.version if stop is None else min(head.version, stop - 1)
+        if low > high:
+            return []
+        records = self._connection.read(
+            stream, position=head.revision_of(low), limit=high - low + 1
+        )
+        named = StreamId(stream_id.uuid, name=head.name, category=stream_id.category)
+        return [to_raw(record, named) for record in records]
+
+    def _from_snapshot(
+        self, stream: str, stream_id: StreamId, stop: int | None
+    ) -> list[RawEvent] | None:
+        """The snapshot and the events after it; None if no valid snapshot applies."""
+        latest = self._connection.last(snapshot_stream(stream))
+        metadata = metadata_of(latest[0]) if latest else None
+        if metadata is None:
+            return None
+        version, revision = metadata["version"], metadata["revision"]
+        if not snapshot_applies(version, None, stop):
+            return None
+        limit = sys.maxsize if stop is None else stop - version
+        records = self._connection.read(stream, position=revision, limit=limit)
+        # The snapshot is valid only if the event it was taken at is still there: a snapshot of
+        # a deleted generation of the stream (its delete interrupted) is ignored.
+        first = metadata_of(records[0]) if records else None
+        if (
+            first is None
+            or records[0].stream_position != revision
+            or first.get("version") != version
+        ):
+            return None
+        events = self._raws(records, stream_id)
+        if not events:
+            return None
+        snapshot = to_raw(latest[0], events[0].stream_id, metadata)
+        return [snapshot, *events[1:]]
+
+    # --- appending ----------------------------------------------------------------------------
+
+    def insert_events(
+        self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[RawEvent]
+    ) -> list[int]:
+        for raw in events:
+            check_type(raw)
+        stream = stream_name(stream_id, self.tenant_id)
+        for _ in range(_ROUNDS):
+            tail = self._connection.last(stream, len(events) if expected is NO_VERSIONING else 1)
+            head = Head.of(tail[0]) if tail else None
+            if head is not None and head.deleted:
+                self._finish_delete(stream, head, stream_id)
+                continue
+            state = _state(head)
+            if (
+                head is not None
+                and isinstance(state, int)
+                and isinstance(expected, int)
+                and expected < state
+            ):
+                # Behind the head: only a repeat of an append that was stored already (a retry
+                # after a lost reply) may succeed. KurrentDB decides it by the event ids.
+                return self._append_repeat(stream, stream_id, head, expected, events)
+            check_append(stream_id, state, expected)
+            if expected is NO_VERSIONING:
+                repeated = self._repeated_tail(tail, events)
+                if repeated is not None:
+                    return repeated
+            positions = self._append(stream, stream_id, head, events)
+            if positions is not None:
+                return positions
+            if expected is not NO_VERSIONING:
+                raise self._conflict(stream, stream_id, expected)
+        raise StorageError(f"could not append to stream {stream!r}: it keeps changing")
+
+    def _append(
+        self, stream: str, stream_id: StreamId, head: Head | None, events: Sequence[RawEvent]
+    ) -> list[int] | None:
+        """Append after `head`, binding the stream's name first; None on a version conflict."""
+        stored = None if head is None else head.name
+        given = stream_id.name
+        if given is not None and stored is not None and given != stored:
+            raise IncompatibleUuidAndName(stream_id.uuid, stored, given)
+        bound = False
+        if given is not None and stored is None:
+            bound = self._names.bind(self.tenant_id, stream_id.category, given, stream_id.uuid)
+        name = stored or given
+        records = [to_new_event(raw, self.tenant_id, name) for raw in events]
+        expected: Expected = KurrentState.NO_STREAM if head is None else head.revision
+        try:
+            position = self._connection.append(stream, expected, records)
+        except BaseException:
+            if bound:
+                self._release(stream_id, given)
+            raise
+        if position is None:
+            if bound:
+                self._release(stream_id, given)
+            return None
+        first = 0 if head is None else head.revision + 1
+        return self._positions(stream, first, records, position)
+
+    def _append_repeat(
+        self,
+        stream: str,
+        stream_id: StreamId,
+        head: Head,
+        expected: int,
+        events: Sequence[RawEvent],
+    ) -> list[int]:
+        revision = head.revision_of(expected)
+        records = [to_new_event(raw, self.tenant_id, head.name) for raw in events]
+        position = self._connection.append(
+            stream, KurrentState.NO_STREAM if revision < 0 else revision, records
+        )
+        if position is None:
+            raise ConcurrentStreamWriteError(stream_id, expected, head.version)
+        return self._positions(stream, revision + 1, records, None)
+
+    def _repeated_tail(
+        self, tail: Sequence[RecordedEvent], events: Sequence[RawEvent]
+    ) -> list[int] | None:
+        """Positions of `events` if they are the stream's newest events already (a re-sent
+        versionless append), else None."""
+        if len(tail) != len(events) or [r.id for r in reversed(tail)] != [e.uuid for e in events]:
+            return None
+        return [record.commit_position for record in reversed(tail)]
+
+    def _positions(
+        self, stream: str, first: int, records: Sequence[NewEvent], last: int | None
+    ) -> list[int]:
+        """Commit positions of `records`, appended from revision `first` (or after a delete)."""
+        if len(records) == 1 and last is not None:
+            return [last]
+        # A stream re-created after a delete starts at a revision we do not know; reading from
+        # `first` (0 then) starts at the new generation, as KurrentDB hides what came before.
+        stored = list(self._connection.read(stream, position=first, limit=len(records)))
+        if [r.id for r in stored] != [r.id for r in records]:
+            stored = self._find(stream, records)
+        return [record.commit_position for record in stored]
+
+    def _find(self, stream: str, records: Sequence[NewEvent]) -> list[RecordedEvent]:
+        wanted = {record.id for record in records}
+        found = {r.id: r for r in self._connection.read(stream) if r.id in wanted}
+        if len(found) != len(wanted):
+            raise StorageError(f"appended events of stream {stream!r} cannot be read back")
+        return [found[record.id] for record in records]
+
+    def _conflict(
+        self, stream: str, stream_id: StreamId, expected: int
+    ) -> ConcurrentStreamWriteError:
+        state = _state(self._head(stream))
+        actual = state if isinstance(state, int) else None
+        return ConcurrentStreamWriteError(stream_id, expected, actual)
+
+    def _release(self, stream_id: StreamId, name: str | None) -> None:
+        if name is not None:
+            self._names.release(self.tenant_id, stream_id.category, name, stream_id.uuid)
+
+    def current_position(self) -> int:
+        # KurrentDB commits in order, so the newest event is a safe start: nothing lower can
+        # still appear. `$`-typed records (system events, our own bookkeeping) do not count.
+        return self._connection.commit_position()
+
+    # --- snapshots ----------------------------------------------------------------------------
+
+    def save_snapshot(self, snapshot: RawEvent) -> None:
+        stream_id = snapshot.stream_id
+        stream = stream_name(stream_id, self.tenant_id)
+        head = self._head(stream)
+        check_snapshot(stream_id, _state(head), snapshot.version)
+        assert head is not None
+        record = to_snapshot_event(snapshot, self.tenant_id, head.revision)
+        target = snapshot_stream(stream)
+        self._connection.append(target, KurrentState.ANY, [record])
+        self._keep_one(target)
+
+    def _keep_one(self, target: str) -> None:
+        """Let KurrentDB scavenge older snapshots (`$maxCount` 1), keeping other metadata."""
+        metadata, revision = self._connection.metadata(target)
+        if metadata.get("$maxCount") != 1:
+            # Best effort: losing a race with another writer only leaves an older snapshot.
+            self._connection.set_metadata(target, {**metadata, "$maxCount": 1}, revision)
+
+    # --- deleting -----------------------------------------------------------------------------
+
+    def delete_stream(self, stream_id: StreamId) -> None:
+        stream = stream_name(stream_id, self.tenant_id)
+        for _ in range(_ROUNDS):
+            head = self._head(stream)
+            if head is None:
+                return
+            if not head.deleted:
+                marker = internal_event(DELETED, {}, name=head.name)
+                if self._connection.append(stream, head.revision, [marker]) is None:
+                    continue  # an append came first: delete the stream with it
+                head = Head(head.revision + 1, None, head.name, deleted=True)
+            self._finish_delete(stream, head, stream_id)
+            return
+        raise StorageError(f"could not delete stream {stream!r}: it keeps changing")
+
+    def _finish_delete(self, stream: str, marker: Head, stream_id: StreamId) -> None:
+        """The second step of a delete whose marker is the stream's head."""
+        self._connection.delete(stream, marker.revision)
+        self._connection.delete(snapshot_stream(stream), KurrentState.ANY)
+        self._release(stream_id, marker.name)
