@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from event_sourcery_bench._harness import Result, measure, table
+from event_sourcery_bench._live import NOTES
 from event_sourcery_bench._targets import targets
 from event_sourcery_bench._workloads import WORKLOADS
 
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.python_version()}, {platform.system()}; repetitions: {repetitions}"
     )
     print(table(results))
+    for (key, where), note in sorted(NOTES.items()):
+        print(f"- {key} on {where}: {note}")
     if args.json:
         args.json.write_text(json.dumps([r.as_dict() for r in results], indent=2))
     return 0

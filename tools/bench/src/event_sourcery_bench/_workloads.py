@@ -43,6 +43,8 @@ class Workload:
     only: tuple[str, ...] = ()  # dialects it runs on; empty: all
     #: False: the baseline is another library run, so it runs on in-memory targets too.
     needs_raw_driver: bool = True
+    #: Per-dialect goals overriding `target_ratio`.
+    ratio_by_dialect: tuple[tuple[str, float], ...] = ()
 
 
 def _now(target: Target) -> Any:
@@ -315,3 +317,85 @@ WORKLOADS.append(
         needs_raw_driver=False,
     )
 )
+
+
+def _register_log_workloads() -> None:
+    from event_sourcery_bench import _live
+
+    sql = ("sqlite", "postgresql", "mariadb")
+    WORKLOADS.extend(
+        [
+            Workload(
+                "W5",
+                "read the global log in pages of 500",
+                "events/s",
+                50_000,
+                2_500,
+                _live.w5_library,
+                _live.w5_raw,
+                0.5,
+                ratio_by_dialect=(("postgresql", 0.9), ("sqlite", 0.5)),
+            ),
+            Workload(
+                "W6",
+                "16 writer processes + follower vs LOCK TABLE inserts",
+                "events/s",
+                3_200,
+                40,
+                _live.w6_library,
+                _live.w6_raw_locked,
+                3.0,
+                only=("postgresql",),
+            ),
+            Workload(
+                "W6p",
+                "16 writer processes + follower vs plain inserts",
+                "events/s",
+                3_200,
+                40,
+                _live.w6_library,
+                _live.w6_raw_plain,
+                0.6,
+                only=("postgresql",),
+            ),
+            Workload(
+                "L",
+                "commit-to-delivery latency, p50",
+                "ms",
+                300,
+                20,
+                _live.latency_p50,
+                None,
+                None,
+                20.0,
+                only=("memory", "sqlite", "postgresql"),
+            ),
+            Workload(
+                "L99",
+                "commit-to-delivery latency, p99",
+                "ms",
+                300,
+                20,
+                _live.latency_p99,
+                None,
+                None,
+                100.0,
+                only=("memory", "sqlite", "postgresql"),
+            ),
+            Workload(
+                "M",
+                "peak RSS of a process catching up",
+                "MB",
+                1_000_000,
+                20_000,
+                _live.peak_memory,
+                None,
+                None,
+                150.0,
+                only=sql,
+            ),
+        ]
+    )
+
+
+_register_log_workloads()
