@@ -27,10 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     repetitions = 1 if args.quick else args.repetitions
     chosen = [w for w in WORKLOADS if w.key in args.workloads]
     results: list[Result] = []
+    failures: list[str] = []
     with targets(args.targets) as reachable:
         for workload in chosen:
             for target in reachable:
-                result = measure(workload, target, quick=args.quick, repetitions=repetitions)
+                try:
+                    result = measure(workload, target, quick=args.quick, repetitions=repetitions)
+                except Exception as exc:  # noqa: BLE001 - reported, and the exit code says so
+                    failures.append(f"{workload.key} on {target.name}: {type(exc).__name__}: {exc}")
+                    continue
                 if result is not None:
                     results.append(result)
                     print(f"  {result.workload} {result.target}: done", file=sys.stderr)
@@ -43,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- {key} on {where}: {note}")
     if args.json:
         args.json.write_text(json.dumps([r.as_dict() for r in results], indent=2))
-    return 0
+    for failure in failures:
+        print(f"!! FAILED {failure}")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
