@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
             for target in reachable:
                 try:
                     result = measure(workload, target, quick=args.quick, repetitions=repetitions)
-                except Exception as exc:  # noqa: BLE001 - reported, and the exit code says so
+                except Exception as exc:
                     failures.append(f"{workload.key} on {target.name}: {type(exc).__name__}: {exc}")
                     continue
                 if result is not None:
