@@ -11,6 +11,7 @@ backend = KurrentDBBackend(KurrentDBClient(uri="kurrentdb://localhost:2113?Tls=f
 from event_sourcery_kurrentdb._backend import KurrentDBBackend
 from event_sourcery_kurrentdb._checkpoints import KurrentDBCheckpointStrategy
 from event_sourcery_kurrentdb._errors import RetryPolicy
+from event_sourcery_kurrentdb._keys import KurrentDBKeyStorage
 from event_sourcery_kurrentdb._outbox import KurrentDBOutboxStrategy
 from event_sourcery_kurrentdb._storage import KurrentDBStorageStrategy
 from event_sourcery_kurrentdb._subscription import KurrentDBSubscriptionStrategy
@@ -18,6 +19,7 @@ from event_sourcery_kurrentdb._subscription import KurrentDBSubscriptionStrategy
 __all__ = [
     "KurrentDBBackend",
     "KurrentDBCheckpointStrategy",
+    "KurrentDBKeyStorage",
     "KurrentDBOutboxStrategy",
     "KurrentDBStorageStrategy",
     "KurrentDBSubscriptionStrategy",

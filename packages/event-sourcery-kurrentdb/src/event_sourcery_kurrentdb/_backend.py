@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from event_sourcery import Backend, BackendConfig, EventRegistry
+from event_sourcery.encryption import KeyStorage
 from event_sourcery.exceptions import InvalidInput
 from event_sourcery.interfaces import (
     CheckpointStrategy,
@@ -15,6 +16,7 @@ from kurrentdbclient import KurrentDBClient
 from event_sourcery_kurrentdb._checkpoints import KurrentDBCheckpointStrategy
 from event_sourcery_kurrentdb._client import Connection
 from event_sourcery_kurrentdb._errors import RetryPolicy
+from event_sourcery_kurrentdb._keys import KurrentDBKeyStorage
 from event_sourcery_kurrentdb._outbox import KurrentDBOutboxStrategy
 from event_sourcery_kurrentdb._storage import KurrentDBStorageStrategy
 from event_sourcery_kurrentdb._subscription import KurrentDBSubscriptionStrategy
@@ -75,3 +77,6 @@ class KurrentDBBackend(Backend):
 
     def _checkpoint_strategy(self) -> CheckpointStrategy:
         return KurrentDBCheckpointStrategy(self._connection)
+
+    def _key_storage(self) -> KeyStorage:
+        return KurrentDBKeyStorage(self._connection)

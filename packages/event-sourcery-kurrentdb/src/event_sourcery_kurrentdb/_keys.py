@@ -1,0 +1,78 @@
+"""Encryption keys in KurrentDB streams: one stream per key, one per data subject.
+
+```
+es$key-{sha256 of tenant, key id}          the key (one event)
+es$subject-{sha256 of tenant, subject}     the ids of the subject's keys, newest last
+```
+
+`delete_subject` soft-deletes both: every read path of the backend stops seeing the key at once.
+KurrentDB removes the bytes of deleted events from disk only at its next scavenge; until then an
+operator reading the raw log could still find them. Schedule scavenges, or keep keys outside the
+event store (`with_encryption(key_storage=...)`), if shredding must reach the disk at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from event_sourcery.encryption import KeyStorage, StoredKey
+from kurrentdbclient import StreamState
+
+from event_sourcery_kurrentdb._client import Connection
+from event_sourcery_kurrentdb._codec import internal_event
+from event_sourcery_kurrentdb._streams import INTERNAL_PREFIX
+
+KEY = "$es-key"
+SUBJECT_KEY = "$es-subject-key"
+
+
+def _stream(kind: str, tenant_id: str | None, identifier: str) -> str:
+    digest = hashlib.sha256(json.dumps([tenant_id, identifier]).encode()).hexdigest()
+    return f"{INTERNAL_PREFIX}{kind}-{digest}"
+
+
+class KurrentDBKeyStorage(KeyStorage):
+    """`KeyStorage` in the backend's own `es$key-...` and `es$subject-...` streams."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def current(self, subject_id: str, tenant_id: str | None) -> StoredKey | None:
+        latest = self._connection.last(_stream("subject", tenant_id, subject_id))
+        if not latest:
+            return None
+        return self.find(json.loads(latest[0].data)["key_id"], tenant_id)
+
+    def find(self, key_id: str, tenant_id: str | None) -> StoredKey | None:
+        latest = self._connection.last(_stream("key", tenant_id, key_id))
+        if not latest:
+            return None
+        data = json.loads(latest[0].data)
+        return StoredKey(data["key_id"], data["subject_id"], base64.b64decode(data["key"]))
+
+    def add(self, key: StoredKey, tenant_id: str | None) -> None:
+        # The key first: a subject never points at a key that is not stored.
+        record = {
+            "key_id": key.key_id,
+            "subject_id": key.subject_id,
+            "key": base64.b64encode(key.key).decode(),
+        }
+        self._connection.append(
+            _stream("key", tenant_id, key.key_id),
+            StreamState.NO_STREAM,
+            [internal_event(KEY, record)],
+        )
+        self._connection.append(
+            _stream("subject", tenant_id, key.subject_id),
+            StreamState.ANY,
+            [internal_event(SUBJECT_KEY, {"key_id": key.key_id})],
+        )
+
+    def delete_subject(self, subject_id: str, tenant_id: str | None) -> None:
+        subject = _stream("subject", tenant_id, subject_id)
+        for record in self._connection.read(subject):
+            key_id = json.loads(record.data)["key_id"]
+            self._connection.delete(_stream("key", tenant_id, key_id), StreamState.ANY)
+        self._connection.delete(subject, StreamState.ANY)
