@@ -133,6 +133,20 @@ class InMemoryStorageStrategy(StorageStrategy):
                 name, stream_id.category, bound, stream_id.uuid
             )
 
+    def _repeated(
+        self, stream: _Stream | None, expected: ExpectedVersion, events: Sequence[RawEvent]
+    ) -> list[int] | None:
+        """Positions of `events` if they are stored right after `expected` already (a re-sent
+        append, see the kit's `_idempotency`), else None."""
+        if stream is None or stream.version is None or expected is NO_VERSIONING:
+            return None
+        stored = stream.events[expected : expected + len(events)]
+        if expected >= stream.version or len(stored) != len(events):
+            return None
+        if [raw.uuid for _, raw in stored] != [raw.uuid for raw in events]:
+            return None
+        return [position for position, _ in stored]
+
     def insert_events(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[RawEvent]
     ) -> list[int]:
@@ -140,6 +154,9 @@ class InMemoryStorageStrategy(StorageStrategy):
         with data.lock:
             key = self._key(stream_id)
             stream = data.streams.get(key)
+            repeated = self._repeated(stream, expected, events)
+            if repeated is not None:
+                return repeated
             check_append(stream_id, self._state(stream), expected)
             self._check_name(stream_id, stream)
             if stream is None:

@@ -1,0 +1,78 @@
+"""Idempotent appends: re-sending an append that was stored (a lost reply) stores nothing twice.
+
+The rule every backend honours: an append at expected version n whose events (by uuid, in
+order) are exactly the stream's events n + 1, n + 2, ... is a repeat. It succeeds, stores
+nothing and reports the positions the events got the first time. Any other append at a stale
+expected version is a `ConcurrentStreamWriteError`, as before. Versionless appends make no such
+promise: without an expected version a re-send cannot be told from a new append.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from event_sourcery import Backend, ConcurrentStreamWriteError, Recorded, StreamId, WrappedEvent
+
+from event_sourcery_testing.conformance._events import Deposited, Withdrawn
+from event_sourcery_testing.conformance._hooks import Hooks
+from event_sourcery_testing.conformance._support import snapshot_of_store
+
+
+def _wrapped(*amounts: int) -> list[WrappedEvent[Any]]:
+    return [WrappedEvent.wrap(Deposited(amount=amount)) for amount in amounts]
+
+
+class IdempotencyContract(Hooks):
+    """Retrying an append after a lost reply is safe on every backend."""
+
+    def test_resending_a_stored_append_stores_nothing_twice(self, backend: Backend) -> None:
+        if not self.capabilities.idempotent_appends:
+            return
+        store, stream = backend.event_store, StreamId(category=f"idem-{uuid4().hex}")
+        first, second = _wrapped(1, 2), _wrapped(3)
+        store.append(*first, stream_id=stream)
+        store.append(*first, stream_id=stream)
+        store.append(*second, stream_id=stream, expected_version=2)
+        store.append(*second, stream_id=stream, expected_version=2)
+        store.append(*first, stream_id=stream)
+        loaded = store.load_stream(stream)
+        assert [(w.uuid, w.version) for w in loaded] == [
+            (first[0].uuid, 1),
+            (first[1].uuid, 2),
+            (second[0].uuid, 3),
+        ]
+        self.commit(backend)
+        batch = next(backend.subscriber.to_category(stream.category or "").build_batch(10, 1))
+        assert [r.wrapped_event.uuid for r in batch] == [w.uuid for w in loaded]
+
+    def test_a_repeat_reports_the_original_positions(self, backend: Backend) -> None:
+        if not self.capabilities.idempotent_appends:
+            return
+        seen: list[Recorded] = []
+        category = f"idem-{uuid4().hex}"
+        backend.in_transaction.register(seen.append, to=category)
+        events, stream = _wrapped(1, 2), StreamId(category=category)
+        backend.event_store.append(*events, stream_id=stream)
+        backend.event_store.append(*events, stream_id=stream)
+        backend.in_transaction.unregister(seen.append)
+        assert [r.position for r in seen[2:]] == [r.position for r in seen[:2]]
+        assert [r.wrapped_event.version for r in seen] == [1, 2, 1, 2]
+
+    @pytest.mark.parametrize("resent", ["other uuid", "fewer", "more", "shifted"])
+    def test_a_resend_that_differs_is_a_conflict(self, backend: Backend, resent: str) -> None:
+        store, stream = backend.event_store, StreamId()
+        stored = _wrapped(1, 2)
+        store.append(*stored, stream_id=stream)
+        before = snapshot_of_store(store, stream)
+        attempt = {
+            "other uuid": [stored[0], WrappedEvent.wrap(Withdrawn(amount=2))],
+            "fewer": stored[1:],
+            "more": [*stored, *_wrapped(3)],
+            "shifted": [stored[0]],
+        }[resent]
+        expected = 1 if resent == "shifted" else 0
+        with pytest.raises(ConcurrentStreamWriteError):
+            store.append(*attempt, stream_id=stream, expected_version=expected)
+        assert snapshot_of_store(store, stream) == before
