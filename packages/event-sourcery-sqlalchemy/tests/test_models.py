@@ -23,6 +23,8 @@ DEFAULT_TABLES = {
     f"{DEFAULT_TABLE_PREFIX}streams",
     f"{DEFAULT_TABLE_PREFIX}events",
     f"{DEFAULT_TABLE_PREFIX}snapshots",
+    f"{DEFAULT_TABLE_PREFIX}outbox",
+    f"{DEFAULT_TABLE_PREFIX}checkpoints",
 }
 
 
@@ -43,7 +45,13 @@ def base() -> type[DeclarativeBase]:
 def test_declarative_base_subclass_gets_the_tables(base: type[DeclarativeBase]) -> None:
     models = configure_models(base)
     assert set(base.metadata.tables) == DEFAULT_TABLES
-    assert models.tables == (models.streams, models.events, models.snapshots)
+    assert models.tables == (
+        models.streams,
+        models.events,
+        models.snapshots,
+        models.outbox,
+        models.checkpoints,
+    )
     assert all(table.metadata is base.metadata for table in models.tables)
 
 
@@ -60,7 +68,7 @@ def test_configuring_twice_returns_the_same_models(base: type[DeclarativeBase]) 
     first = configure_models(base)
     assert configure_models(base) is first
     assert configure_models(base, table_prefix=DEFAULT_TABLE_PREFIX) is first
-    assert len(base.metadata.tables) == 3
+    assert len(base.metadata.tables) == len(DEFAULT_TABLES)
 
 
 def test_own_tables_live_next_to_ours(base: type[DeclarativeBase]) -> None:

@@ -158,6 +158,9 @@ class Append:
         """Check the stream's state and set its new version; return its row id."""
         expected, name = self.expected, self.stream_id.name
         if expected is NO_VERSIONING:
+            touched = self._touch()
+            if touched is not None:
+                return touched
             row = self.connection.execute(self.sql.find_stream, self.key).first()
             if row is None:
                 created = self._create()
@@ -174,6 +177,16 @@ class Append:
             if bumped is not None:
                 return bumped
         return self._claim_slowly()
+
+    def _touch(self) -> int | None:
+        """MariaDB: claim an existing versionless stream with a write; its row id, or None."""
+        if self.sql.touch is None:
+            return None
+        plain, named = self.sql.touch
+        name = self.stream_id.name
+        params = self.key if name is None else {**self.key, "p_name": name}
+        result = self.connection.execute(plain if name is None else named, params)
+        return int(result.lastrowid) if result.rowcount == 1 else None
 
     def _create(self) -> int | None:
         """Insert the stream row; its id, or None if the stream (or its name) exists."""

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from event_sourcery import Backend, BackendConfig, EventRegistry
-from event_sourcery.interfaces import StorageStrategy
+from event_sourcery.interfaces import (
+    CheckpointStrategy,
+    OutboxStrategy,
+    StorageStrategy,
+    SubscriptionStrategy,
+)
 
+from event_sourcery_sqlalchemy._checkpoints import SQLAlchemyCheckpointStrategy
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels, default_models
+from event_sourcery_sqlalchemy._outbox import SQLAlchemyOutboxStrategy
 from event_sourcery_sqlalchemy._storage import AnySession, SQLAlchemyStorageStrategy
+from event_sourcery_sqlalchemy._subscription import SQLAlchemySubscriptionStrategy
 
 
 class SQLAlchemyBackend(Backend):
@@ -44,6 +52,17 @@ class SQLAlchemyBackend(Backend):
         """The session this backend works in."""
         return self._session
 
+    def _tables(self) -> SQLAlchemyModels:
+        return self._models if self._models is not None else default_models()
+
     def _storage(self) -> StorageStrategy:
-        models = self._models if self._models is not None else default_models()
-        return SQLAlchemyStorageStrategy(self._session, models, self.tenant_id)
+        return SQLAlchemyStorageStrategy(self._session, self._tables(), self.tenant_id)
+
+    def _subscription_strategy(self) -> SubscriptionStrategy:
+        return SQLAlchemySubscriptionStrategy(self._session, self._tables())
+
+    def _outbox_strategy(self) -> OutboxStrategy:
+        return SQLAlchemyOutboxStrategy(self._session, self._tables())
+
+    def _checkpoint_strategy(self) -> CheckpointStrategy:
+        return SQLAlchemyCheckpointStrategy(self._session, self._tables())

@@ -24,6 +24,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
     Uuid,
 )
@@ -75,7 +76,7 @@ _TABLE_OPTIONS: Final[dict[str, Any]] = {
 
 @dataclass(frozen=True, eq=False)
 class SQLAlchemyModels:
-    """The three tables of one event store, as made by `configure_models`.
+    """The tables of one event store, as made by `configure_models`.
 
     Pass it to `SQLAlchemyBackend(session, models=...)` when the tables have a non-default
     prefix.
@@ -87,18 +88,25 @@ class SQLAlchemyModels:
         events: one row per event; its `id` is the event's global position. `tenant_id` is
             a copy of the stream's, for reading the global log by tenant.
         snapshots: at most one row per stream, the latest snapshot.
+        outbox: events waiting to be published, written in the append's transaction. Each
+            row is a full copy of its event (stream identity and payload), so it is still
+            published if the stream is deleted first; `attempts` and `last_error` count
+            failed publications (dead letters have `attempts` >= the outbox's maximum).
+        checkpoints: one row per projection: its name and the position it has applied up to.
     """
 
     streams: Table
     events: Table
     snapshots: Table
+    outbox: Table
+    checkpoints: Table
     # Statement sets per dialect flavour, built on first use (see `_statements`).
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
-    def tables(self) -> tuple[Table, Table, Table]:
+    def tables(self) -> tuple[Table, ...]:
         """The tables, in the order `create_all` makes them."""
-        return (self.streams, self.events, self.snapshots)
+        return (self.streams, self.events, self.snapshots, self.outbox, self.checkpoints)
 
 
 def _metadata_of(base: object) -> MetaData:
@@ -182,7 +190,44 @@ def _define(metadata: MetaData, prefix: str) -> SQLAlchemyModels:
         ForeignKeyConstraint(["stream_id"], [streams.c.id], name=name("snapshots_stream_fk")),
         **_TABLE_OPTIONS,
     )
-    return SQLAlchemyModels(streams=streams, events=events, snapshots=snapshots)
+    outbox = Table(
+        f"{prefix}outbox",
+        metadata,
+        Column("id", _ID, autoincrement=True),
+        Column("position", BigInteger, nullable=False),
+        Column("tenant_id", _LABEL, nullable=False),
+        Column("category", _LABEL, nullable=False),
+        Column("stream_uuid", _UUID, nullable=False),
+        Column("stream_name", _LABEL, nullable=True),
+        Column("version", BigInteger, nullable=True),
+        Column("uuid", _UUID, nullable=False),
+        Column("type", String(MAX_IDENTIFIER_LENGTH), nullable=False),
+        Column("schema_version", Integer, nullable=False),
+        Column("data", _JSON, nullable=False),
+        Column("context", _JSON, nullable=False),
+        Column("created_at", _TIMESTAMP, nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("last_error", Text, nullable=True),
+        # No foreign key to the event: the entry outlives a deletion of its stream.
+        PrimaryKeyConstraint("id", name=name("outbox_pk")),
+        sqlite_autoincrement=True,
+        **_TABLE_OPTIONS,
+    )
+    checkpoints = Table(
+        f"{prefix}checkpoints",
+        metadata,
+        Column("name", _LABEL, autoincrement=False),
+        Column("position", BigInteger, nullable=False),
+        PrimaryKeyConstraint("name", name=name("checkpoints_pk")),
+        **_TABLE_OPTIONS,
+    )
+    return SQLAlchemyModels(
+        streams=streams,
+        events=events,
+        snapshots=snapshots,
+        outbox=outbox,
+        checkpoints=checkpoints,
+    )
 
 
 def configure_models(base: object, *, table_prefix: str = DEFAULT_TABLE_PREFIX) -> SQLAlchemyModels:
@@ -195,7 +240,8 @@ def configure_models(base: object, *, table_prefix: str = DEFAULT_TABLE_PREFIX) 
         base: your declarative base (a `DeclarativeBase` subclass or the result of
             `declarative_base()`), or a `MetaData`.
         table_prefix: prefix of the table names (``<prefix>streams``, ``<prefix>events``,
-            ``<prefix>snapshots``) and of their constraints. Give each event store its own
+            ``<prefix>snapshots``, ``<prefix>outbox``, ``<prefix>checkpoints``) and of their
+            constraints. Give each event store its own
             prefix to keep several independent stores on one base.
 
     Returns:
@@ -213,9 +259,8 @@ def configure_models(base: object, *, table_prefix: str = DEFAULT_TABLE_PREFIX) 
     models = configured.get(prefix)
     if models is not None:
         return models
-    taken = sorted(
-        {f"{prefix}streams", f"{prefix}events", f"{prefix}snapshots"} & set(metadata.tables)
-    )
+    names = ("streams", "events", "snapshots", "outbox", "checkpoints")
+    taken = sorted({f"{prefix}{name}" for name in names} & set(metadata.tables))
     if taken:
         raise InvalidInput(
             f"table(s) {', '.join(taken)} are already defined on this base; choose another "

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Insert,
     Integer,
     Text,
+    Update,
     and_,
     bindparam,
     cast,
@@ -80,6 +81,20 @@ class Statements:
         self.bump_named = bump.where(ident, expected, st.c.name == bindparam("p_name"))
 
         self.find_stream = select(st.c.id, st.c.version, st.c.name).where(ident)
+        # MariaDB, versionless appends: a write to the stream row comes before the events'
+        # INSERT, as `event_sourcery._gaps` requires. InnoDB draws auto-increment ids before it
+        # gives a transaction its id, so without it a transaction whose first write is the
+        # events' INSERT would hold positions while no marker of in-flight transactions can
+        # show it. The UPDATE changes nothing, but gives the transaction its id (and locks the
+        # row, as a versioned append's claim does).
+        self.touch: tuple[Update, Update] | None = None
+        if self.is_mysql:
+            touch = (
+                update(st)
+                .values(id=func.last_insert_id(st.c.id))
+                .where(ident, st.c.version.is_(None))
+            )
+            self.touch = (touch, touch.where(st.c.name == bindparam("p_name")))
         # The slow path reads with shared locks. A locking read sees the latest committed row
         # even under MariaDB's REPEATABLE READ, where a plain SELECT would repeat the
         # transaction's snapshot. Shared, because the losers of a race all get here at once:
@@ -116,7 +131,7 @@ class Statements:
         self.events_return_ids = dialect.insert_executemany_returning
         self.insert_events: Insert = insert(ev)
         if self.events_return_ids:
-            self.insert_events = self.insert_events.returning(ev.c.id)
+            self.insert_events = self.insert_events.returning(ev.c.id, *notify(models, family))
         self.load_columns = LoadColumns(dialect)
         self.load = {
             (has_start, has_stop): load_statement(
@@ -172,6 +187,23 @@ def _create_stream(models: SQLAlchemyModels, dialect: Dialect) -> tuple[Insert, 
     return statement, safe
 
 
+def notify_channel(models: SQLAlchemyModels) -> str:
+    """The PostgreSQL channel appends notify and subscriptions listen on: the events table."""
+    return models.events.name
+
+
+def notify(models: SQLAlchemyModels, family: str) -> list[ColumnElement[Any]]:
+    """PostgreSQL: `pg_notify` as a RETURNING column of the events' INSERT, else nothing.
+
+    Inside the append's own statement, so live subscriptions wake up at its commit without a
+    round trip more (PostgreSQL delivers notifications at commit, drops them on rollback, and
+    sends one per transaction: the payload is always empty, so repeats collapse).
+    """
+    if family != "postgresql":
+        return []
+    return [func.pg_notify(notify_channel(models), "").label("notified")]
+
+
 def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> dict[str, Insert]:
     """PostgreSQL's one-statement appends, by the kind of claim.
 
@@ -186,7 +218,15 @@ def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> di
     version_is = st.c.version == bindparam("p_expected")
     named = st.c.name == bindparam("p_name")
     bump = update(st).values(version=bindparam("p_version"))
-    versionless = select(st.c.id, st.c.tenant_id).where(ident, st.c.version.is_(None))
+    # The rule of `event_sourcery._gaps`: the transaction has its id before the events'
+    # INSERT draws theirs. The other claims write the stream row, which assigns it before the
+    # CTE returns a row, and the INSERT draws ids (nextval) only for rows joined to a claimed
+    # one. This claim only reads, so it asks for the id itself: a condition on no column runs
+    # before the scan returns anything (and the INSERT returns nothing if the claim matched
+    # nothing). Without it, nextval would run first and the id come with the first row.
+    versionless = select(st.c.id, st.c.tenant_id).where(
+        ident, st.c.version.is_(None), func.pg_current_xact_id().is_not(None)
+    )
     claims: dict[str, Any] = {
         "create": postgresql.insert(st)
         .values(_new_stream_values())
@@ -250,7 +290,11 @@ def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> di
             # Ids are drawn in this order, so sorted ids are the events' positions in order.
             .order_by(rows.c.ord)
         )
-        statements[kind] = insert(ev).from_select(columns, source).returning(ev.c.id)
+        statements[kind] = (
+            insert(ev)
+            .from_select(columns, source)
+            .returning(ev.c.id, *notify(models, "postgresql"))
+        )
     return statements
 
 

@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session, scoped_session
 
 from event_sourcery_sqlalchemy._appending import MAX_VERSION, Append, state_of
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, translate
+from event_sourcery_sqlalchemy._inflight import InFlight, in_flight_for
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
+from event_sourcery_sqlalchemy._own import note_positions, resolve
 from event_sourcery_sqlalchemy._statements import Statements, statements_for
 
 AnySession = Session | scoped_session[Session]
@@ -92,7 +94,9 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
     ) -> list[int]:
         try:
             connection, sql = self._open()
-            return Append(connection, sql, self._tenant, stream_id, expected, events).run()
+            positions = Append(connection, sql, self._tenant, stream_id, expected, events).run()
+            note_positions(resolve(self._session), positions)
+            return positions
         except DATABASE_ERRORS as error:
             conflict = None
             if expected is not NO_VERSIONING:
@@ -145,8 +149,16 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
             raise translate(error, f"deleting stream {stream_id!r}") from error
 
     def current_position(self) -> int:
+        # The newest position in this session's view, once every other transaction that was
+        # in flight has ended: see `_inflight` for how each database tells them.
         try:
-            connection, sql = self._open()
-            return int(connection.execute(sql.position).scalar_one())
+            connection, _ = self._open()
+            key = ("in_flight", connection.dialect.name)
+            in_flight: InFlight | None = self._models.cache.get(key)
+            if in_flight is None:
+                quote = connection.dialect.identifier_preparer.quote
+                in_flight = in_flight_for(connection.dialect.name, self._models.events.name, quote)
+                self._models.cache[key] = in_flight
+            return in_flight.settled_position(connection)
         except DATABASE_ERRORS as error:
             raise translate(error, "reading the current position") from error

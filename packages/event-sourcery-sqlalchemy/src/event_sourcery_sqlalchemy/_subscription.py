@@ -1,0 +1,319 @@
+"""Subscriptions: a `LogCursor` per subscription, on connections of its own.
+
+A cursor never reads through the user's session: it checks a connection out of the session's
+engine (``session.get_bind()``) and holds it while it lives, and each poll is a fresh, short
+transaction, so every poll sees what committed before it (MariaDB's REPEATABLE READ included).
+
+A poll reads the positions after the cursor (ids only, unfiltered: the primary key index is
+enough), the horizon (newest visible position) and the database's marker of transactions in
+flight (`_inflight`); `GapTracker` turns them into a safe bound. Then the records the filter
+selects, up to that bound, come in one query filtered in SQL. A subscription that keeps up
+therefore never skips an event committed late by a slow transaction, and never waits on a
+timer: it waits until the transactions that could still fill a gap have ended.
+
+Waiting for new events: on PostgreSQL with psycopg, appends notify (see `_statements.notify`)
+and the cursor listens on its own connection, with polling as the fallback for notifications
+that never come (behind a transaction pooler, say). Elsewhere it polls, every 10 ms while
+events flow, backing off to 100 ms after a second of silence.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from event_sourcery import StreamId
+from event_sourcery.interfaces import (
+    GapTracker,
+    LogCursor,
+    RawEvent,
+    RecordedRaw,
+    SubscriptionFilter,
+    SubscriptionStrategy,
+)
+from sqlalchemy import Connection, Engine, bindparam, create_engine, select, text, type_coerce
+from sqlalchemy import Text as TextType
+from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
+
+from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, translate
+from event_sourcery_sqlalchemy._inflight import InFlight, in_flight_for
+from event_sourcery_sqlalchemy._models import SQLAlchemyModels
+from event_sourcery_sqlalchemy._own import current, resolve
+from event_sourcery_sqlalchemy._reading import LoadColumns
+from event_sourcery_sqlalchemy._statements import notify_channel
+
+AnySession = Session | scoped_session[Session]
+
+#: Positions read per poll to find gaps (ids only, from the primary key).
+_PAGE = 2000
+_FAST_POLL = 0.01
+_SLOW_POLL = 0.1
+#: Silence after which polling slows down.
+_IDLE_AFTER = 1.0
+
+
+class _NoTransactionControl:
+    """A DBAPI connection shared with the user's session, whose transaction is not ours.
+
+    An in-memory SQLite database is one connection that every session shares (StaticPool):
+    a cursor must not commit or roll back what the user's session is doing on it.
+    """
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+
+_SHARED_ENGINE = "event_sourcery_sqlalchemy.shared_engine"
+
+
+def _cursor_engine(session: Session) -> Engine:
+    """The engine a cursor connects with: the session's, or a wrapper of its shared connection."""
+    bind = session.get_bind()
+    engine = bind.engine
+    if engine.dialect.name != "sqlite" or not isinstance(
+        engine.pool, StaticPool | SingletonThreadPool
+    ):
+        return engine
+    # One connection for everyone: read it as it is (its uncommitted writes included).
+    pooled = session.connection().connection  # kept with the DBAPI connection: its `info`
+    shared: Engine | None = pooled.info.get(_SHARED_ENGINE)
+    if shared is None:
+        wrapped = _NoTransactionControl(pooled.dbapi_connection)
+        shared = create_engine(
+            "sqlite://", creator=lambda: wrapped, poolclass=StaticPool, pool_reset_on_return=None
+        )
+        pooled.info[_SHARED_ENGINE] = shared
+    return shared
+
+
+def _rows_statement(models: SQLAlchemyModels, columns: LoadColumns, shape: tuple[bool, ...]) -> Any:
+    st, ev = models.streams, models.events
+    by_category, by_type, by_tenant = shape
+    stream_uuid = st.c.uuid if columns.family == "postgresql" else type_coerce(st.c.uuid, TextType)
+    statement = (
+        select(
+            ev.c.id,
+            ev.c.tenant_id,
+            st.c.category,
+            stream_uuid.label("stream_uuid"),
+            st.c.name,
+            *columns.payload(ev),
+        )
+        .select_from(ev.join(st, ev.c.stream_id == st.c.id))
+        .where(ev.c.id > bindparam("after"), ev.c.id <= bindparam("bound"))
+        .order_by(ev.c.id)
+        .limit(bindparam("lim"))
+    )
+    if by_category:
+        statement = statement.where(st.c.category.in_(bindparam("categories", expanding=True)))
+    if by_type:
+        statement = statement.where(ev.c.type.in_(bindparam("types", expanding=True)))
+    if by_tenant:
+        statement = statement.where(ev.c.tenant_id.in_(bindparam("tenants", expanding=True)))
+    return statement
+
+
+class SQLAlchemyLogCursor(LogCursor):
+    """Reads the global log gap-free on a connection of its own (see the module docstring)."""
+
+    def __init__(
+        self,
+        session: Session,
+        models: SQLAlchemyModels,
+        after: int,
+        subscription_filter: SubscriptionFilter,
+    ) -> None:
+        self._session = session
+        self._models = models
+        self._engine = _cursor_engine(session)
+        self._tracker: GapTracker[Any] = GapTracker(position=after)
+        self._connection: Connection | None = None
+        self._in_flight: InFlight | None = None
+        self._columns = LoadColumns(self._engine.dialect)
+        flt = subscription_filter
+        shape = (flt.categories is not None, flt.event_types is not None, flt.tenants is not None)
+        key = ("subscription", self._engine.dialect.name, shape)
+        statement = models.cache.get(key)
+        if statement is None:
+            statement = models.cache[key] = _rows_statement(models, self._columns, shape)
+        self._rows = statement
+        self._params: dict[str, Any] = {}
+        if flt.categories is not None:
+            self._params["categories"] = sorted(flt.categories)
+        if flt.event_types is not None:
+            self._params["types"] = sorted(flt.event_types)
+        if flt.tenants is not None:
+            self._params["tenants"] = sorted("" if t is None else t for t in flt.tenants)
+        self._listening = False
+        self._quiet_since = time.monotonic()
+
+    # --- the connection -----------------------------------------------------------------------
+
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            connection = self._engine.connect()
+            if self._engine.dialect.name != "sqlite":
+                # Each statement (PostgreSQL) or poll (MariaDB) sees the latest commits, and
+                # plain reads never take locks, whatever the engine's default isolation.
+                connection = connection.execution_options(isolation_level="READ COMMITTED")
+            self._connection = connection
+            quote = self._engine.dialect.identifier_preparer.quote
+            self._in_flight = in_flight_for(
+                self._engine.dialect.name, self._models.events.name, quote
+            )
+        return self._connection
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if self._listening:
+                with connection.begin():
+                    connection.execute(text(f"UNLISTEN {self._channel()}"))
+        finally:
+            connection.close()
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @property
+    def position(self) -> int:
+        return self._tracker.position
+
+    def fetch(self, limit: int) -> list[RecordedRaw]:
+        found: list[RecordedRaw] = []
+        try:
+            while len(found) < limit:
+                before = self._tracker.position
+                found.extend(self._poll(limit - len(found)))
+                if self._tracker.position == before:
+                    break
+        except DATABASE_ERRORS as error:
+            raise translate(error, "reading the global log") from error
+        if found:
+            self._quiet_since = time.monotonic()
+        return found
+
+    def _bound(self, connection: Connection, exclude: int | None) -> int:
+        """How far this poll may deliver (see `event_sourcery._gaps`)."""
+        tracker, in_flight = self._tracker, self._in_flight
+        assert in_flight is not None
+
+        def ended(marker: Any) -> bool:
+            return in_flight.ended(connection, marker, exclude)
+
+        if not in_flight.exact:
+            tracker.confirm(ended)  # before the read, so the read shows what they committed
+        if tracker.settled > tracker.position:
+            return tracker.settled  # every gap up there is final: no need to look
+        head = in_flight.head(
+            connection, tracker.position, _PAGE, exclude, want=not tracker.waiting
+        )
+        if in_flight.exact:
+            tracker.confirm(ended)
+        bound = tracker.safe_bound(head.ids, head.marker, horizon=head.horizon)
+        if in_flight.exact and tracker.waiting:
+            # A marker with nothing in flight (or SQLite's) settles its gaps at once.
+            tracker.confirm(ended)
+            bound = tracker.safe_bound(head.ids, head.marker, horizon=head.horizon)
+        return bound
+
+    def _poll(self, limit: int) -> list[RecordedRaw]:
+        own = current(self._session)
+        exclude = own.identity if own is not None else None
+        connection = self._connect()
+        tracker = self._tracker
+        with connection.begin():
+            bound = self._bound(connection, exclude)
+            if own is not None and own.lowest_position is not None:
+                # The session's own uncommitted events: invisible here, never to be skipped.
+                bound = min(bound, own.lowest_position - 1)
+            if bound <= tracker.position:
+                return []
+            rows = connection.execute(
+                self._rows,
+                {**self._params, "after": tracker.position, "bound": bound, "lim": limit},
+            ).all()
+        records = [self._record(row) for row in rows]
+        tracker.advance(records[-1].position if len(records) == limit else bound)
+        return records
+
+    def _record(self, row: Any) -> RecordedRaw:
+        read = self._columns
+        stream_id = StreamId(
+            read.read_uuid(row.stream_uuid), name=row.name, category=row.category or None
+        )
+        raw = RawEvent(
+            read.read_uuid(row.uuid),
+            stream_id,
+            row.type,
+            row.version,
+            read.read_time(row.created_at),
+            read.read_json(row.data),
+            read.read_json(row.context),
+            row.schema_version,
+        )
+        return RecordedRaw(raw, int(row.id), row.tenant_id or None)
+
+    # --- waiting ------------------------------------------------------------------------------
+
+    def _channel(self) -> str:
+        return self._engine.dialect.identifier_preparer.quote(notify_channel(self._models))
+
+    def _listen(self, connection: Connection) -> Any:
+        """psycopg 3's connection, listening to appends; None where notifications are not used."""
+        if self._engine.dialect.name != "postgresql" or self._engine.dialect.driver != "psycopg":
+            return None
+        if not self._listening:
+            with connection.begin():
+                connection.execute(text(f"LISTEN {self._channel()}"))
+            self._listening = True
+        return connection.connection.dbapi_connection
+
+    def wait(self, timeout: float) -> None:
+        if timeout <= 0:
+            return
+        if self._tracker.waiting:
+            # A gap waits for transactions to end, which notifies nobody (a rollback, or a
+            # transaction that wrote no events): poll.
+            time.sleep(min(timeout, _FAST_POLL))
+            return
+        quiet = time.monotonic() - self._quiet_since
+        interval = _FAST_POLL if quiet < _IDLE_AFTER else _SLOW_POLL
+        try:
+            listener = self._listen(self._connect())
+        except DATABASE_ERRORS as error:
+            raise translate(error, "listening for new events") from error
+        if listener is None:
+            time.sleep(min(timeout, interval))
+            return
+        # Woken by the first notification; without one, poll anyway after a while, in case
+        # notifications are lost on the way.
+        for _ in listener.notifies(timeout=min(timeout, _SLOW_POLL), stop_after=1):
+            break
+        for _ in listener.notifies(timeout=0):
+            pass  # the rest of the burst: one poll reads them all
+
+
+class SQLAlchemySubscriptionStrategy(SubscriptionStrategy):
+    """Subscriptions over the engine of `session`, for the tables of `models`."""
+
+    def __init__(self, session: AnySession, models: SQLAlchemyModels) -> None:
+        self._session = session
+        self._models = models
+
+    def open(self, after: int, subscription_filter: SubscriptionFilter) -> LogCursor:
+        return SQLAlchemyLogCursor(resolve(self._session), self._models, after, subscription_filter)
