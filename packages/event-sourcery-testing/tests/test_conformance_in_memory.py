@@ -6,6 +6,7 @@ from event_sourcery.interfaces import StorageStrategy
 from event_sourcery_testing import InMemoryBackend, InMemoryStorageStrategy
 from event_sourcery_testing.conformance import BackendConformance, Capabilities
 from event_sourcery_testing.conformance._encryption import EncryptionContract
+from event_sourcery_testing.conformance._idempotency import IdempotencyContract
 from event_sourcery_testing.conformance._stateful import StatefulContract
 
 
@@ -47,6 +48,16 @@ def test_stateful_comparison_catches_a_diverging_backend() -> None:
 
 class TestInMemoryEncryption(EncryptionContract):
     """Outside `BackendConformance` until every backend has a key storage of its own."""
+
+    @pytest.fixture
+    def backend(self) -> Backend:
+        return InMemoryBackend()
+
+
+class TestInMemoryIdempotency(IdempotencyContract):
+    """Outside `BackendConformance` until the SQL backends recognise a re-sent append."""
+
+    capabilities = Capabilities(transactions=False)
 
     @pytest.fixture
     def backend(self) -> Backend:
