@@ -18,6 +18,7 @@ from event_sourcery_kurrentdb._streams import (
     snapshot_stream,
     stream_name,
     unescape,
+    user_streams_regex,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -96,3 +97,15 @@ def test_the_backends_own_streams_are_never_user_streams(internal: str) -> None:
 )
 def test_other_streams_are_not_taken_for_user_streams(foreign: str) -> None:
     assert parse_stream_name(foreign) is None
+
+
+@given(st.none() | labels, st.none() | labels, st.none() | labels)
+def test_tenant_filters_match_exactly_their_tenants(
+    category: str | None, tenant: str | None, other: str | None
+) -> None:
+    name = stream_name(StreamId(category=category), tenant)
+    assert re.fullmatch(user_streams_regex(None, frozenset({tenant})), name)
+    assert re.fullmatch(user_streams_regex(None, frozenset({tenant, other})), name)
+    if other != tenant:
+        assert not re.fullmatch(user_streams_regex(None, frozenset({other})), name)
+    assert not re.fullmatch(user_streams_regex(None, frozenset()), name)

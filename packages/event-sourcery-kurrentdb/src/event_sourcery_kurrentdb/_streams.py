@@ -38,7 +38,6 @@ _HEX = re.compile(r"[0-9a-f]{32}")
 INTERNAL_PREFIX = "es$"
 
 #: Matches the name of every user stream (server-side filters; .NET and Python regex alike).
-_USER_STREAM_TAIL = r"-[0-9a-f]{32}(?:@.*)?"
 USER_STREAMS_REGEX = r"(?:[^-$]+-)?[0-9a-f]{32}(?:@.*)?"
 
 
@@ -110,10 +109,27 @@ def outbox_streams(outbox_name: str) -> tuple[str, str]:
     return f"{INTERNAL_PREFIX}outbox-{escaped}", f"{INTERNAL_PREFIX}outboxstate-{escaped}"
 
 
+def _tenants_tail(tenants: frozenset[str | None] | None) -> str:
+    if tenants is None:
+        return "(?:@.*)?"
+    alternatives = sorted("" if t is None else "@" + re.escape(escape(t)) for t in tenants)
+    return "(?:" + "|".join(alternatives) + ")" if alternatives else "(?!)"
+
+
+def user_streams_regex(
+    categories: frozenset[str] | None = None, tenants: frozenset[str | None] | None = None
+) -> str:
+    """Matches the user streams of these categories and tenants (None: any)."""
+    if categories is None:
+        head = "(?:[^-$]+-)?"
+    else:
+        head = "(?:" + "|".join(sorted(re.escape(escape(c)) for c in categories)) + ")-"
+    return f"{head}[0-9a-f]{{32}}{_tenants_tail(tenants)}"
+
+
 def categories_regex(categories: frozenset[str]) -> str:
     """Matches the user streams of these categories (any tenant)."""
-    alternatives = "|".join(sorted(re.escape(escape(category)) for category in categories))
-    return f"(?:{alternatives}){_USER_STREAM_TAIL}"
+    return user_streams_regex(categories)
 
 
 def event_types_regex(event_types: frozenset[str]) -> str:

@@ -3,8 +3,8 @@
 The global position is KurrentDB's commit position (an int, strictly increasing; KurrentDB
 commits in order, so there are no gaps to wait for). A cursor holds one catch-up subscription:
 
-- server-side filter: the stream-name regex of the wanted categories, else the wanted event
-  types, else the regex of all user streams (never the backend's own `es$...` streams);
+- server-side filter: the stream-name regex of the wanted categories and tenants, else the
+  wanted event types, else the regex of all user streams (never the backend's own `es$...`);
 - client-side: tenants, event types when categories were filtered, our own `$es-` records, and
   events of deleted streams: KurrentDB keeps a deleted stream's events in `$all` until a
   scavenge, so each batch reads the `$tb` (truncate-before) of the streams it touches;
@@ -40,11 +40,10 @@ from event_sourcery_kurrentdb._client import Connection
 from event_sourcery_kurrentdb._codec import metadata_of, to_raw
 from event_sourcery_kurrentdb._errors import translate
 from event_sourcery_kurrentdb._streams import (
-    USER_STREAMS_REGEX,
-    categories_regex,
     event_types_regex,
     parse_stream_name,
     stream_name,
+    user_streams_regex,
 )
 
 #: Records buffered ahead of the reader; the server waits when the buffer is full.
@@ -59,12 +58,15 @@ class _Failed:
 
 
 def server_filter(subscription_filter: SubscriptionFilter) -> tuple[str, bool]:
-    """The regex KurrentDB filters with, and whether it applies to stream names."""
-    if subscription_filter.categories is not None:
-        return categories_regex(subscription_filter.categories), True
-    if subscription_filter.event_types is not None:
+    """The regex KurrentDB filters with, and whether it applies to stream names.
+
+    KurrentDB filters on stream names or on event types, not both: categories and tenants
+    (stream names) win, as they usually narrow the log most.
+    """
+    categories, tenants = subscription_filter.categories, subscription_filter.tenants
+    if categories is None and tenants is None and subscription_filter.event_types is not None:
         return event_types_regex(subscription_filter.event_types), False
-    return USER_STREAMS_REGEX, True
+    return user_streams_regex(categories, tenants), True
 
 
 def to_record(event: RecordedEvent, subscription_filter: SubscriptionFilter) -> RecordedRaw | None:
