@@ -9,11 +9,13 @@ Set one to an empty string to leave that backend out. A configured server that c
 skips its tests, with a loud line in the summary; with ``--require-backends`` (as in CI) it
 fails them instead.
 
-Each xdist worker gets its own database per server, named after the worker and the schema's
-fingerprint (``es_test_<fingerprint>_gw0``). It is created when missing and never dropped: the
-tests never assume an empty database, so concurrent runs may share it, and a schema change
-gets a new database instead of stale tables (databases of old fingerprints are left for
-whoever may still be using them; drop them by hand when you like).
+Each xdist worker of each run gets its own database per server,
+``es_run_<fingerprint>_<start time>_<run id>_<worker>``, dropped at the end of the session.
+The tests never assume an empty database; the database is private to the run because some
+tests act on the whole database, not on their own streams: draining the outbox publishes
+every entry in it, and a concurrent run sharing the database would steal entries another
+test is waiting for. Databases of runs that died before their cleanup are dropped by the next
+run once they are six hours old.
 
 Both ``mysql+pymysql://`` and ``mariadb+pymysql://`` URLs work for MariaDB.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -45,6 +48,9 @@ SERVERS: dict[str, tuple[str, str]] = {
 #: Every database the SQLAlchemy backend is tested on; fixture `<name>_engine` gives each.
 DATABASES = ("sqlite_file", "sqlite_memory", "postgresql", "mariadb")
 
+_RUN_PREFIX = "es_run_"
+#: Databases of runs that never cleaned up are dropped once this old (seconds).
+_STALE_AFTER = 6 * 3600
 _UNREACHABLE = "BACKEND UNREACHABLE:"
 _LEFT_OUT = "BACKEND LEFT OUT:"
 _CONNECT_TIMEOUT = 5
@@ -163,16 +169,53 @@ def _create_tables(engine: Engine) -> None:
                 raise
 
 
+def _run_id(config: pytest.Config) -> str:
+    """One id per test run, the same on every xdist worker of the run."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return str(workerinput["testrunuid"])[:8]
+    run_id = getattr(config, "_es_run_id", None)
+    if run_id is None:
+        run_id = uuid.uuid4().hex[:8]
+        config._es_run_id = run_id  # type: ignore[attr-defined]
+    return str(run_id)
+
+
+def _drop_stale_databases(admin: Engine) -> None:
+    """Drop the databases of runs that died more than `_STALE_AFTER` seconds ago."""
+    with admin.connect() as connection:
+        if admin.dialect.name == "postgresql":
+            listing = "SELECT datname FROM pg_database"
+        else:
+            listing = "SHOW DATABASES"
+        names = [row[0] for row in connection.exec_driver_sql(listing)]
+    for name in names:
+        parts = name.split("_")
+        if not name.startswith(_RUN_PREFIX) or len(parts) < 6 or not parts[3].isdigit():
+            continue
+        if time.time() - int(parts[3]) > _STALE_AFTER:
+            # Another worker may be dropping it too.
+            with contextlib.suppress(exc.DBAPIError):
+                _drop_database(admin, name)
+
+
 def _server_engine(request: pytest.FixtureRequest, server: str) -> Iterator[Engine]:
     admin = _admin_engine(request, server)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"es_test_{_schema_fingerprint(admin)}_{worker}"
+    started = getattr(request.config, "_es_started", None) or int(time.time())
+    request.config._es_started = started  # type: ignore[attr-defined]
+    run = _run_id(request.config)
+    name = f"{_RUN_PREFIX}{_schema_fingerprint(admin)}_{started}_{run}_{worker}"
+    _drop_stale_databases(admin)
     _create_database(admin, name)
-    admin.dispose()
     engine = create_engine(admin.url.set(database=name))
-    _create_tables(engine)
-    yield engine
-    engine.dispose()
+    try:
+        _create_tables(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        _drop_database(admin, name)
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -9,32 +9,33 @@ has ended. Each database tells those transactions its own way:
   extra round trip: the ids, the horizon and the snapshot come from one statement. Transaction
   ids are cluster-wide, so transactions of other databases of the cluster count too (a long
   one delays gaps, never loses an event).
-- MariaDB: InnoDB's list of read-write transactions (``information_schema.innodb_trx`` rows
-  with a real ``trx_id``). InnoDB serves that table from a cache refreshed at most every
-  100 ms, so a marker must come from a refresh after the read: the query carries a nonce, and
-  the data is known fresh when the reader's own row shows the query running (else the reader
-  waits until 120 ms after its read, when any data is newer). Reading it needs the PROCESS
-  privilege.
+- MariaDB: InnoDB's list of read-write transactions, as ``SHOW ENGINE INNODB STATUS`` prints
+  it at the moment of the query (needs the PROCESS privilege). A writer has its transaction id
+  before it draws an auto-increment id: every append writes the stream row first (InnoDB
+  assigns the id at a transaction's first write, and draws auto-increment values before that
+  in the INSERT itself, so the order matters; see `_statements`). That holds in every
+  ``innodb_autoinc_lock_mode``: ids are drawn from one counter under a mutex, so a lower id
+  was drawn earlier, whether a statement's ids are consecutive (modes 0, 1) or interleaved
+  with another statement's (mode 2). The marker is taken after the read, and asked about
+  before the next read.
 - SQLite: one writer at a time, committing in id order: a position missing below a visible one
   was rolled back or deleted, so every gap is final as soon as it is seen.
 """
 
 from __future__ import annotations
 
+import re
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from event_sourcery.exceptions import StorageError
-from sqlalchemy import Connection, TextClause, bindparam, text
+from sqlalchemy import Connection, text
 
 #: How long `current_position` waits for transactions in flight before giving up.
 POSITION_TIMEOUT = 30.0
-#: InnoDB refreshes its transaction tables at most this often (trx0i_s.cc, 100 ms), plus margin.
-_INNODB_CACHE_AGE = 0.12
 _PAUSE = 0.005
 
 
@@ -113,6 +114,12 @@ class PostgresInFlight(InFlight):
             f"SELECT coalesce(max(id), 0), pg_current_snapshot()::text, "
             f"pg_current_xact_id_if_assigned()::text FROM {self.table}"
         )
+        # A PostgreSQL connection belongs to one database, so a transaction of another database
+        # of the cluster can never write our events: leave those out of markers.
+        self._elsewhere = text(
+            "SELECT backend_xid::text FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
+            "AND datid <> (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
         self._running = text(
             "SELECT x FROM unnest(CAST(:xids AS text[])) AS x "
             "WHERE pg_xact_status(CAST(x AS xid8)) = 'in progress'"
@@ -131,7 +138,15 @@ class PostgresInFlight(InFlight):
             self._head, {"after": after, "limit": limit}
         ).one()
         self._xip = self._in_progress(snapshot)
-        return Head(list(ids), horizon or 0, self._xip - {exclude})
+        marker = self._xip - {exclude}
+        if want and marker and ids and ids[-1] - after != len(ids):
+            marker = self._here(connection, marker)
+        return Head(list(ids), horizon or 0, marker)
+
+    def _here(self, connection: Connection, xids: frozenset[int]) -> frozenset[int]:
+        """`xids` less those known to belong to another database."""
+        elsewhere = {int(x) for x in connection.execute(self._elsewhere).scalars()}
+        return xids - elsewhere
 
     def ended(self, connection: Connection, marker: Any, exclude: int | None) -> bool:
         # Called right after `head`: the statement's snapshot is the one the read used, and a
@@ -140,7 +155,8 @@ class PostgresInFlight(InFlight):
 
     def settled_position(self, connection: Connection) -> int:
         position, snapshot, own = connection.execute(self._position).one()
-        waiting = sorted(str(x) for x in self._in_progress(snapshot) - {int(own or 0)})
+        others = self._in_progress(snapshot) - {int(own or 0)}
+        waiting = sorted(str(x) for x in (self._here(connection, others) if others else others))
         started = time.monotonic()
         while waiting:
             # pg_xact_status reads the live state, not the snapshot: right under any isolation.
@@ -151,16 +167,38 @@ class PostgresInFlight(InFlight):
         return int(position)
 
 
-@dataclass
-class InnoDBMarker:
-    """Read-write InnoDB transactions in flight after a read; resolved later if need be."""
+_INNODB_TRX = re.compile(r"^---TRANSACTION (\d+), (?!not started)", re.MULTILINE)
+_INNODB_THREAD = re.compile(r"^(?:MariaDB|MySQL) thread id (\d+)", re.MULTILINE)
+_INNODB_END = "END OF INNODB MONITOR OUTPUT"
 
-    read_at: float
-    trx: frozenset[int] | None = field(default=None)
+
+def innodb_transactions(status: str) -> dict[int, int | None] | None:
+    """Read-write transactions in flight, by id, with their connection (thread) id.
+
+    From the TRANSACTIONS section of ``SHOW ENGINE INNODB STATUS``: read-write transactions
+    show their numeric id (read-only ones a pointer in parentheses). None if the output was
+    cut short (InnoDB truncates it at 1 MB), so the list may be incomplete.
+    """
+    if _INNODB_END not in status:
+        return None
+    found: dict[int, int | None] = {}
+    blocks = status.split("---TRANSACTION ")
+    for block in blocks[1:]:
+        match = _INNODB_TRX.match("---TRANSACTION " + block)
+        if match is None:
+            continue
+        thread = _INNODB_THREAD.search(block)
+        found[int(match.group(1))] = int(thread.group(1)) if thread else None
+    return found
 
 
 class InnoDBInFlight(InFlight):
-    """Markers from `information_schema.innodb_trx` (MariaDB)."""
+    """Markers from InnoDB's own list of read-write transactions (MariaDB).
+
+    ``SHOW ENGINE INNODB STATUS`` lists them as they are at the moment of the query
+    (``information_schema.innodb_trx`` would do, but InnoDB serves it from a cache up to
+    100 ms old). A marker is the set of their ids; it has ended when none is listed any more.
+    """
 
     exact = False
 
@@ -171,62 +209,55 @@ class InnoDBInFlight(InFlight):
             "WHERE id > :after ORDER BY id LIMIT :limit"
         )
         self._position = text(f"SELECT COALESCE(MAX(id), 0), CONNECTION_ID() FROM {self.table}")
-        self._trx: TextClause = text(
-            "SELECT trx_id, trx_mysql_thread_id, trx_query LIKE :nonce, CONNECTION_ID() "
-            "FROM information_schema.innodb_trx"
-        ).bindparams(bindparam("nonce"))
-
-    def _transactions(
-        self, connection: Connection, exclude: int | None
-    ) -> tuple[frozenset[int], bool]:
-        """Read-write transactions of other connections, and whether the data is fresh."""
-        nonce = f"%es-fresh-{uuid.uuid4().hex}%"
-        rows = connection.execute(self._trx, {"nonce": nonce}).all()
-        own = rows[0][3] if rows else None
-        fresh = any(thread == own and seen for _, thread, seen, _ in rows)
-        found = frozenset(
-            int(trx) for trx, thread, _, _ in rows if int(trx) != 0 and thread not in (own, exclude)
+        self._status = text("SHOW ENGINE INNODB STATUS")
+        # Connections working in another database are left out: the store's tables are
+        # written unqualified, by connections whose default database holds them.
+        self._elsewhere = text(
+            "SELECT id FROM information_schema.processlist "
+            "WHERE db IS NOT NULL AND db <> DATABASE() OR id = CONNECTION_ID()"
         )
-        return found, fresh
+
+    def _transactions(self, connection: Connection, exclude: int | None) -> frozenset[int] | None:
+        """Read-write transactions of the other connections on this database; None: unknown."""
+        status = connection.execute(self._status).one()[2]
+        found = innodb_transactions(status)
+        if found is None:
+            return None
+        if not found:
+            return frozenset()
+        elsewhere = set(connection.execute(self._elsewhere).scalars())
+        return frozenset(
+            trx for trx, thread in found.items() if thread not in elsewhere and thread != exclude
+        )
 
     def head(
         self, connection: Connection, after: int, limit: int, exclude: int | None, *, want: bool
     ) -> Head:
         rows = connection.execute(self._head, {"after": after, "limit": limit}).all()
         ids = [int(row[0]) for row in rows]
-        marker = InnoDBMarker(read_at=time.monotonic())
-        if want and ids and ids[-1] - after != len(ids):  # a gap: try for a fresh marker now
-            found, fresh = self._transactions(connection, exclude)
-            if fresh:
-                marker.trx = found
+        marker = None
+        if want and ids and ids[-1] - after != len(ids):  # a gap: the marker, after the read
+            marker = self._transactions(connection, exclude)
         return Head(ids, int(rows[0][1]) if rows else 0, marker)
 
     def ended(self, connection: Connection, marker: Any, exclude: int | None) -> bool:
-        assert isinstance(marker, InnoDBMarker)
-        if marker.trx is None:
-            if time.monotonic() < marker.read_at + _INNODB_CACHE_AGE:
-                return False
-            # Any data now is newer than the read: it is the marker.
-            marker.trx, _ = self._transactions(connection, exclude)
-            return not marker.trx
-        if not marker.trx:
+        if marker is None:
+            return False  # never known: the gap waits for the next marker
+        if not marker:
             return True
-        current, _ = self._transactions(connection, exclude)
-        return marker.trx.isdisjoint(current)
+        current = self._transactions(connection, exclude)
+        return current is not None and marker.isdisjoint(current)
 
     def settled_position(self, connection: Connection) -> int:
         position, own = connection.execute(self._position).one()
-        read_at = started = time.monotonic()
-        while True:
-            found, fresh = self._transactions(connection, int(own))
-            if fresh or time.monotonic() >= read_at + _INNODB_CACHE_AGE:
-                break
+        started = time.monotonic()
+        marker = self._transactions(connection, int(own))
+        while marker is None or marker:
+            _timed_out(started, f"InnoDB transactions {sorted(marker or ())}")
             time.sleep(_PAUSE)
-        while found:
-            _timed_out(started, f"InnoDB transactions {sorted(found)}")
-            time.sleep(_PAUSE * 4)
-            current, _ = self._transactions(connection, int(own))
-            found = found & current
+            current = self._transactions(connection, int(own))
+            if current is not None:
+                marker = current if marker is None else marker & current
         return int(position)
 
 

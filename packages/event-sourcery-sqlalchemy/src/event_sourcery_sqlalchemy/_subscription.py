@@ -49,6 +49,8 @@ AnySession = Session | scoped_session[Session]
 _PAGE = 2000
 _FAST_POLL = 0.01
 _SLOW_POLL = 0.1
+#: How long `fetch` waits, with nothing to return, for a gap's transactions to end.
+_GAP_PATIENCE = 1.0
 #: Silence after which polling slows down.
 _IDLE_AFTER = 1.0
 
@@ -194,13 +196,23 @@ class SQLAlchemyLogCursor(LogCursor):
         return self._tracker.position
 
     def fetch(self, limit: int) -> list[RecordedRaw]:
+        # With nothing to return but a gap in the way, wait a little for the transactions that
+        # hold it (they are usually about to commit): so `Projector.run_once` returning 0 means
+        # "nothing committed to apply", not "a concurrent writer had not committed yet".
         found: list[RecordedRaw] = []
+        patience: float | None = None
         try:
             while len(found) < limit:
                 before = self._tracker.position
                 found.extend(self._poll(limit - len(found)))
-                if self._tracker.position == before:
+                if self._tracker.position != before:
+                    continue
+                if found or not self._tracker.waiting:
                     break
+                patience = patience or time.monotonic() + _GAP_PATIENCE
+                if time.monotonic() >= patience:
+                    break
+                time.sleep(_FAST_POLL)
         except DATABASE_ERRORS as error:
             raise translate(error, "reading the global log") from error
         if found:
