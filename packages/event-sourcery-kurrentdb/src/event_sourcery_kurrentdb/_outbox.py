@@ -11,6 +11,8 @@
 - A claim is a lease (`LEASE` seconds): entries of a worker that died are claimed again after it.
 - Dead letters (attempts >= max_attempts) stay open in the state, their payload in the entries
   stream, until `retry` or `purge`.
+- Every `TRUNCATE_EVERY` finished entries, the entries stream's `$tb` moves up to the oldest entry
+  still open, so KurrentDB's scavenge can reclaim the published ones.
 
 At least once, here, means: every entry that `put` stored is handed to a publisher until one
 call succeeds and `published` is recorded; a worker dying between the two, or a lease running
@@ -48,6 +50,8 @@ from event_sourcery_kurrentdb._streams import outbox_streams, parse_stream_name,
 LEASE = 120.0
 #: Entries taken from the entries stream into the state per claim, at least.
 _SCAN = 100
+#: Done entries that accumulate before the entries stream is truncated (`$tb`) below them.
+TRUNCATE_EVERY = 1000
 #: Tries of one state change while other workers keep changing the state.
 _TRIES = 20
 _ENTRY_NAMESPACE = UUID("0d4e7a8c-5b1f-4c3e-9a2d-6e8f1b3c5d7a")
@@ -58,17 +62,32 @@ Open = dict[int, list[Any]]
 
 
 class _State:
-    def __init__(self, scanned: int, open_entries: Open) -> None:
+    def __init__(self, scanned: int, open_entries: Open, truncated: int = 0) -> None:
         self.scanned = scanned
         self.open = open_entries
+        #: The entries stream's `$tb`: revisions below it are done and may be scavenged.
+        self.truncated = truncated
 
     @classmethod
     def parse(cls, data: bytes) -> _State:
         document = json.loads(data)
-        return cls(document["scanned"], {int(k): v for k, v in document["open"].items()})
+        open_entries = {int(k): v for k, v in document["open"].items()}
+        return cls(document["scanned"], open_entries, document.get("truncated", 0))
 
     def dump(self) -> dict[str, Any]:
-        return {"scanned": self.scanned, "open": {str(k): v for k, v in self.open.items()}}
+        return {
+            "scanned": self.scanned,
+            "open": {str(k): v for k, v in self.open.items()},
+            "truncated": self.truncated,
+        }
+
+    def truncate(self) -> int | None:
+        """Move `truncated` up to the oldest entry still needed, if that is worth a write."""
+        needed = min(self.open) - 1 if self.open else self.scanned + 1
+        if needed - self.truncated < TRUNCATE_EVERY:
+            return None
+        self.truncated = needed
+        return needed
 
 
 class KurrentDBOutboxStrategy(OutboxStrategy):
@@ -139,8 +158,11 @@ class KurrentDBOutboxStrategy(OutboxStrategy):
     # --- workers ------------------------------------------------------------------------------
 
     def claim(self, limit: int, max_attempts: int) -> list[OutboxEntry]:
+        truncate: list[int | None] = [None]
+
         def take(state: _State) -> list[int]:
             self._scan(state, limit)
+            truncate[0] = state.truncate()
             now = time.time()
             chosen = [
                 entry_id
@@ -153,6 +175,9 @@ class KurrentDBOutboxStrategy(OutboxStrategy):
 
         self._known = None  # a claim always starts from the newest state
         chosen = self._update(take)
+        if truncate[0] is not None:
+            # Published entries below it are never read again: a scavenge may drop them.
+            self._connection.set_metadata(self._entries, {"$tb": truncate[0]}, StreamState.ANY)
         return self._load(chosen)
 
     def published(self, entry: OutboxEntry) -> None:
