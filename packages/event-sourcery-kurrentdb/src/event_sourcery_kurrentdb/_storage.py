@@ -206,8 +206,11 @@ class KurrentDBStorageStrategy(StorageStrategy):
             if bound:
                 self._release(stream_id, given)
             return None
-        first = 0 if head is None else head.revision + 1
-        return self._positions(stream, first, records, position)
+        if head is None:
+            # Read back even a single event: KurrentDB takes an append expecting "no stream"
+            # whose ids match a deleted generation's first events for a repeat, storing nothing.
+            return self._positions(stream, 0, records, None)
+        return self._positions(stream, head.revision + 1, records, position)
 
     def _append_repeat(
         self,
@@ -252,7 +255,10 @@ class KurrentDBStorageStrategy(StorageStrategy):
         wanted = {record.id for record in records}
         found = {r.id: r for r in self._connection.read(stream) if r.id in wanted}
         if len(found) != len(wanted):
-            raise StorageError(f"appended events of stream {stream!r} cannot be read back")
+            raise StorageError(
+                f"the events appended to stream {stream!r} cannot be read back; if their uuids "
+                "were used before in a deleted generation of the stream, append fresh ones"
+            )
         return [found[record.id] for record in records]
 
     def _conflict(
