@@ -10,13 +10,13 @@ from types import ModuleType
 import pytest
 
 
-def _settings_module() -> ModuleType:
-    # By path: the tests folder is not importable (pytest's importlib mode).
-    name = "es_django_settings"
+def load(name: str) -> ModuleType:
+    """This folder's module `name`, by path (the folder is not importable in importlib mode)."""
     module = sys.modules.get(name)
     if module is None:
         spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -24,4 +24,5 @@ def _settings_module() -> ModuleType:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _settings_module().configure()
+    load("es_django_settings").configure()
+    load("es_django_kit")

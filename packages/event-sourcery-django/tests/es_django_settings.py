@@ -6,6 +6,8 @@ WAL mode, so that the subscription cursors' own connections read while a test wr
 
 from __future__ import annotations
 
+from typing import Any
+
 SECRET_KEY = "event-sourcery-django-tests"
 DEBUG = False
 USE_TZ = True
@@ -41,7 +43,7 @@ TEMPLATES = [
 ROOT_URLCONF = "event_sourcery_django_tests_urls"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-DATABASES = {
+DATABASES: dict[str, dict[str, Any]] = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": "event_sourcery_django_tests.sqlite3",
@@ -50,7 +52,7 @@ DATABASES = {
 }
 
 
-def configure(databases: dict[str, dict[str, object]] | None = None) -> None:
+def configure(databases: dict[str, dict[str, Any]] | None = None) -> None:
     """Configure Django with these settings, once per process; add the aliases `databases`.
 
     pytest-django sets Django up once per process, and one run can hold both the package's

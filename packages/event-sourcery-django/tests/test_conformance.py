@@ -2,81 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from django.db import transaction
+from es_django_kit import DATABASE_ACCESS, DjangoConformance, in_transaction
 from event_sourcery import Backend
-from event_sourcery_django import DjangoBackend
-from event_sourcery_testing.conformance import BackendConformance
-from event_sourcery_testing.conformance._encryption import EncryptionContract
-from event_sourcery_testing.conformance._event_sourcing import EventSourcingContract
-from event_sourcery_testing.conformance._evolution import EvolutionContract
-from event_sourcery_testing.conformance._reactions import (
-    ListenersContract,
-    OutboxContract,
-    ProjectionsContract,
-)
-from event_sourcery_testing.conformance._subscriptions import SubscriptionsContract
 
 
-class KitTransaction:
-    """The kit's transaction: an atomic block of the test's thread, ended and begun anew.
-
-    The kit's `commit` and `rollback` hooks need a transaction that spans several calls: the
-    test runs in ``transaction.atomic``, as a view would, and a commit ends the block and opens
-    the next. Other threads (the kit's writers) work in autocommit mode: their appends commit
-    on their own, so the hooks do nothing there.
-    """
-
-    def __init__(self, using: str) -> None:
-        self.using = using
-        self._thread = threading.get_ident()
-        self._block = transaction.atomic(using=using)
-        self._block.__enter__()
-
-    def end(self, *, commit: bool, again: bool = True) -> None:
-        if threading.get_ident() != self._thread:
-            return
-        if not commit:
-            transaction.set_rollback(True, using=self.using)
-        self._block.__exit__(None, None, None)
-        if again:
-            self._block = transaction.atomic(using=self.using)
-            self._block.__enter__()
-
-
-def in_transaction(test: Any, using: str) -> Iterator[DjangoBackend]:
-    """The `backend` fixture's body: a backend on `using`, inside a `KitTransaction`."""
-    test.transaction = KitTransaction(using)
-    yield DjangoBackend(using=using)
-    test.transaction.end(commit=False, again=False)
-
-
-class DjangoConformance(
-    BackendConformance,
-    SubscriptionsContract,
-    ListenersContract,
-    OutboxContract,
-    ProjectionsContract,
-    EventSourcingContract,
-    EvolutionContract,
-    EncryptionContract,
-):
-    """The kit over Django's connection of `database` (the alias), in a manual transaction."""
-
-    transaction: KitTransaction
-
-    def commit(self, backend: Backend) -> None:
-        self.transaction.end(commit=True)
-
-    def rollback(self, backend: Backend) -> None:
-        self.transaction.end(commit=False)
-
-
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(**DATABASE_ACCESS)
 class TestSQLite(DjangoConformance):
     @pytest.fixture
     def backend(self) -> Iterator[Backend]:

@@ -244,4 +244,3 @@ class Append:
             # Ids are drawn in VALUES order, so sorted ids are the events' positions in order.
             positions += sorted(int(row[0]) for row in self.cursor.fetchall())
         return positions
-

@@ -43,8 +43,8 @@ def _unit_of_work(using: str, action: str) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        if not block.__exit__(*sys.exc_info()):
-            raise
+        block.__exit__(*sys.exc_info())  # rolls back; never swallows the exception
+        raise
     else:
         try:
             block.__exit__(None, None, None)
@@ -73,9 +73,7 @@ class DjangoEventStore(EventStore):
         with _unit_of_work(using, f"appending to stream {stream_id!r}"):
             super().append(*events, stream_id=stream_id, expected_version=expected_version)
             if connections[using].vendor != "postgresql":  # PostgreSQL appends NOTIFY instead
-                transaction.on_commit(
-                    partial(_wakeups.committed, using), using=using, robust=True
-                )
+                transaction.on_commit(partial(_wakeups.committed, using), using=using, robust=True)
 
     def save_snapshot(self, stream_id: StreamId, snapshot: WrappedEvent[Any]) -> None:
         with _unit_of_work(self._using, f"saving a snapshot of stream {stream_id!r}"):

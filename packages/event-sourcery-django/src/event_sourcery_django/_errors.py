@@ -52,7 +52,9 @@ def _hint(error: BaseException, detail: str) -> str:
         code = next(iter(getattr(cause, "args", ())), None)
     if isinstance(code, str | int) and code in _COLLISIONS:
         return " Concurrent transactions collided: roll back and retry."
-    if isinstance(error, DatabaseError) and any(m in detail.lower() for m in _MISSING_TABLE_MARKERS):
+    if isinstance(error, DatabaseError) and any(
+        m in detail.lower() for m in _MISSING_TABLE_MARKERS
+    ):
         return (
             ' Are the event store\'s tables created? Add "event_sourcery_django" to '
             "INSTALLED_APPS and run `manage.py migrate` (on every database alias you use)."

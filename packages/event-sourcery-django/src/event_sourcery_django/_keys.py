@@ -7,8 +7,8 @@ from typing import Any
 from django.db import connections
 from event_sourcery.encryption import KeyStorage, StoredKey
 
-from event_sourcery_django._errors import DATABASE_ERRORS, translate
 from event_sourcery_django import _tables
+from event_sourcery_django._errors import DATABASE_ERRORS, translate
 
 
 class DjangoKeyStorage(KeyStorage):
@@ -22,7 +22,9 @@ class DjangoKeyStorage(KeyStorage):
             connection = connections[self.using]
             table = connection.ops.quote_name(_tables.KEYS)
             with connection.cursor() as cursor:
-                cursor.execute(statement.format(table=table, key=connection.ops.quote_name("key")), params)
+                cursor.execute(
+                    statement.format(table=table, key=connection.ops.quote_name("key")), params
+                )
                 return list(cursor.fetchall()) if cursor.description else []
         except DATABASE_ERRORS as error:
             raise translate(error, action) from error
@@ -56,8 +58,7 @@ class DjangoKeyStorage(KeyStorage):
     def add(self, key: StoredKey, tenant_id: str | None) -> None:
         self._run(
             "storing an encryption key",
-            "INSERT INTO {table} (tenant_id, subject_id, key_id, {key}) "
-            "VALUES (%s, %s, %s, %s)",
+            "INSERT INTO {table} (tenant_id, subject_id, key_id, {key}) VALUES (%s, %s, %s, %s)",
             [tenant_id or "", key.subject_id, key.key_id, key.key],
         )
 

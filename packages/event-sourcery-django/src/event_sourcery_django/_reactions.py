@@ -22,9 +22,16 @@ from event_sourcery.interfaces import (
     RecordedRaw,
 )
 
-from event_sourcery_django._dialect import Dialect, dialect_of, dumps, read_json, read_time, read_uuid
-from event_sourcery_django._errors import DATABASE_ERRORS, translate
 from event_sourcery_django import _tables
+from event_sourcery_django._dialect import (
+    Dialect,
+    dialect_of,
+    dumps,
+    read_json,
+    read_time,
+    read_uuid,
+)
+from event_sourcery_django._errors import DATABASE_ERRORS, translate
 
 _ENTRY = (
     "id, position, tenant_id, category, stream_uuid, stream_name, version, uuid, type, "
@@ -89,7 +96,9 @@ class DjangoOutboxStrategy(_OnAlias, OutboxStrategy):
                     dumps(raw.context),
                     sql.time(raw.created_at),
                 ]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0)"] * len(records))
+            values = ", ".join(
+                ["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0)"] * len(records)
+            )
             columns = _ENTRY.format(created_at="created_at").split(", ")[1:-1]
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -141,7 +150,9 @@ class DjangoOutboxStrategy(_OnAlias, OutboxStrategy):
         return self._entries(rows)
 
     def published(self, entry: OutboxEntry) -> None:
-        self._run("removing a published outbox entry", "DELETE FROM {table} WHERE id = %s", [entry.id])
+        self._run(
+            "removing a published outbox entry", "DELETE FROM {table} WHERE id = %s", [entry.id]
+        )
 
     def failed(self, entry: OutboxEntry, error: str) -> None:
         self._run(
@@ -194,9 +205,10 @@ class DjangoCheckpointStrategy(_OnAlias, CheckpointStrategy):
                 row = cursor.fetchone()
                 if row is None:
                     # A concurrent creator makes this wait for its commit, then do nothing.
-                    insert = (
-                        f"INSERT INTO {table} (name, position) VALUES (%s, 0) "
-                        + ("ON DUPLICATE KEY UPDATE name = name" if sql.is_mysql else "ON CONFLICT DO NOTHING")
+                    insert = f"INSERT INTO {table} (name, position) VALUES (%s, 0) " + (
+                        "ON DUPLICATE KEY UPDATE name = name"
+                        if sql.is_mysql
+                        else "ON CONFLICT DO NOTHING"
                     )
                     cursor.execute(insert, [name])
                     cursor.execute(select, [name])
@@ -209,6 +221,8 @@ class DjangoCheckpointStrategy(_OnAlias, CheckpointStrategy):
         try:
             connection, _, table = self._open()
             with connection.cursor() as cursor:
-                cursor.execute(f"UPDATE {table} SET position = %s WHERE name = %s", [position, name])
+                cursor.execute(
+                    f"UPDATE {table} SET position = %s WHERE name = %s", [position, name]
+                )
         except DATABASE_ERRORS as error:
             raise translate(error, f"saving the checkpoint of projection {name!r}") from error

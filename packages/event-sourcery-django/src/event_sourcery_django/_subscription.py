@@ -135,7 +135,8 @@ class DjangoLogCursor(LogCursor):
             raise translate(error, "reading the global log") from error
 
     def _fetch(self, cursor: CursorWrapper, sql: Dialect, limit: int) -> list[RecordedRaw]:
-        tracker, found = self._tracker, []
+        tracker = self._tracker
+        found: list[RecordedRaw] = []
 
         def has_ended(taken: _inflight.Marker) -> bool:
             return _inflight.ended(cursor, sql, taken)
