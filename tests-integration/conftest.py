@@ -73,6 +73,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    counts = sorted(
+        str(value)
+        for kind in ("passed", "failed")
+        for report in terminalreporter.stats.get(kind, [])
+        for key, value in getattr(report, "user_properties", ())
+        if key == "concurrency"
+    )
+    if counts:
+        terminalreporter.section("concurrent writers vs. subscriptions")
+        for line in counts:
+            terminalreporter.write_line(line)
     reasons: set[str] = set()
     for report in terminalreporter.stats.get("skipped", []):
         longrepr = report.longrepr
