@@ -13,6 +13,7 @@ import runpy
 import threading
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from uuid import uuid4
 
@@ -45,7 +46,7 @@ def _check(
     positions = [r.position for r in delivered]
     missed = len(committed - set(keys))
     duplicated = len(keys) - len(set(keys))
-    out_of_order = sum(1 for a, b in zip(positions, positions[1:], strict=False) if b <= a)
+    out_of_order = sum(1 for a, b in pairwise(positions) if b <= a)
     line = (
         f"concurrency {name}: written={len(committed)}, delivered={len(keys)}, "
         f"missed={missed}, duplicated={duplicated}, out_of_order={out_of_order}"
