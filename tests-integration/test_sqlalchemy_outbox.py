@@ -99,4 +99,5 @@ def test_two_workers_never_hold_the_same_entry(database_engine: Engine, tmp_path
     first, second = (_published(out) for out in outs)
     assert not set(first) & set(second)  # claimed by one at a time, removed once done
     assert written == set(first) | set(second)
-    assert len(first) == len(set(first)) and len(second) == len(set(second))
+    assert len(first) == len(set(first))
+    assert len(second) == len(set(second))
