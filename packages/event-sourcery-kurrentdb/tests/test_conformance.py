@@ -6,11 +6,9 @@ import pytest
 from event_sourcery import Backend
 from event_sourcery_kurrentdb import KurrentDBBackend
 from event_sourcery_testing.conformance import BackendConformance, Capabilities
-from event_sourcery_testing.conformance._encryption import EncryptionContract
-from event_sourcery_testing.conformance._idempotency import IdempotencyContract
 
 
-class TestKurrentDBBackend(BackendConformance, EncryptionContract, IdempotencyContract):
+class TestKurrentDBBackend(BackendConformance):
     # Every KurrentDB append is atomic and durable on its own, but nothing spans two of them:
     # listeners run after the append, the outbox entry is a second append, and a projection's
     # handler and checkpoint are not saved together.

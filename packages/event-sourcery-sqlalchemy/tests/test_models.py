@@ -25,6 +25,7 @@ DEFAULT_TABLES = {
     f"{DEFAULT_TABLE_PREFIX}snapshots",
     f"{DEFAULT_TABLE_PREFIX}outbox",
     f"{DEFAULT_TABLE_PREFIX}checkpoints",
+    f"{DEFAULT_TABLE_PREFIX}keys",
 }
 
 
@@ -51,6 +52,7 @@ def test_declarative_base_subclass_gets_the_tables(base: type[DeclarativeBase]) 
         models.snapshots,
         models.outbox,
         models.checkpoints,
+        models.keys,
     )
     assert all(table.metadata is base.metadata for table in models.tables)
 

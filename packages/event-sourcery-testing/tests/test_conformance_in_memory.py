@@ -5,8 +5,6 @@ from event_sourcery import Backend, RawEvent, StreamId
 from event_sourcery.interfaces import StorageStrategy
 from event_sourcery_testing import InMemoryBackend, InMemoryStorageStrategy
 from event_sourcery_testing.conformance import BackendConformance, Capabilities
-from event_sourcery_testing.conformance._encryption import EncryptionContract
-from event_sourcery_testing.conformance._idempotency import IdempotencyContract
 from event_sourcery_testing.conformance._stateful import StatefulContract
 
 
@@ -45,20 +43,3 @@ def test_stateful_comparison_catches_a_diverging_backend() -> None:
     with pytest.raises(AssertionError, match="backend .* != model"):
         StatefulContract().test_backend_matches_in_memory_model(_ForgetfulBackend())
 
-
-class TestInMemoryEncryption(EncryptionContract):
-    """Outside `BackendConformance` until every backend has a key storage of its own."""
-
-    @pytest.fixture
-    def backend(self) -> Backend:
-        return InMemoryBackend()
-
-
-class TestInMemoryIdempotency(IdempotencyContract):
-    """Outside `BackendConformance` until the SQL backends recognise a re-sent append."""
-
-    capabilities = Capabilities(transactions=False)
-
-    @pytest.fixture
-    def backend(self) -> Backend:
-        return InMemoryBackend()

@@ -75,6 +75,14 @@ def _inserted_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
+class _Repeat(Exception):
+    """The append was stored before; carries the positions it got then."""
+
+    def __init__(self, positions: list[int]) -> None:
+        super().__init__()
+        self.positions = positions
+
+
 class Append:
     """Appends `events` at `expected` to one stream, in the transaction of `connection`."""
 
@@ -105,13 +113,16 @@ class Append:
     def run(self) -> list[int]:
         """Store the events; their positions, in order."""
         fits = self.version is None or self.version <= MAX_VERSION
-        if self.sql.append_at_once is not None and fits:
-            positions = self._at_once()
-            if positions:
-                return positions
-            stream_pk = self._after_miss()
-        else:
-            stream_pk = self._claim()
+        try:
+            if self.sql.append_at_once is not None and fits:
+                positions = self._at_once()
+                if positions:
+                    return positions
+                stream_pk = self._after_miss()
+            else:
+                stream_pk = self._claim()
+        except _Repeat as repeat:
+            return repeat.positions
         return self._insert_rows(stream_pk)
 
     # --- the fast paths --------------------------------------------------------------------------
@@ -248,7 +259,11 @@ class Append:
                 if holder is not None and holder.uuid == stream_id.uuid:
                     holder = None
             state = state_of(own)
-            check_append(stream_id, state, expected)
+            try:
+                check_append(stream_id, state, expected)
+            except ConcurrentStreamWriteError:
+                self._repeat(own)
+                raise
             _check_name(stream_id, own, holder)
             if own is None:
                 created = self._create()
@@ -277,6 +292,23 @@ class Append:
         raise ConcurrentStreamWriteError(
             stream_id, expected, state if isinstance(state, int) else None
         )
+
+    def _repeat(self, own: Any) -> None:
+        """Raise `_Repeat` if this append is stored already: a re-send after a lost reply.
+
+        The kit's rule: the events (by uuid, in order) are exactly the stream's events from
+        expected + 1 on. Only reached on the slow path, so appends never pay for it.
+        """
+        expected = self.expected
+        if own is None or own.version is None or not isinstance(expected, int):
+            return
+        last = expected + len(self.events)
+        if own.version < last or last > MAX_VERSION:
+            return
+        params = {"p_id": own.id, "p_first": expected + 1, "p_last": last}
+        rows = self.connection.execute(self.sql.stored_range, params).all()
+        if [row.uuid for row in rows] == [event.uuid for event in self.events]:
+            raise _Repeat([int(row.id) for row in rows])
 
     # --- the events ------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from event_sourcery import Backend, BackendConfig, EventRegistry
+from event_sourcery.encryption import KeyStorage
 from event_sourcery.interfaces import (
     CheckpointStrategy,
     OutboxStrategy,
@@ -11,6 +12,7 @@ from event_sourcery.interfaces import (
 )
 
 from event_sourcery_sqlalchemy._checkpoints import SQLAlchemyCheckpointStrategy
+from event_sourcery_sqlalchemy._keys import SQLAlchemyKeyStorage
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels, default_models
 from event_sourcery_sqlalchemy._outbox import SQLAlchemyOutboxStrategy
 from event_sourcery_sqlalchemy._storage import AnySession, SQLAlchemyStorageStrategy
@@ -66,3 +68,6 @@ class SQLAlchemyBackend(Backend):
 
     def _checkpoint_strategy(self) -> CheckpointStrategy:
         return SQLAlchemyCheckpointStrategy(self._session, self._tables())
+
+    def _key_storage(self) -> KeyStorage:
+        return SQLAlchemyKeyStorage(self._session, self._tables())

@@ -19,7 +19,9 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKeyConstraint,
+    Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -93,6 +95,8 @@ class SQLAlchemyModels:
             published if the stream is deleted first; `attempts` and `last_error` count
             failed publications (dead letters have `attempts` >= the outbox's maximum).
         checkpoints: one row per projection: its name and the position it has applied up to.
+        keys: encryption keys of data subjects (crypto-shredding), per tenant; shredding a
+            subject deletes its rows.
     """
 
     streams: Table
@@ -100,13 +104,21 @@ class SQLAlchemyModels:
     snapshots: Table
     outbox: Table
     checkpoints: Table
+    keys: Table
     # Statement sets per dialect flavour, built on first use (see `_statements`).
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def tables(self) -> tuple[Table, ...]:
         """The tables, in the order `create_all` makes them."""
-        return (self.streams, self.events, self.snapshots, self.outbox, self.checkpoints)
+        return (
+            self.streams,
+            self.events,
+            self.snapshots,
+            self.outbox,
+            self.checkpoints,
+            self.keys,
+        )
 
 
 def _metadata_of(base: object) -> MetaData:
@@ -221,12 +233,27 @@ def _define(metadata: MetaData, prefix: str) -> SQLAlchemyModels:
         PrimaryKeyConstraint("name", name=name("checkpoints_pk")),
         **_TABLE_OPTIONS,
     )
+    keys = Table(
+        f"{prefix}keys",
+        metadata,
+        Column("id", _ID, autoincrement=True),
+        Column("tenant_id", _LABEL, nullable=False),
+        Column("key_id", String(64), nullable=False),
+        Column("subject_id", _LABEL, nullable=False),
+        Column("key", LargeBinary(), nullable=False),
+        PrimaryKeyConstraint("id", name=name("keys_pk")),
+        UniqueConstraint("tenant_id", "key_id", name=name("keys_key_id_uq")),
+        Index(name("keys_subject_ix"), "tenant_id", "subject_id"),
+        sqlite_autoincrement=True,
+        **_TABLE_OPTIONS,
+    )
     return SQLAlchemyModels(
         streams=streams,
         events=events,
         snapshots=snapshots,
         outbox=outbox,
         checkpoints=checkpoints,
+        keys=keys,
     )
 
 
@@ -240,7 +267,8 @@ def configure_models(base: object, *, table_prefix: str = DEFAULT_TABLE_PREFIX) 
         base: your declarative base (a `DeclarativeBase` subclass or the result of
             `declarative_base()`), or a `MetaData`.
         table_prefix: prefix of the table names (``<prefix>streams``, ``<prefix>events``,
-            ``<prefix>snapshots``, ``<prefix>outbox``, ``<prefix>checkpoints``) and of their
+            ``<prefix>snapshots``, ``<prefix>outbox``, ``<prefix>checkpoints``,
+            ``<prefix>keys``) and of their
             constraints. Give each event store its own
             prefix to keep several independent stores on one base.
 

@@ -81,6 +81,17 @@ class Statements:
         self.bump_named = bump.where(ident, expected, st.c.name == bindparam("p_name"))
 
         self.find_stream = select(st.c.id, st.c.version, st.c.name).where(ident)
+        # An append at a stale version may be a re-send after a lost reply: its events are
+        # then already stored at the versions it asked for (see `Append._repeat`).
+        self.stored_range = (
+            select(ev.c.id, ev.c.uuid)
+            .where(
+                ev.c.stream_id == bindparam("p_id"),
+                ev.c.version >= bindparam("p_first"),
+                ev.c.version <= bindparam("p_last"),
+            )
+            .order_by(ev.c.version)
+        )
         # MariaDB, versionless appends: a write to the stream row comes before the events'
         # INSERT, as `event_sourcery._gaps` requires. InnoDB draws auto-increment ids before it
         # gives a transaction its id, so without it a transaction whose first write is the

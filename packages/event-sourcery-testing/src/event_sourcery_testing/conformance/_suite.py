@@ -9,9 +9,11 @@ from event_sourcery import Backend
 
 from event_sourcery_testing.conformance._bad_input import BadInputContract
 from event_sourcery_testing.conformance._causation import CausationContract
+from event_sourcery_testing.conformance._encryption import EncryptionContract
 from event_sourcery_testing.conformance._event_sourcing import EventSourcingContract
 from event_sourcery_testing.conformance._evolution import EvolutionContract
 from event_sourcery_testing.conformance._hooks import Hooks
+from event_sourcery_testing.conformance._idempotency import IdempotencyContract
 from event_sourcery_testing.conformance._names import NamesContract
 from event_sourcery_testing.conformance._reactions import (
     ListenersContract,
@@ -38,10 +40,9 @@ _CONTRACTS = (
     EventSourcingContract,
     EvolutionContract,
     CausationContract,
+    EncryptionContract,
+    IdempotencyContract,
 )
-# Not yet here: `EncryptionContract` (`_encryption`), until every backend stores keys of its own.
-# Nor `IdempotencyContract` (`_idempotency`), until the SQL backends recognise a re-sent append;
-# the in-memory and KurrentDB backends run it (capability `idempotent_appends`).
 
 
 def standard_tests() -> frozenset[str]:
