@@ -98,22 +98,21 @@ class Backend(ABC):
     def _storage(self) -> StorageStrategy:
         """The storage strategy of this backend, scoped to `self.tenant_id`."""
 
-    # The three below become abstract once every backend of the workspace implements them.
+    @abstractmethod
     def _subscription_strategy(self) -> SubscriptionStrategy:
         """The subscription strategy of this backend (system-wide: all tenants)."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement subscriptions yet")
 
+    @abstractmethod
     def _outbox_strategy(self) -> OutboxStrategy:
         """The outbox storage of this backend, in its current transaction."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement the outbox yet")
 
+    @abstractmethod
     def _checkpoint_strategy(self) -> CheckpointStrategy:
         """The projection checkpoints of this backend, in its current transaction."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement projections yet")
 
+    @abstractmethod
     def _key_storage(self) -> KeyStorage:
         """The backend's own storage of encryption keys, in its current transaction."""
-        raise NotImplementedError(f"{type(self).__name__} has no key storage yet: pass one")
 
     def _encryption(self) -> Encryption | None:
         """The configured encryption bound to its key storage, or None."""
