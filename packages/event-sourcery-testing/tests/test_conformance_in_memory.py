@@ -42,4 +42,3 @@ class _ForgetfulBackend(InMemoryBackend):
 def test_stateful_comparison_catches_a_diverging_backend() -> None:
     with pytest.raises(AssertionError, match="backend .* != model"):
         StatefulContract().test_backend_matches_in_memory_model(_ForgetfulBackend())
-

@@ -121,6 +121,15 @@ class Repository(Generic[TAggregate]):
         """
         if not isinstance(aggregate, Aggregate):
             raise InvalidInput(f"{type(aggregate).__name__} is not an Aggregate")
+        if not isinstance(getattr(type(aggregate), "category", None), str):
+            raise InvalidInput(
+                f"{type(aggregate).__name__} needs a class attribute `category` (its streams' "
+                "category)"
+            )
+        if self._snapshot_every is not None and type(aggregate).snapshot_type is None:
+            raise InvalidInput(
+                f"snapshot_every is set but {type(aggregate).__name__} has no snapshot_type"
+            )
         stream_id = StreamId.of(uuid, category=aggregate.category)
         wrapped = self._load(stream_id, aggregate)
         yield wrapped

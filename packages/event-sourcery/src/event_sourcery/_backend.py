@@ -45,6 +45,12 @@ class BackendConfig:
     encryption: EncryptionConfig | None = None
     instrumentation: Instrumentation = NO_INSTRUMENTATION
 
+    def __post_init__(self) -> None:
+        if self.tenant_id is not None:
+            check_tenant_id(self.tenant_id)
+        if not isinstance(self.registry, EventRegistry):
+            raise InvalidInput("registry must be an EventRegistry")
+
 
 @dataclass(frozen=True, slots=True)
 class EncryptionConfig:

@@ -10,6 +10,7 @@ from event_sourcery._event import WrappedEvent
 from event_sourcery._raw import RawEvent, deserialize
 from event_sourcery._registry import EventRegistry
 from event_sourcery._stream_id import StreamId
+from event_sourcery.exceptions import UnknownEventType
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +43,13 @@ class Recorded:
         cls, record: RecordedRaw, registry: EventRegistry, encryption: Encryption | None = None
     ) -> Recorded:
         """The typed form of `record`; `UnknownEventType` if its class is not registered."""
+        try:
+            wrapped = deserialize(record.raw, registry, encryption, record.tenant_id)
+        except UnknownEventType as exc:
+            exc.position = record.position
+            raise
         return cls(
-            wrapped_event=deserialize(record.raw, registry, encryption, record.tenant_id),
+            wrapped_event=wrapped,
             stream_id=record.raw.stream_id,
             position=record.position,
             tenant_id=record.tenant_id,

@@ -82,6 +82,14 @@ class EventRegistry:
         data is never changed.
         """
 
+        if isinstance(from_version, bool) or not isinstance(from_version, int) or from_version < 1:
+            raise InvalidEvent(f"from_version must be a positive int, got {from_version!r}")
+        if from_version >= cls.__schema_version__:
+            raise InvalidEvent(
+                f"{cls.__qualname__} is at schema version {cls.__schema_version__}: an upcaster "
+                f"from version {from_version} would never run"
+            )
+
         def register(function: Upcaster) -> Upcaster:
             key = (self.name_of(cls), from_version)
             if key in self._upcasters:

@@ -161,6 +161,31 @@ class Subscriber:
             raise InvalidInput(f"size must be a positive int, got {size!r}")
         return self._batches(size, limit)
 
+    def build_raw_batch(self, size: int, timelimit: float) -> Iterator[list[RecordedRaw]]:
+        """Like `build_batch`, but the stored form: readable without the events' classes.
+
+        For consumers that must never stop on an event they cannot type (an unknown or
+        poison event): decode each with `Recorded.of(record, registry)` and decide.
+        """
+        limit = _check_timelimit(timelimit)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise InvalidInput(f"size must be a positive int, got {size!r}")
+        return self._raw_batches(size, limit)
+
+    def _raw_batches(self, size: int, timelimit: float) -> Iterator[list[RecordedRaw]]:
+        cursor = self._strategy.open(self._position, self._filter)
+        try:
+            while True:
+                records = self._next_records(cursor, size, timelimit)
+                while records and len(records) < size:
+                    more = cursor.fetch(size - len(records))
+                    if not more:
+                        break
+                    records.extend(more)
+                yield records
+        finally:
+            cursor.close()
+
     def _next_records(self, cursor: LogCursor, limit: int, timelimit: float) -> list[RecordedRaw]:
         deadline = time.monotonic() + timelimit
         while True:

@@ -121,13 +121,15 @@ class IncompatibleUuidAndName(EventStoreException):
 class UnknownEventType(EventStoreException):
     """A stored event's type name has no registered class.
 
-    Nothing is lost: `EventStore.load_stream_raw` returns the stored form of every event.
+    Nothing is lost: `EventStore.load_stream_raw` and `Subscriber.build_raw_batch` return the
+    stored form of every event. `position` is set when a subscription met the event.
     """
 
     def __init__(self, type_name: str, stream_id: Any = None, version: int | None = None) -> None:
         self.type_name = type_name
         self.stream_id = stream_id
         self.version = version
+        self.position: int | None = None
         where = f" (stream {stream_id!r}, version {version})" if stream_id is not None else ""
         super().__init__(
             f"No Event class is registered for event type {type_name!r}{where}. Import the "

@@ -136,3 +136,13 @@ class EventSourcingContract(Hooks):
         repository = Repository[LightSwitch](backend.event_store)
         with pytest.raises(InvalidInput), repository.aggregate(StreamUUID(), object()):  # type: ignore[arg-type]
             pass
+
+        class Nameless(Aggregate):
+            pass
+
+        nameless = Repository[Nameless](backend.event_store)
+        with (
+            pytest.raises(InvalidInput, match="category"),
+            nameless.aggregate(StreamUUID(), Nameless()),
+        ):
+            pass

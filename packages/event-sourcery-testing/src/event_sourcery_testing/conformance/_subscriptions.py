@@ -8,7 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from event_sourcery import Backend, Recorded, StreamId
+from event_sourcery import Backend, EventRegistry, Recorded, StreamId, UnknownEventType
 from event_sourcery.exceptions import InvalidInput
 
 from event_sourcery_testing.conformance._events import Deposited, Withdrawn
@@ -176,3 +176,19 @@ class SubscriptionsContract(Hooks):
             backend.subscriber.to_category("")
         with pytest.raises(InvalidInput):
             backend.subscriber.build_batch(size=0, timelimit=1)
+
+    def test_unknown_types_stop_typed_reads_but_not_raw_ones(self, backend: Backend) -> None:
+        category = _category()
+        backend.event_store.append(
+            Deposited(amount=1), Withdrawn(amount=2), stream_id=StreamId(category=category)
+        )
+        self.commit(backend)
+        blind = backend.with_registry(EventRegistry())
+        with pytest.raises(UnknownEventType) as info:
+            next(blind.subscriber.to_category(category).build_batch(10, 1))
+        raws = next(blind.subscriber.to_category(category).build_raw_batch(10, 1))
+        assert [r.raw.type for r in raws] == [
+            "es_conformance.Deposited",
+            "es_conformance.Withdrawn",
+        ]
+        assert info.value.position == raws[0].position
