@@ -51,10 +51,12 @@ import pytest
 
 from event_sourcery import Backend
 from event_sourcery_testing import InMemoryBackend
-from event_sourcery_testing.conformance import BackendConformance
+from event_sourcery_testing.conformance import BackendConformance, Capabilities
 
 
 class TestInstalledInMemoryBackend(BackendConformance):
+    capabilities = Capabilities(transactions=False)
+
     @pytest.fixture
     def backend(self) -> Backend:
         return InMemoryBackend()
