@@ -66,6 +66,14 @@ def _check_name(stream_id: StreamId, own: Sequence[Any] | None, holder: Any) -> 
         )
 
 
+class _Repeat(Exception):  # noqa: N818 - control flow, never leaves this module
+    """The append was stored before; carries the positions it got then."""
+
+    def __init__(self, positions: list[int]) -> None:
+        super().__init__()
+        self.positions = positions
+
+
 class Append:
     """Appends `events` at `expected` to one stream, through `cursor` (in a transaction)."""
 
@@ -90,7 +98,11 @@ class Append:
 
     def run(self) -> list[int]:
         """Store the events; their positions, in order."""
-        return self._insert_events(self._claim())
+        try:
+            stream_pk = self._claim()
+        except _Repeat as repeat:
+            return repeat.positions
+        return self._insert_events(stream_pk)
 
     def _one(self, sql: str, params: Sequence[Any]) -> Any:
         self.cursor.execute(sql, params)
@@ -183,7 +195,11 @@ class Append:
                 if found is not None and read_uuid(found[0]) != stream_id.uuid:
                     holder = read_uuid(found[0])
             state = state_of(own)
-            check_append(stream_id, state, expected)
+            try:
+                check_append(stream_id, state, expected)
+            except ConcurrentStreamWriteError:
+                self._repeat(own)
+                raise
             _check_name(stream_id, own, holder)
             if own is None:
                 created = self._create()
@@ -209,6 +225,27 @@ class Append:
         raise ConcurrentStreamWriteError(
             stream_id, expected, state if isinstance(state, int) else None
         )
+
+    def _repeat(self, own: Sequence[Any] | None) -> None:
+        """Raise `_Repeat` if this append is stored already: a re-send after a lost reply.
+
+        The kit's rule: the events (by uuid, in order) are exactly the stream's events from
+        expected + 1 on. Only reached on the slow path, so appends never pay for it.
+        """
+        expected = self.expected
+        if own is None or own[1] is None or not isinstance(expected, int):
+            return
+        last = expected + len(self.events)
+        if own[1] < last or last > MAX_VERSION:
+            return
+        self.cursor.execute(
+            f"SELECT id, uuid FROM {self.sql.events} WHERE stream_id = %s AND version >= %s "
+            "AND version <= %s ORDER BY version",
+            [own[0], expected + 1, last],
+        )
+        rows = self.cursor.fetchall()
+        if [read_uuid(row[1]) for row in rows] == [event.uuid for event in self.events]:
+            raise _Repeat([int(row[0]) for row in rows])
 
     # --- the events ----------------------------------------------------------------------------
 
