@@ -66,7 +66,7 @@ def _check_name(stream_id: StreamId, own: Sequence[Any] | None, holder: Any) -> 
         )
 
 
-class _Repeat(Exception):  # noqa: N818 - control flow, never leaves this module
+class _Repeat(Exception):
     """The append was stored before; carries the positions it got then."""
 
     def __init__(self, positions: list[int]) -> None:
