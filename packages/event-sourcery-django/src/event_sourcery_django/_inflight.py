@@ -8,17 +8,19 @@ it holds are therefore not waited for: commit them before reading them through t
 - PostgreSQL: the transaction ids of the sessions connected to this database
   (`pg_stat_activity.backend_xid`); sessions of other databases cannot write our tables, so
   their transactions never hold a subscription back.
-- MariaDB: InnoDB's transactions (`information_schema.INNODB_TRX`, needs the PROCESS privilege).
+- MariaDB: InnoDB's read-write transactions of connections on this database, from
+  ``SHOW ENGINE INNODB STATUS`` (needs the PROCESS privilege).
 - SQLite: none. Writers take turns, so a position missing below a visible one is never filled.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
+from event_sourcery.exceptions import StorageError
+from event_sourcery.interfaces import innodb_transactions
 
 from event_sourcery_django._dialect import Dialect
 
@@ -27,6 +29,8 @@ NOTHING: Marker = frozenset()
 
 # How long `wait_until_ended` sleeps between two looks, at first and at most.
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.002, 0.05
+#: How long `store.position` waits for transactions in flight before giving up.
+POSITION_TIMEOUT = 30.0
 
 
 def session_id(connection: BaseDatabaseWrapper) -> int:
@@ -50,40 +54,66 @@ def marker(cursor: CursorWrapper, sql: Dialect, exclude: int = 0) -> Marker:
             "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND pid <> %s",
             [exclude],
         )
-    elif sql.is_mysql:
-        cursor.execute(
-            "SELECT trx_id FROM information_schema.INNODB_TRX "
-            "WHERE trx_mysql_thread_id <> CONNECTION_ID() AND trx_mysql_thread_id <> %s",
-            [exclude],
-        )
-    else:
+        return frozenset(str(row[0]) for row in cursor.fetchall())
+    if sql.is_mysql:
+        return _innodb(cursor, exclude)
+    return NOTHING
+
+
+#: A marker that can never end by itself: the list of transactions was cut short.
+_UNKNOWN: Marker = frozenset({"unknown"})
+
+
+def _innodb(cursor: CursorWrapper, exclude: int) -> Marker:
+    """InnoDB's read-write transactions of other connections on this database, right now.
+
+    ``SHOW ENGINE INNODB STATUS`` (INNODB_TRX is a cache up to 100 ms stale, and lists
+    read-only transactions too); parsed by the core's `innodb_transactions`.
+    """
+    cursor.execute("SHOW ENGINE INNODB STATUS")
+    row = cursor.fetchone()
+    found = innodb_transactions(str(row[2])) if row is not None else None
+    if found is None:
+        return _UNKNOWN
+    if not found:
         return NOTHING
-    return frozenset(str(row[0]) for row in cursor.fetchall())
+    cursor.execute(
+        "SELECT id FROM information_schema.processlist "
+        "WHERE db IS NOT NULL AND db <> DATABASE() OR id = CONNECTION_ID() OR id = %s",
+        [exclude],
+    )
+    elsewhere = {int(r[0]) for r in cursor.fetchall()}
+    return frozenset(str(trx) for trx, thread in found.items() if thread not in elsewhere)
 
 
 def ended(cursor: CursorWrapper, sql: Dialect, taken: Marker) -> bool:
     """Whether every transaction of `taken` has ended."""
     if not taken:
         return True
-    ids: Sequence[str] = sorted(taken)
+    if taken is _UNKNOWN:
+        return False  # the next marker decides
     if sql.is_postgresql:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE backend_xid::text = ANY(%s)", [list(ids)]
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_xid::text = ANY(%s)",
+            [sorted(taken)],
         )
-    else:
-        placeholders = ", ".join(["%s"] * len(ids))
-        cursor.execute(
-            "SELECT COUNT(*) FROM information_schema.INNODB_TRX "
-            f"WHERE CAST(trx_id AS CHAR) IN ({placeholders})",
-            ids,
-        )
-    row = cursor.fetchone()
-    return row is not None and int(row[0]) == 0
+        row = cursor.fetchone()
+        return row is not None and int(row[0]) == 0
+    now = _innodb(cursor, 0)
+    return now is not _UNKNOWN and taken.isdisjoint(now)
 
 
 def wait_until_ended(cursor: CursorWrapper, sql: Dialect, taken: Marker) -> None:
-    """Block until every transaction of `taken` has ended."""
-    pause = _FIRST_PAUSE
+    """Block until every transaction of `taken` has ended; `StorageError` after 30 s."""
+    pause, started = _FIRST_PAUSE, time.monotonic()
     while not ended(cursor, sql, taken):
+        if time.monotonic() - started > POSITION_TIMEOUT:
+            raise StorageError(
+                f"Transactions in flight did not end within {POSITION_TIMEOUT:.0f} s; the "
+                "position is only safe once they have. Is one of them waiting for a lock held "
+                "by this transaction? Commit or roll back, then ask again."
+            )
         time.sleep(pause)
         pause = min(pause * 2, _LONGEST_PAUSE)
+        if taken is _UNKNOWN:
+            taken = marker(cursor, sql)

@@ -24,7 +24,6 @@ has ended. Each database tells those transactions its own way:
 
 from __future__ import annotations
 
-import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from event_sourcery.exceptions import StorageError
+from event_sourcery.interfaces import innodb_transactions
 from sqlalchemy import Connection, text
 
 #: How long `current_position` waits for transactions in flight before giving up.
@@ -165,31 +165,6 @@ class PostgresInFlight(InFlight):
                 _timed_out(started, f"transaction ids {', '.join(waiting)}")
                 time.sleep(_PAUSE)
         return int(position)
-
-
-_INNODB_TRX = re.compile(r"^---TRANSACTION (\d+), (?!not started)", re.MULTILINE)
-_INNODB_THREAD = re.compile(r"^(?:MariaDB|MySQL) thread id (\d+)", re.MULTILINE)
-_INNODB_END = "END OF INNODB MONITOR OUTPUT"
-
-
-def innodb_transactions(status: str) -> dict[int, int | None] | None:
-    """Read-write transactions in flight, by id, with their connection (thread) id.
-
-    From the TRANSACTIONS section of ``SHOW ENGINE INNODB STATUS``: read-write transactions
-    show their numeric id (read-only ones a pointer in parentheses). None if the output was
-    cut short (InnoDB truncates it at 1 MB), so the list may be incomplete.
-    """
-    if _INNODB_END not in status:
-        return None
-    found: dict[int, int | None] = {}
-    blocks = status.split("---TRANSACTION ")
-    for block in blocks[1:]:
-        match = _INNODB_TRX.match("---TRANSACTION " + block)
-        if match is None:
-            continue
-        thread = _INNODB_THREAD.search(block)
-        found[int(match.group(1))] = int(thread.group(1)) if thread else None
-    return found
 
 
 class InnoDBInFlight(InFlight):

@@ -4,6 +4,7 @@ Users of the library need only `event_sourcery`; adapters import from here.
 """
 
 from event_sourcery._gaps import GapTracker
+from event_sourcery._innodb import innodb_transactions
 from event_sourcery._limits import MAX_IDENTIFIER_LENGTH, check_tenant_id
 from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._outbox import OutboxConfig, OutboxEntry, OutboxStrategy
@@ -52,6 +53,7 @@ __all__ = [
     "check_snapshot",
     "check_tenant_id",
     "deserialize",
+    "innodb_transactions",
     "new_versions",
     "serialize",
     "snapshot_applies",
