@@ -26,3 +26,4 @@ def load(name: str) -> ModuleType:
 def pytest_configure(config: pytest.Config) -> None:
     load("es_django_settings").configure()
     load("es_django_kit")
+    load("event_sourcery_django_tests_urls")  # settings.ROOT_URLCONF
