@@ -102,6 +102,11 @@ class Projector:
         return len(records)
 
     @property
+    def backend(self) -> Backend:
+        """The backend whose events, checkpoint and transaction this projector works in."""
+        return self._backend
+
+    @property
     def position(self) -> int:
         """The checkpoint: every event up to it was applied (locks it for this transaction)."""
         return self._backend._checkpoint_strategy().load(self.name)
