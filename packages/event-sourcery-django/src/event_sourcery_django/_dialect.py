@@ -137,7 +137,9 @@ def _dialect(vendor: str, native_uuid: bool, quote: Any) -> Dialect:
 def dialect_of(connection: BaseDatabaseWrapper) -> Dialect:
     """The dialect of `connection`; `StorageError` for a database the store does not support."""
     vendor = connection.vendor
-    if vendor not in ("postgresql", "sqlite", "mysql"):
+    if vendor not in ("postgresql", "sqlite", "mysql") or (
+        vendor == "mysql" and not getattr(connection, "mysql_is_mariadb", False)
+    ):
         raise StorageError(
             f"Event Sourcery supports PostgreSQL, SQLite and MariaDB; database alias "
             f"{connection.alias!r} is {connection.display_name}."

@@ -233,6 +233,9 @@ class DjangoSubscriptionStrategy(SubscriptionStrategy):
     def open(self, after: int, subscription_filter: SubscriptionFilter) -> LogCursor:
         # The caller's session, if it is in a transaction: markers must not wait for it.
         caller = connections[self.using]
-        in_transaction = caller.in_atomic_block or not caller.get_autocommit()
-        session = _inflight.session_id(caller) if in_transaction else 0
+        session = 0
+        if caller.connection is not None and (
+            caller.in_atomic_block or not caller.get_autocommit()
+        ):
+            session = _inflight.session_id(caller)
         return DjangoLogCursor(self.using, after, subscription_filter, session)
