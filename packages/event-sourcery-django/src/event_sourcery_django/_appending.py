@@ -19,9 +19,7 @@ from django.db import IntegrityError
 from django.db.backends.utils import CursorWrapper
 from event_sourcery import StreamId
 from event_sourcery.exceptions import (
-    AnotherStreamWithThisNameButOtherIdExists,
     ConcurrentStreamWriteError,
-    IncompatibleUuidAndName,
     StorageError,
 )
 from event_sourcery.interfaces import (
@@ -32,6 +30,8 @@ from event_sourcery.interfaces import (
     RawEvent,
     StreamState,
     check_append,
+    check_name,
+    is_repeat,
 )
 
 from event_sourcery_django._dialect import MAX_VERSION, Dialect, dumps, read_uuid
@@ -51,19 +51,6 @@ def state_of(row: Sequence[Any] | None) -> StreamState:
     if row is None:
         return MISSING
     return VERSIONLESS if row[1] is None else int(row[1])
-
-
-def _check_name(stream_id: StreamId, own: Sequence[Any] | None, holder: Any) -> None:
-    """The name rules of the in-memory backend, on the rows the slow path read."""
-    name = stream_id.name
-    if name is None:
-        return
-    if own is not None and own[2] is not None and own[2] != name:
-        raise IncompatibleUuidAndName(stream_id.uuid, own[2], name)
-    if holder is not None:
-        raise AnotherStreamWithThisNameButOtherIdExists(
-            name, stream_id.category, holder, stream_id.uuid
-        )
 
 
 class _Repeat(Exception):
@@ -200,7 +187,7 @@ class Append:
             except ConcurrentStreamWriteError:
                 self._repeat(own)
                 raise
-            _check_name(stream_id, own, holder)
+            check_name(stream_id, own[2] if own else None, holder)
             if own is None:
                 created = self._create()
                 if created is not None:
@@ -244,7 +231,7 @@ class Append:
             [own[0], expected + 1, last],
         )
         rows = self.cursor.fetchall()
-        if [read_uuid(row[1]) for row in rows] == [event.uuid for event in self.events]:
+        if is_repeat([read_uuid(row[1]) for row in rows], [event.uuid for event in self.events]):
             raise _Repeat([int(row[0]) for row in rows])
 
     # --- the events ----------------------------------------------------------------------------

@@ -15,9 +15,7 @@ from typing import Any
 
 from event_sourcery import StreamId
 from event_sourcery.exceptions import (
-    AnotherStreamWithThisNameButOtherIdExists,
     ConcurrentStreamWriteError,
-    IncompatibleUuidAndName,
     StorageError,
 )
 from event_sourcery.interfaces import (
@@ -29,6 +27,8 @@ from event_sourcery.interfaces import (
     StreamState,
     as_utc,
     check_append,
+    check_name,
+    is_repeat,
 )
 from sqlalchemy import Connection, CursorResult, exc
 
@@ -50,19 +50,6 @@ def state_of(row: Any) -> StreamState:
     if row is None:
         return MISSING
     return VERSIONLESS if row.version is None else int(row.version)
-
-
-def _check_name(stream_id: StreamId, own: Any, holder: Any) -> None:
-    """The name rules of the in-memory backend, on the rows the slow path read."""
-    name = stream_id.name
-    if name is None:
-        return
-    if own is not None and own.name is not None and own.name != name:
-        raise IncompatibleUuidAndName(stream_id.uuid, own.name, name)
-    if holder is not None:
-        raise AnotherStreamWithThisNameButOtherIdExists(
-            name, stream_id.category, holder.uuid, stream_id.uuid
-        )
 
 
 def _as_is(value: Any) -> Any:
@@ -264,7 +251,7 @@ class Append:
             except ConcurrentStreamWriteError:
                 self._repeat(own)
                 raise
-            _check_name(stream_id, own, holder)
+            check_name(stream_id, own.name if own else None, holder.uuid if holder else None)
             if own is None:
                 created = self._create()
                 if created is not None:
@@ -307,7 +294,7 @@ class Append:
             return
         params = {"p_id": own.id, "p_first": expected + 1, "p_last": last}
         rows = self.connection.execute(self.sql.stored_range, params).all()
-        if [row.uuid for row in rows] == [event.uuid for event in self.events]:
+        if is_repeat([row.uuid for row in rows], [event.uuid for event in self.events]):
             raise _Repeat([int(row.id) for row in rows])
 
     # --- the events ------------------------------------------------------------------------------

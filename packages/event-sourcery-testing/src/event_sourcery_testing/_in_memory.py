@@ -10,10 +10,6 @@ from uuid import UUID
 
 from event_sourcery import Backend, EventRegistry, StreamId
 from event_sourcery.encryption import InMemoryKeyStorage, KeyStorage
-from event_sourcery.exceptions import (
-    AnotherStreamWithThisNameButOtherIdExists,
-    IncompatibleUuidAndName,
-)
 from event_sourcery.interfaces import (
     MISSING,
     NO_VERSIONING,
@@ -30,7 +26,9 @@ from event_sourcery.interfaces import (
     SubscriptionFilter,
     SubscriptionStrategy,
     check_append,
+    check_name,
     check_snapshot,
+    is_repeat,
     snapshot_applies,
 )
 
@@ -125,13 +123,8 @@ class InMemoryStorageStrategy(StorageStrategy):
         name = stream_id.name
         if name is None:
             return
-        if stream is not None and stream.name is not None and stream.name != name:
-            raise IncompatibleUuidAndName(stream_id.uuid, stream.name, name)
-        bound = self._data.names.get((self.tenant_id, stream_id.category, name))
-        if bound is not None and bound != stream_id.uuid:
-            raise AnotherStreamWithThisNameButOtherIdExists(
-                name, stream_id.category, bound, stream_id.uuid
-            )
+        holder = self._data.names.get((self.tenant_id, stream_id.category, name))
+        check_name(stream_id, stream.name if stream else None, holder)
 
     def _repeated(
         self, stream: _Stream | None, expected: ExpectedVersion, events: Sequence[RawEvent]
@@ -143,7 +136,7 @@ class InMemoryStorageStrategy(StorageStrategy):
         stored = stream.events[expected : expected + len(events)]
         if expected >= stream.version or len(stored) != len(events):
             return None
-        if [raw.uuid for _, raw in stored] != [raw.uuid for raw in events]:
+        if not is_repeat([raw.uuid for _, raw in stored], [raw.uuid for raw in events]):
             return None
         return [position for position, _ in stored]
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import enum
 from typing import Final
+from uuid import UUID
 
 from event_sourcery._stream_id import StreamId
 from event_sourcery.exceptions import (
+    AnotherStreamWithThisNameButOtherIdExists,
     ConcurrentStreamWriteError,
     ExpectedVersionUsedOnVersionlessStream,
+    IncompatibleUuidAndName,
     InvalidExpectedVersion,
     InvalidSnapshot,
     NoExpectedVersionGivenOnVersionedStream,
@@ -112,3 +115,32 @@ def snapshot_applies(snapshot_version: int, start: int | None, stop: int | None)
     Only a load from the beginning uses it, and only if the snapshot is inside the window.
     """
     return start is None and (stop is None or snapshot_version < stop)
+
+
+def check_name(stream_id: StreamId, stored_name: str | None, holder: UUID | None) -> None:
+    """Raise if `stream_id.name` cannot be bound: the name rules every backend applies.
+
+    Args:
+        stream_id: the stream being appended to, with the name it is addressed by.
+        stored_name: the name the stream is stored with (None: unnamed or missing).
+        holder: the uuid of *another* stream of the same tenant and category holding that
+            name, if any.
+    """
+    name = stream_id.name
+    if name is None:
+        return
+    if stored_name is not None and stored_name != name:
+        raise IncompatibleUuidAndName(stream_id.uuid, stored_name, name)
+    if holder is not None and holder != stream_id.uuid:
+        raise AnotherStreamWithThisNameButOtherIdExists(
+            name, stream_id.category, holder, stream_id.uuid
+        )
+
+
+def is_repeat(stored: list[UUID], resent: list[UUID]) -> bool:
+    """Whether an append is a re-send of one already stored (a lost reply).
+
+    `stored` are the uuids of the stream's events at the versions the append asked for
+    (expected + 1 on, as many as it carries); the rule of the kit's idempotency contract.
+    """
+    return bool(resent) and stored == resent
