@@ -15,7 +15,6 @@ from event_sourcery._storage import StorageStrategy
 from event_sourcery._stream_id import StreamId
 from event_sourcery._tracing import NO_INSTRUMENTATION, Instrumentation, ambient_context
 from event_sourcery._versioning import (
-    NO_VERSIONING,
     ExpectedVersion,
     check_expected,
     check_version_arg,
@@ -241,6 +240,3 @@ class EventStore:
         Positions are never reused, but deleting the newest events lowers this value.
         """
         return self._storage.current_position()
-
-
-__all__ = ["NO_VERSIONING", "EventStore"]

@@ -13,10 +13,6 @@ class Capabilities:
         transactions: writes happen in the caller's transaction: a rollback discards them, and
             an in-transaction listener's exception takes the append down with it. The
             in-memory backend and KurrentDB have no transactions.
-        idempotent_appends: re-sending an append that was stored (same event uuids at the same
-            expected version, as after a lost reply) succeeds without storing anything twice
-            and reports the original positions (`_idempotency` states the rule).
     """
 
     transactions: bool = True
-    idempotent_appends: bool = True

@@ -28,8 +28,6 @@ class IdempotencyContract(Hooks):
     """Retrying an append after a lost reply is safe on every backend."""
 
     def test_resending_a_stored_append_stores_nothing_twice(self, backend: Backend) -> None:
-        if not self.capabilities.idempotent_appends:
-            return
         store, stream = backend.event_store, StreamId(category=f"idem-{uuid4().hex}")
         first, second = _wrapped(1, 2), _wrapped(3)
         store.append(*first, stream_id=stream)
@@ -48,8 +46,6 @@ class IdempotencyContract(Hooks):
         assert [r.wrapped_event.uuid for r in batch] == [w.uuid for w in loaded]
 
     def test_a_repeat_reports_the_original_positions(self, backend: Backend) -> None:
-        if not self.capabilities.idempotent_appends:
-            return
         seen: list[Recorded] = []
         category = f"idem-{uuid4().hex}"
         backend.in_transaction.register(seen.append, to=category)
