@@ -45,8 +45,8 @@ class Reader:
         seen = sorted(p for p in self.log.committed if p > self.tracker.position)
         horizon = seen[-1] if seen else None
         seen = seen[: self.page]
-        marker = frozenset(self.log.open)  # taken after the read
-        bound = self.tracker.safe_bound(seen, marker, horizon=horizon)
+        # taken after the read
+        bound = self.tracker.safe_bound(seen, lambda: frozenset(self.log.open), horizon=horizon)
         self.delivered.extend(p for p in seen if p <= bound)
         self.tracker.advance(bound)
 

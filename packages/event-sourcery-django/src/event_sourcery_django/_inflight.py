@@ -6,8 +6,10 @@ none of them is in progress any more. The caller's own transaction is left out o
 it holds are therefore not waited for: commit them before reading them through the log).
 
 - PostgreSQL: the transaction ids of the sessions connected to this database
-  (`pg_stat_activity.backend_xid`); sessions of other databases cannot write our tables, so
-  their transactions never hold a subscription back.
+  (`pg_stat_activity.backend_xid`, the live list) and of its prepared transactions; sessions
+  of other databases cannot write our tables, so their transactions never hold a subscription
+  back. Not a snapshot's in-progress list: that one leaves out transactions whose id is at or
+  above its ``xmax`` (one past the newest *completed* id), which may hold positions.
 - MariaDB: InnoDB's read-write transactions of connections on this database, from
   ``SHOW ENGINE INNODB STATUS`` (needs the PROCESS privilege).
 - SQLite: none. Writers take turns, so a position missing below a visible one is never filled.
@@ -49,9 +51,12 @@ def session_id(connection: BaseDatabaseWrapper) -> int:
 def marker(cursor: CursorWrapper, sql: Dialect, exclude: int = 0) -> Marker:
     """The write transactions in progress now, but that of session `exclude` and our own."""
     if sql.is_postgresql:
+        # Prepared (two-phase) transactions have no session, but may hold positions too.
         cursor.execute(
             "SELECT backend_xid::text FROM pg_stat_activity WHERE datname = current_database() "
-            "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND pid <> %s",
+            "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND pid <> %s "
+            "UNION ALL SELECT transaction::text FROM pg_prepared_xacts "
+            "WHERE database = current_database()",
             [exclude],
         )
         return frozenset(str(row[0]) for row in cursor.fetchall())
@@ -94,8 +99,9 @@ def ended(cursor: CursorWrapper, sql: Dialect, taken: Marker) -> bool:
         return False  # the next marker decides
     if sql.is_postgresql:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE backend_xid::text = ANY(%s)",
-            [sorted(taken)],
+            "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_xid::text = ANY(%s)) "
+            "+ (SELECT count(*) FROM pg_prepared_xacts WHERE transaction::text = ANY(%s))",
+            [sorted(taken), sorted(taken)],
         )
         row = cursor.fetchone()
         return row is not None and int(row[0]) == 0

@@ -149,10 +149,8 @@ class DjangoLogCursor(LogCursor):
             if not rows:
                 break
             seen = [int(row[0]) for row in rows]
-            holes = seen[0] > tracker.position + 1 or seen[-1] - seen[0] >= len(seen)
-            # The marker only matters where positions are missing: take it only then.
-            taken = _inflight.marker(cursor, sql, self._caller) if holes else _inflight.NOTHING
-            bound = tracker.safe_bound(seen, taken)
+            # The marker is taken (a query) only if a gap opens here.
+            bound = tracker.safe_bound(seen, lambda: _inflight.marker(cursor, sql, self._caller))
             for position, row in zip(seen, rows, strict=True):
                 if position > bound:
                     break

@@ -3,12 +3,17 @@
 A reader passes a missing position only once every transaction in flight when it saw the gap
 has ended. Each database tells those transactions its own way:
 
-- PostgreSQL: the snapshot of the reading statement itself (``pg_current_snapshot()``): its
-  in-progress list is exactly the transactions the read could not see. A marker is that list;
-  it has ended when none of them is in progress in a later statement's snapshot. Exact, and no
-  extra round trip: the ids, the horizon and the snapshot come from one statement. Transaction
-  ids are cluster-wide, so transactions of other databases of the cluster count too (a long
-  one delays gaps, never loses an event).
+- PostgreSQL: a marker is the live list of transaction ids of this database's sessions
+  (``pg_stat_activity.backend_xid``) and prepared transactions, taken after the read; a
+  transaction of another database of the cluster can never write our events. It has ended
+  when the snapshot of a later reading statement (``pg_current_snapshot()``, in the same
+  statement as the read: no extra round trip) holds none of them as running. A snapshot's
+  in-progress list alone is NOT a marker: it lists only ids below the snapshot's ``xmax``,
+  which is one past the newest *completed* id, so a transaction whose id is newer than every
+  completed one is running but absent (``20806:20806:`` with 20806 running). Such a
+  transaction may hold a position below a visible one (it drew its position before an older
+  transaction drew and committed a higher one); trusting the list lost events under load.
+  "Running in a snapshot" is therefore: in its list, or at or above its ``xmax``.
 - MariaDB: InnoDB's list of read-write transactions, as ``SHOW ENGINE INNODB STATUS`` prints
   it at the moment of the query (needs the PROCESS privilege). A writer has its transaction id
   before it draws an auto-increment id: every append writes the stream row first (InnoDB
@@ -47,8 +52,6 @@ class Head:
     ids: list[int]
     #: The highest position visible in the same read.
     horizon: int
-    #: The transactions in flight after that read (see `InFlight.ended`).
-    marker: Any
 
 
 class InFlight(ABC):
@@ -66,14 +69,14 @@ class InFlight(ABC):
         self.table = quote(events_table)
 
     @abstractmethod
-    def head(
-        self, connection: Connection, after: int, limit: int, exclude: int | None, *, want: bool
-    ) -> Head:
-        """Positions after `after` (at most `limit`), the horizon and a marker taken after.
+    def head(self, connection: Connection, after: int, limit: int) -> Head:
+        """Positions after `after` (at most `limit`) and the horizon, in one read."""
+
+    @abstractmethod
+    def marker(self, connection: Connection, exclude: int | None) -> Any:
+        """The transactions in flight now (call it after the read it stands for).
 
         `exclude` names a transaction (or connection) the marker leaves out: the session's own.
-        `want`: whether a marker will be kept (no gap is pending); some databases skip work
-        otherwise.
         """
 
     @abstractmethod
@@ -99,8 +102,42 @@ def _timed_out(started: float, what: str) -> None:
         )
 
 
+_XID_SPAN = 1 << 32
+
+
+def _widen(xid: int, near: int) -> int:
+    """The 64-bit id (``xid8``) of 32-bit transaction id `xid`, assigned close to `near`."""
+    candidate = (near & ~(_XID_SPAN - 1)) | xid
+    if candidate > near + _XID_SPAN // 2:
+        return candidate - _XID_SPAN
+    if candidate < near - _XID_SPAN // 2:
+        return candidate + _XID_SPAN
+    return candidate
+
+
+@dataclass(frozen=True)
+class PgSnapshot:
+    """A ``pg_snapshot``: which transactions it holds as running."""
+
+    xmax: int
+    listed: frozenset[int]
+
+    @classmethod
+    def parse(cls, text: str) -> PgSnapshot:
+        _, xmax, xip = text.split(":")  # xmin:xmax:xip,...
+        return cls(int(xmax), frozenset(int(x) for x in xip.split(",")) if xip else frozenset())
+
+    def running(self, xid: int) -> bool:
+        """Whether `xid` (assigned before the snapshot was taken) was running in it.
+
+        Ids at or above ``xmax`` are running although not listed (see the module docstring).
+        """
+        return xid >= self.xmax or xid in self.listed
+
+
 class PostgresInFlight(InFlight):
-    """Markers from the reading statement's own snapshot (PostgreSQL 13 or newer)."""
+    """Markers from the live list of this database's transactions; "ended" judged by the
+    snapshot of the reading statement itself (PostgreSQL 13 or newer)."""
 
     def __init__(self, events_table: str, quote: Callable[[str], str]) -> None:
         super().__init__(events_table, quote)
@@ -109,54 +146,48 @@ class PostgresInFlight(InFlight):
             f"(SELECT max(id) FROM {self.table}), "
             f"ARRAY({_page_query(self.table)})"
         )
-        self._xip: frozenset[int] = frozenset()
+        self._snapshot = PgSnapshot(0, frozenset())
         self._position = text(
             f"SELECT coalesce(max(id), 0), pg_current_snapshot()::text, "
             f"pg_current_xact_id_if_assigned()::text FROM {self.table}"
         )
-        # A PostgreSQL connection belongs to one database, so a transaction of another database
-        # of the cluster can never write our events: leave those out of markers.
-        self._elsewhere = text(
+        # Read live (not as of a snapshot), so it is right whenever it is asked. A PostgreSQL
+        # connection belongs to one database: other databases' transactions are left out.
+        # Prepared (two-phase) transactions have no session, but may hold positions too.
+        self._live = text(
             "SELECT backend_xid::text FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
-            "AND datid <> (SELECT oid FROM pg_database WHERE datname = current_database())"
+            "AND datid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "UNION ALL SELECT transaction::text FROM pg_prepared_xacts "
+            "WHERE database = current_database()"
         )
         self._running = text(
             "SELECT x FROM unnest(CAST(:xids AS text[])) AS x "
             "WHERE pg_xact_status(CAST(x AS xid8)) = 'in progress'"
         )
 
-    @staticmethod
-    def _in_progress(snapshot: str) -> frozenset[int]:
-        # xmin:xmax:xip,... ; only the in-progress list matters (it is exact for the snapshot).
-        xip = snapshot.split(":")[2]
-        return frozenset(int(x) for x in xip.split(",")) if xip else frozenset()
-
-    def head(
-        self, connection: Connection, after: int, limit: int, exclude: int | None, *, want: bool
-    ) -> Head:
+    def head(self, connection: Connection, after: int, limit: int) -> Head:
         snapshot, horizon, ids = connection.execute(
             self._head, {"after": after, "limit": limit}
         ).one()
-        self._xip = self._in_progress(snapshot)
-        marker = self._xip - {exclude}
-        if want and marker and ids and ids[-1] - after != len(ids):
-            marker = self._here(connection, marker)
-        return Head(list(ids), horizon or 0, marker)
+        self._snapshot = PgSnapshot.parse(snapshot)
+        return Head(list(ids), horizon or 0)
 
-    def _here(self, connection: Connection, xids: frozenset[int]) -> frozenset[int]:
-        """`xids` less those known to belong to another database."""
-        elsewhere = {int(x) for x in connection.execute(self._elsewhere).scalars()}
-        return xids - elsewhere
+    def _live_xids(self, connection: Connection, near: int) -> frozenset[int]:
+        return frozenset(_widen(int(x), near) for x in connection.execute(self._live).scalars())
+
+    def marker(self, connection: Connection, exclude: int | None) -> Any:
+        return self._live_xids(connection, self._snapshot.xmax) - {exclude}
 
     def ended(self, connection: Connection, marker: Any, exclude: int | None) -> bool:
-        # Called right after `head`: the statement's snapshot is the one the read used, and a
-        # transaction absent from it had ended before that read.
-        return bool(marker.isdisjoint(self._xip))
+        # Called right after `head`: its statement's snapshot is the one the read used, and a
+        # transaction that snapshot does not hold as running had ended before the read.
+        running = self._snapshot.running
+        return not any(running(xid) for xid in marker)
 
     def settled_position(self, connection: Connection) -> int:
         position, snapshot, own = connection.execute(self._position).one()
-        others = self._in_progress(snapshot) - {int(own or 0)}
-        waiting = sorted(str(x) for x in (self._here(connection, others) if others else others))
+        others = self._live_xids(connection, PgSnapshot.parse(snapshot).xmax) - {int(own or 0)}
+        waiting = sorted(str(x) for x in others)
         started = time.monotonic()
         while waiting:
             # pg_xact_status reads the live state, not the snapshot: right under any isolation.
@@ -205,15 +236,12 @@ class InnoDBInFlight(InFlight):
             trx for trx, thread in found.items() if thread not in elsewhere and thread != exclude
         )
 
-    def head(
-        self, connection: Connection, after: int, limit: int, exclude: int | None, *, want: bool
-    ) -> Head:
+    def head(self, connection: Connection, after: int, limit: int) -> Head:
         rows = connection.execute(self._head, {"after": after, "limit": limit}).all()
-        ids = [int(row[0]) for row in rows]
-        marker = None
-        if want and ids and ids[-1] - after != len(ids):  # a gap: the marker, after the read
-            marker = self._transactions(connection, exclude)
-        return Head(ids, int(rows[0][1]) if rows else 0, marker)
+        return Head([int(row[0]) for row in rows], int(rows[0][1]) if rows else 0)
+
+    def marker(self, connection: Connection, exclude: int | None) -> Any:
+        return self._transactions(connection, exclude)
 
     def ended(self, connection: Connection, marker: Any, exclude: int | None) -> bool:
         if marker is None:
@@ -244,12 +272,12 @@ class SerialInFlight(InFlight):
         self._page = text(_page_query(self.table))
         self._max = text(f"SELECT coalesce(max(id), 0) FROM {self.table}")
 
-    def head(
-        self, connection: Connection, after: int, limit: int, exclude: int | None, *, want: bool
-    ) -> Head:
+    def head(self, connection: Connection, after: int, limit: int) -> Head:
         ids = list(connection.execute(self._page, {"after": after, "limit": limit}).scalars())
-        horizon = ids[-1] if ids else 0
-        return Head(ids, horizon, None)
+        return Head(ids, ids[-1] if ids else 0)
+
+    def marker(self, connection: Connection, exclude: int | None) -> Any:
+        return None
 
     def ended(self, connection: Connection, marker: Any, exclude: int | None) -> bool:
         return True

@@ -227,20 +227,21 @@ class SQLAlchemyLogCursor(LogCursor):
         def ended(marker: Any) -> bool:
             return in_flight.ended(connection, marker, exclude)
 
+        def take_marker() -> Any:
+            return in_flight.marker(connection, exclude)
+
         if not in_flight.exact:
             tracker.confirm(ended)  # before the read, so the read shows what they committed
         if tracker.settled > tracker.position:
             return tracker.settled  # every gap up there is final: no need to look
-        head = in_flight.head(
-            connection, tracker.position, _PAGE, exclude, want=not tracker.waiting
-        )
+        head = in_flight.head(connection, tracker.position, _PAGE)
         if in_flight.exact:
             tracker.confirm(ended)
-        bound = tracker.safe_bound(head.ids, head.marker, horizon=head.horizon)
+        bound = tracker.safe_bound(head.ids, take_marker, horizon=head.horizon)
         if in_flight.exact and tracker.waiting:
             # A marker with nothing in flight (or SQLite's) settles its gaps at once.
             tracker.confirm(ended)
-            bound = tracker.safe_bound(head.ids, head.marker, horizon=head.horizon)
+            bound = tracker.safe_bound(head.ids, take_marker, horizon=head.horizon)
         return bound
 
     def _poll(self, limit: int) -> list[RecordedRaw]:

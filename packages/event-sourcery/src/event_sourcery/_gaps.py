@@ -31,7 +31,7 @@ class GapTracker(Generic[Marker]):
     """Decides how far a reader may advance over the positions it has seen. O(1) state.
 
     Per poll: `tracker.confirm(ended)` *before* reading positions, then
-    `bound = tracker.safe_bound(seen, marker_taken_after_the_read)`; everything up to `bound`
+    `bound = tracker.safe_bound(seen, take_marker)`; everything up to `bound`
     is safe to deliver, and positions missing below it are permanent gaps (rolled back or
     deleted). Then `tracker.advance(bound)`.
     """
@@ -56,12 +56,15 @@ class GapTracker(Generic[Marker]):
         """Whether a gap is open, i.e. delivery is held back until a transaction ends."""
         return self._pending is not None
 
-    def safe_bound(self, seen: Sequence[int], marker: Marker, *, horizon: int | None = None) -> int:
+    def safe_bound(
+        self, seen: Sequence[int], marker: Callable[[], Marker], *, horizon: int | None = None
+    ) -> int:
         """The highest position up to which nothing can still appear.
 
         Args:
             seen: positions after `self.position` visible in one read, ascending.
-            marker: the backend's record of transactions in flight, taken after that read.
+            marker: takes the backend's record of transactions in flight, after that read
+                (now). Called only when a gap opens, at most once: markers cost a query.
             horizon: the highest position visible in that same read, when `seen` is only its
                 first page. Once the marker's transactions end, every gap below the horizon is
                 settled at once, not page by page (the rule holds for any visible position).
@@ -71,7 +74,7 @@ class GapTracker(Generic[Marker]):
             if position > bound + 1 and position - 1 > self.settled:
                 # A gap not yet settled: hold delivery there until its observers end.
                 if self._pending is None:
-                    self._pending = (marker, max(seen[-1], horizon or 0))
+                    self._pending = (marker(), max(seen[-1], horizon or 0))
                 return bound
             bound = position
         return bound
