@@ -69,3 +69,21 @@ def test_unusable_uuids_are_rejected(bad: object) -> None:
 def test_longest_allowed_labels_are_accepted() -> None:
     stream = StreamId(name="n" * 255, category="ź" * 255)
     assert len(stream.name or "") == 255
+
+
+def test_stored_stream_ids_equal_validated_ones_and_are_built_once_per_stream() -> None:
+    from event_sourcery.interfaces import StoredStreamIds
+
+    streams = StoredStreamIds(size=2)
+    uuid = uuid4()
+    first = streams.get(uuid.hex, "acc-1", "accounts", lambda text: UUID(hex=text))
+    again = streams.get(uuid.hex, "acc-1", "accounts", lambda text: UUID(hex=text))
+    assert again is first
+    assert first == StreamId(uuid, name="acc-1", category="accounts")
+    assert (first.name, first.category, first.uuid) == ("acc-1", "accounts", uuid)
+    assert hash(first) == hash(StreamId(uuid, category="accounts"))
+    assert repr(first) == repr(StreamId(uuid, name="acc-1", category="accounts"))
+    # Bounded: a third stream starts the cache over.
+    streams.get(uuid4(), None, None, lambda value: value)
+    streams.get(uuid4(), None, None, lambda value: value)
+    assert streams.get(uuid.hex, "acc-1", "accounts", lambda text: UUID(hex=text)) is not first

@@ -19,12 +19,12 @@ from typing import Any
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
-from event_sourcery import StreamId
 from event_sourcery.interfaces import (
     GapTracker,
     LogCursor,
     RawEvent,
     RecordedRaw,
+    StoredStreamIds,
     SubscriptionFilter,
     SubscriptionStrategy,
 )
@@ -81,6 +81,7 @@ class DjangoLogCursor(LogCursor):
         self._statement = ""
         self._params: list[Any] = []
         self._seen_generation = 0
+        self._streams = StoredStreamIds()
 
     # --- the connection ------------------------------------------------------------------------
 
@@ -173,7 +174,7 @@ class DjangoLogCursor(LogCursor):
         (_, _, version, uuid, type_, schema, data, context, at, tenant, category, stream, name) = (
             row
         )
-        stream_id = StreamId(read_uuid(stream), name=name, category=category or None)
+        stream_id = self._streams.get(stream, name, category or None, read_uuid)
         raw = RawEvent(
             uuid=read_uuid(uuid),
             stream_id=stream_id,

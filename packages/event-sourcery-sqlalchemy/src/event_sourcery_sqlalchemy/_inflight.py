@@ -64,6 +64,9 @@ class InFlight(ABC):
     #: may be asked right after `head`, about that same read. Otherwise `ended` must be asked
     #: before the next read, as `GapTracker.confirm` says.
     exact: bool = True
+    #: Whether every gap is final as soon as it is seen (one writer at a time): the head then
+    #: needs no ids, only the horizon.
+    final_gaps: bool = False
 
     def __init__(self, events_table: str, quote: Callable[[str], str]) -> None:
         self.table = quote(events_table)
@@ -89,7 +92,7 @@ class InFlight(ABC):
         transaction: waits for the other transactions in flight (not the caller's own)."""
 
 
-def _page_query(table: str) -> str:
+def _page_query(table: str) -> str:  # the ids of a head
     return f"SELECT id FROM {table} WHERE id > :after ORDER BY id LIMIT :limit"
 
 
@@ -267,14 +270,14 @@ class InnoDBInFlight(InFlight):
 class SerialInFlight(InFlight):
     """SQLite: writers are serialised and commit in id order; a gap is final when seen."""
 
+    final_gaps = True
+
     def __init__(self, events_table: str, quote: Callable[[str], str]) -> None:
         super().__init__(events_table, quote)
-        self._page = text(_page_query(self.table))
         self._max = text(f"SELECT coalesce(max(id), 0) FROM {self.table}")
 
     def head(self, connection: Connection, after: int, limit: int) -> Head:
-        ids = list(connection.execute(self._page, {"after": after, "limit": limit}).scalars())
-        return Head(ids, ids[-1] if ids else 0)
+        return Head([], int(connection.execute(self._max).scalar_one()))
 
     def marker(self, connection: Connection, exclude: int | None) -> Any:
         return None

@@ -22,17 +22,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from event_sourcery import StreamId
+from event_sourcery.exceptions import StorageError
 from event_sourcery.interfaces import (
     GapTracker,
     LogCursor,
     RawEvent,
     RecordedRaw,
+    StoredStreamIds,
     SubscriptionFilter,
     SubscriptionStrategy,
 )
-from sqlalchemy import Connection, Engine, bindparam, create_engine, select, text, type_coerce
-from sqlalchemy import Text as TextType
+from sqlalchemy import Connection, Dialect, Engine, create_engine, text
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
@@ -45,7 +45,8 @@ from event_sourcery_sqlalchemy._statements import notify_channel
 
 AnySession = Session | scoped_session[Session]
 
-#: Positions read per poll to find gaps (ids only, from the primary key).
+#: Positions read per poll to find gaps (ids only, from the primary key), when a filter may
+#: leave most of them out; unfiltered, a poll reads as many as it may deliver.
 _PAGE = 2000
 _FAST_POLL = 0.01
 _SLOW_POLL = 0.1
@@ -101,31 +102,70 @@ def _cursor_engine(session: Session) -> Engine:
     return shared
 
 
-def _rows_statement(models: SQLAlchemyModels, columns: LoadColumns, shape: tuple[bool, ...]) -> Any:
-    st, ev = models.streams, models.events
-    by_category, by_type, by_tenant = shape
-    stream_uuid = st.c.uuid if columns.family == "postgresql" else type_coerce(st.c.uuid, TextType)
-    statement = (
-        select(
-            ev.c.id,
-            ev.c.tenant_id,
-            st.c.category,
-            stream_uuid.label("stream_uuid"),
-            st.c.name,
-            *columns.payload(ev),
+class _RowsQuery:
+    """A poll's read of rows, run on the DB-API cursor itself.
+
+    The hottest statement of a catch-up: hand-written once per cursor and executed without
+    SQLAlchemy's result machinery, whose per-row objects cost more than the rest of the read.
+    Columns come back as `LoadColumns` reads them (the same as `fetch_events`' columns).
+    """
+
+    def __init__(self, models: SQLAlchemyModels, dialect: Dialect, flt: SubscriptionFilter) -> None:
+        marks = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+        if dialect.paramstyle not in marks:
+            raise StorageError(
+                f"Subscriptions read through the DB-API driver, and {dialect.driver!r} uses "
+                f"the {dialect.paramstyle!r} parameter style; supported: {', '.join(marks)} "
+                "(sqlite3, psycopg, psycopg2, pg8000, PyMySQL, mysqlclient)."
+            )
+        mark = marks[dialect.paramstyle]
+
+        def name(identifier: str) -> str:
+            quoted = dialect.identifier_preparer.quote(identifier)
+            return quoted.replace("%", "%%") if mark == "%s" else quoted
+
+        if dialect.name == "postgresql":
+            data, context = "CAST(e.data AS TEXT)", "CAST(e.context AS TEXT)"
+            # Naive UTC whatever the session's TimeZone: astimezone() per row costs more.
+            created_at = "timezone('UTC', e.created_at)"
+        else:
+            data, context, created_at = "e.data", "e.context", "e.created_at"
+        where = [f"e.id > {mark}", f"e.id <= {mark}"]
+        self._values: list[str] = []
+        selected = (
+            ("s.category", flt.categories),
+            (f"e.{name('type')}", flt.event_types),
+            ("e.tenant_id", flt.tenants),
         )
-        .select_from(ev.join(st, ev.c.stream_id == st.c.id))
-        .where(ev.c.id > bindparam("after"), ev.c.id <= bindparam("bound"))
-        .order_by(ev.c.id)
-        .limit(bindparam("lim"))
-    )
-    if by_category:
-        statement = statement.where(st.c.category.in_(bindparam("categories", expanding=True)))
-    if by_type:
-        statement = statement.where(ev.c.type.in_(bindparam("types", expanding=True)))
-    if by_tenant:
-        statement = statement.where(ev.c.tenant_id.in_(bindparam("tenants", expanding=True)))
-    return statement
+        for column, wanted in selected:
+            if wanted is not None:
+                values = sorted("" if value is None else value for value in wanted)
+                where.append(f"{column} IN ({', '.join([mark] * len(values))})")
+                self._values.extend(values)
+        columns = ", ".join(
+            (
+                "e.id",
+                "e.tenant_id",
+                "s.category",
+                f"s.{name('uuid')}",
+                f"s.{name('name')}",
+                f"e.{name('version')}",
+                f"e.{name('uuid')}",
+                f"e.{name('type')}",
+                "e.schema_version",
+                data,
+                context,
+                created_at,
+            )
+        )
+        self.sql = (
+            f"SELECT {columns} FROM {name(models.events.name)} e "
+            f"JOIN {name(models.streams.name)} s ON s.id = e.stream_id "
+            f"WHERE {' AND '.join(where)} ORDER BY e.id LIMIT {mark}"
+        )
+
+    def args(self, after: int, bound: int, limit: int) -> tuple[Any, ...]:
+        return (after, bound, *self._values, limit)
 
 
 class SQLAlchemyLogCursor(LogCursor):
@@ -145,20 +185,13 @@ class SQLAlchemyLogCursor(LogCursor):
         self._connection: Connection | None = None
         self._in_flight: InFlight | None = None
         self._columns = LoadColumns(self._engine.dialect)
+        self._streams = StoredStreamIds()
+        self._rows = _RowsQuery(models, self._engine.dialect, subscription_filter)
         flt = subscription_filter
-        shape = (flt.categories is not None, flt.event_types is not None, flt.tenants is not None)
-        key = ("subscription", self._engine.dialect.name, shape)
-        statement = models.cache.get(key)
-        if statement is None:
-            statement = models.cache[key] = _rows_statement(models, self._columns, shape)
-        self._rows = statement
-        self._params: dict[str, Any] = {}
-        if flt.categories is not None:
-            self._params["categories"] = sorted(flt.categories)
-        if flt.event_types is not None:
-            self._params["types"] = sorted(flt.event_types)
-        if flt.tenants is not None:
-            self._params["tenants"] = sorted("" if t is None else t for t in flt.tenants)
+        filtered = (flt.categories, flt.event_types, flt.tenants) != (None, None, None)
+        self._page = _PAGE if filtered else 0
+        # Driver errors too: the rows are read on the DB-API cursor.
+        self._errors = (*DATABASE_ERRORS, self._engine.dialect.loaded_dbapi.Error)
         self._listening = False
         self._quiet_since = time.monotonic()
 
@@ -213,13 +246,13 @@ class SQLAlchemyLogCursor(LogCursor):
                 if time.monotonic() >= patience:
                     break
                 time.sleep(_FAST_POLL)
-        except DATABASE_ERRORS as error:
+        except self._errors as error:
             raise translate(error, "reading the global log") from error
         if found:
             self._quiet_since = time.monotonic()
         return found
 
-    def _bound(self, connection: Connection, exclude: int | None) -> int:
+    def _bound(self, connection: Connection, exclude: int | None, limit: int) -> int:
         """How far this poll may deliver (see `event_sourcery._gaps`)."""
         tracker, in_flight = self._tracker, self._in_flight
         assert in_flight is not None
@@ -234,7 +267,9 @@ class SQLAlchemyLogCursor(LogCursor):
             tracker.confirm(ended)  # before the read, so the read shows what they committed
         if tracker.settled > tracker.position:
             return tracker.settled  # every gap up there is final: no need to look
-        head = in_flight.head(connection, tracker.position, _PAGE)
+        head = in_flight.head(connection, tracker.position, self._page or limit)
+        if in_flight.final_gaps:
+            return max(tracker.position, head.horizon)
         if in_flight.exact:
             tracker.confirm(ended)
         bound = tracker.safe_bound(head.ids, take_marker, horizon=head.horizon)
@@ -250,36 +285,38 @@ class SQLAlchemyLogCursor(LogCursor):
         connection = self._connect()
         tracker = self._tracker
         with connection.begin():
-            bound = self._bound(connection, exclude)
+            bound = self._bound(connection, exclude, limit)
             if own is not None and own.lowest_position is not None:
                 # The session's own uncommitted events: invisible here, never to be skipped.
                 bound = min(bound, own.lowest_position - 1)
             if bound <= tracker.position:
                 return []
-            rows = connection.execute(
-                self._rows,
-                {**self._params, "after": tracker.position, "bound": bound, "lim": limit},
-            ).all()
+            cursor = connection.connection.cursor()
+            try:
+                cursor.execute(self._rows.sql, self._rows.args(tracker.position, bound, limit))
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
         records = [self._record(row) for row in rows]
         tracker.advance(records[-1].position if len(records) == limit else bound)
         return records
 
     def _record(self, row: Any) -> RecordedRaw:
+        # By index, in `_rows_statement`'s order: attribute access on a Row costs more.
+        (position, tenant, category, stream, name, version, uuid, type_, schema, data, context,
+         created_at) = row  # fmt: skip
         read = self._columns
-        stream_id = StreamId(
-            read.read_uuid(row.stream_uuid), name=row.name, category=row.category or None
-        )
         raw = RawEvent(
-            read.read_uuid(row.uuid),
-            stream_id,
-            row.type,
-            row.version,
-            read.read_time(row.created_at),
-            read.read_json(row.data),
-            read.read_json(row.context),
-            row.schema_version,
+            read.read_uuid(uuid),
+            self._streams.get(stream, name, category or None, read.read_uuid),
+            type_,
+            version,
+            read.read_time(created_at),
+            read.read_json(data),
+            read.read_json(context),
+            schema,
         )
-        return RecordedRaw(raw, int(row.id), row.tenant_id or None)
+        return RecordedRaw(raw, position, tenant or None)
 
     # --- waiting ------------------------------------------------------------------------------
 

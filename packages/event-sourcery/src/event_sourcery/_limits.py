@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from event_sourcery.exceptions import InvalidStreamId, InvalidTenantId
 
 #: Longest stream name, category, tenant id or event type name any backend must store.
 #: 255 fits an indexed VARCHAR on MariaDB's utf8mb4 and KurrentDB stream names comfortably.
 MAX_IDENTIFIER_LENGTH = 255
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _problem(value: object, what: str) -> str | None:
@@ -18,9 +23,9 @@ def _problem(value: object, what: str) -> str | None:
         return f"{what} is {len(value)} characters long; at most {MAX_IDENTIFIER_LENGTH} allowed"
     if value != value.strip():
         return f"{what} {value!r} must not start or end with whitespace"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if _CONTROL.search(value):
         return f"{what} {value!r} must not contain control characters"
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+    if _SURROGATE.search(value):
         return f"{what} {value!r} must not contain lone surrogates"
     return None
 

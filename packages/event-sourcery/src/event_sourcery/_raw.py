@@ -249,7 +249,8 @@ def deserialize(
             event = cls.model_validate(registry.upcast(cls, raw.schema_version, raw.data))
         elif raw.data_text is not None:
             try:
-                event = cls.model_validate_json(raw.data_text)
+                # The model's validator itself: model_validate_json adds only a call layer.
+                event = cls.__pydantic_validator__.validate_json(raw.data_text)
             except ValidationError:
                 # pydantic's JSON parser refuses what json.loads accepts (lone surrogates in
                 # "\\ud800" escapes): decide on the parsed value, which is what was stored.
@@ -262,10 +263,4 @@ def deserialize(
             f"stored {raw.type!r} (stream {raw.stream_id!r}, version {raw.version}) does not "
             f"fit {cls.__qualname__}: {_problems(exc)}"
         ) from None
-    return WrappedEvent.wrap(
-        event,
-        raw.version,
-        uuid=raw.uuid,
-        created_at=as_utc(raw.created_at),
-        context=context,
-    )
+    return WrappedEvent(event, raw.version, raw.uuid, as_utc(raw.created_at), context)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, SafeUUID, uuid4, uuid5
 
 from event_sourcery._limits import check_stream_label
 from event_sourcery.exceptions import InvalidStreamId
@@ -106,3 +107,41 @@ class StreamId(StreamUUID):
 
     def __reduce__(self) -> Any:
         return (type(self), (self.uuid,), {"name": self.name, "category": self.category})
+
+
+class StoredStreamIds:
+    """`StreamId`s of rows read back from storage, built once per stream.
+
+    A reader of the global log meets each stream many times; what was stored was validated
+    when it was written, so it is not checked again. Bounded: the cache starts over once it
+    holds `size` streams.
+    """
+
+    __slots__ = ("_cache", "_size")
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._cache: dict[tuple[Hashable, str | None, str | None], StreamId] = {}
+        self._size = size
+
+    def get(
+        self,
+        stored: Hashable,
+        name: str | None,
+        category: str | None,
+        read_uuid: Callable[[Any], UUID],
+    ) -> StreamId:
+        """The stream whose uuid was stored as `stored` (`read_uuid` reads it), named `name`,
+        of `category` (None if it has none)."""
+        key = (stored, name, category)
+        found = self._cache.get(key)
+        if found is None:
+            if len(self._cache) >= self._size:
+                self._cache.clear()
+            value = read_uuid(stored).int
+            found = object.__new__(StreamId)
+            object.__setattr__(found, "int", value)
+            object.__setattr__(found, "is_safe", SafeUUID.unknown)
+            object.__setattr__(found, "name", name)
+            object.__setattr__(found, "category", category)
+            self._cache[key] = found
+        return found

@@ -12,6 +12,7 @@ from event_sourcery._projection import CheckpointStrategy
 from event_sourcery._raw import RawEvent, as_utc, deserialize, serialize
 from event_sourcery._recorded import RecordedRaw
 from event_sourcery._storage import StorageStrategy
+from event_sourcery._stream_id import StoredStreamIds
 from event_sourcery._subscription import LogCursor, SubscriptionFilter, SubscriptionStrategy
 from event_sourcery._versioning import (
     MISSING,
@@ -47,6 +48,7 @@ __all__ = [
     "RawEvent",
     "RecordedRaw",
     "StorageStrategy",
+    "StoredStreamIds",
     "StreamState",
     "SubscriptionFilter",
     "SubscriptionStrategy",
