@@ -119,7 +119,8 @@ class Append:
         params = dict(self.key)
         name = self.stream_id.name
         if self.expected is NO_VERSIONING:
-            kind = "versionless"
+            kind = "versionless"  # creates the stream if it is missing
+            params["p_name"] = name
         elif self.expected == 0:
             kind = "create"
             params.update(p_name=name, p_version=self.version)
@@ -131,18 +132,32 @@ class Append:
             params["p_name"] = name
         events = self.events
         dumps = json.dumps
-        params.update(
-            e_version=[event.version for event in events],
-            e_uuid=[event.uuid for event in events],
-            e_type=[event.type for event in events],
-            e_schema_version=[event.schema_version for event in events],
-            e_data=[dumps(event.data) for event in events],
-            e_context=[dumps(event.context) for event in events],
-            e_created_at=[as_utc(event.created_at) for event in events],
-        )
-        assert self.sql.append_at_once is not None
-        result = self.connection.execute(self.sql.append_at_once[kind], params)
-        return sorted(result.scalars())
+        if len(events) == 1:
+            (event,) = events
+            params.update(
+                e1_version=event.version,
+                e1_uuid=event.uuid,
+                e1_type=event.type,
+                e1_schema_version=event.schema_version,
+                e1_data=dumps(event.data),
+                e1_context=dumps(event.context),
+                e1_created_at=as_utc(event.created_at),
+            )
+            assert self.sql.append_one_at_once is not None
+            statement = self.sql.append_one_at_once[kind]
+        else:
+            params.update(
+                e_version=[event.version for event in events],
+                e_uuid=[event.uuid for event in events],
+                e_type=[event.type for event in events],
+                e_schema_version=[event.schema_version for event in events],
+                e_data=[dumps(event.data) for event in events],
+                e_context=[dumps(event.context) for event in events],
+                e_created_at=[as_utc(event.created_at) for event in events],
+            )
+            assert self.sql.append_at_once is not None
+            statement = self.sql.append_at_once[kind]
+        return sorted(self.connection.execute(statement, params).scalars())
 
     def _after_miss(self) -> int:
         """The claim matched nothing: create a missing versionless stream, else settle why."""
@@ -320,5 +335,7 @@ class Append:
         if sql.events_return_ids:
             # One multi-row INSERT ... RETURNING. Ids grow in the order rows are inserted, so
             # sorted they are the positions of `events` in order.
-            return sorted(self.connection.execute(sql.insert_events, rows).scalars())
+            # One row goes as a plain execute: the executemany path costs more per call.
+            params = rows[0] if len(rows) == 1 else rows
+            return sorted(self.connection.execute(sql.insert_events, params).scalars())
         return [_inserted_id(self.connection.execute(sql.insert_events, row)) for row in rows]

@@ -24,10 +24,12 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    exists,
     func,
     insert,
     select,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
@@ -138,7 +140,10 @@ class Statements:
         # Where the payload columns are plain text (MariaDB), the store writes the JSON text.
         self.json_as_text = not isinstance(ev.c.data.type.dialect_impl(dialect), JSON)
         # PostgreSQL: the claim and the events' INSERT in one statement, one round trip.
-        self.append_at_once = _appends_at_once(models, ident) if family == "postgresql" else None
+        self.append_at_once: dict[str, Insert] | None = None
+        self.append_one_at_once: dict[str, Insert] | None = None
+        if family == "postgresql":
+            self.append_at_once, self.append_one_at_once = _appends_at_once(models, ident)
         self.events_return_ids = dialect.insert_executemany_returning
         self.insert_events: Insert = insert(ev)
         if self.events_return_ids:
@@ -215,8 +220,12 @@ def notify(models: SQLAlchemyModels, family: str) -> list[ColumnElement[Any]]:
     return [func.pg_notify(notify_channel(models), "").label("notified")]
 
 
-def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> dict[str, Insert]:
-    """PostgreSQL's one-statement appends, by the kind of claim.
+def _appends_at_once(
+    models: SQLAlchemyModels, ident: ColumnElement[bool]
+) -> tuple[dict[str, Insert], dict[str, Insert]]:
+    """PostgreSQL's one-statement appends, by the kind of claim: for any number of events,
+    and for a single one (plain parameters: binding arrays costs the client more than the
+    rest of a one-event append).
 
     The claim of the stream row is a CTE (data-modifying where it changes the row) whose
     RETURNING feeds the events' INSERT ... SELECT. When the claim matches no row, no event is
@@ -232,12 +241,37 @@ def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> di
     # The rule of `event_sourcery._gaps`: the transaction has its id before the events'
     # INSERT draws theirs. The other claims write the stream row, which assigns it before the
     # CTE returns a row, and the INSERT draws ids (nextval) only for rows joined to a claimed
-    # one. This claim only reads, so it asks for the id itself: a condition on no column runs
-    # before the scan returns anything (and the INSERT returns nothing if the claim matched
-    # nothing). Without it, nextval would run first and the id come with the first row.
-    versionless = select(st.c.id, st.c.tenant_id).where(
-        ident, st.c.version.is_(None), func.pg_current_xact_id().is_not(None)
-    )
+    # one. A versionless claim of an existing stream only reads, so it asks for the id itself:
+    # a condition on no column runs before the scan returns anything. Without it, nextval
+    # would run first and the id come with the first row.
+    # A versionless claim creates the stream if it is missing, in the same statement (one
+    # round trip for an append to a new stream as to an existing one): `created` inserts only
+    # when `existing` found nothing, and a conflict (a racing creator, a name held by another
+    # stream, a versioned stream) inserts nothing, so the caller takes the general path.
+    def versionless(*where: ColumnElement[bool]) -> Any:
+        existing = (
+            select(st.c.id, st.c.tenant_id)
+            .where(ident, st.c.version.is_(None), func.pg_current_xact_id().is_not(None), *where)
+            .cte("existing")
+        )
+        new_row = select(
+            bindparam("p_tenant", type_=Text),
+            bindparam("p_category", type_=Text),
+            bindparam("p_uuid", type_=postgresql.UUID(as_uuid=True)),
+            bindparam("p_name", type_=Text),
+        ).where(~exists(select(existing.c.id)))
+        created = (
+            postgresql.insert(st)
+            .from_select(["tenant_id", "category", "uuid", "name"], new_row)
+            .on_conflict_do_nothing()
+            .returning(st.c.id, st.c.tenant_id)
+            .cte("created")
+        )
+        return union_all(
+            select(existing.c.id, existing.c.tenant_id),
+            select(created.c.id, created.c.tenant_id),
+        )
+
     claims: dict[str, Any] = {
         "create": postgresql.insert(st)
         .values(_new_stream_values())
@@ -245,8 +279,8 @@ def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> di
         .returning(st.c.id, st.c.tenant_id),
         "bump": bump.where(ident, version_is).returning(st.c.id, st.c.tenant_id),
         "bump_named": bump.where(ident, version_is, named).returning(st.c.id, st.c.tenant_id),
-        "versionless": versionless,
-        "versionless_named": versionless.where(named),
+        "versionless": versionless(),
+        "versionless_named": versionless(named),
     }
     array = postgresql.ARRAY
     rows = (
@@ -283,8 +317,25 @@ def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> di
         "tenant_id",
     ]
     statements: dict[str, Insert] = {}
+    singles: dict[str, Insert] = {}
     for kind, claim in claims.items():
         claimed = claim.cte(f"claimed_{kind}")
+        single = select(
+            claimed.c.id,
+            bindparam("e1_version", type_=BigInteger),
+            bindparam("e1_uuid", type_=postgresql.UUID(as_uuid=True)),
+            bindparam("e1_type", type_=Text),
+            bindparam("e1_schema_version", type_=Integer),
+            cast(bindparam("e1_data", type_=Text), JSON),
+            cast(bindparam("e1_context", type_=Text), JSON),
+            bindparam("e1_created_at", type_=DateTime(timezone=True)),
+            claimed.c.tenant_id,
+        ).select_from(claimed)
+        singles[kind] = (
+            insert(ev)
+            .from_select(columns, single)
+            .returning(ev.c.id, *notify(models, "postgresql"))
+        )
         source = (
             select(
                 claimed.c.id,
@@ -306,7 +357,7 @@ def _appends_at_once(models: SQLAlchemyModels, ident: ColumnElement[bool]) -> di
             .from_select(columns, source)
             .returning(ev.c.id, *notify(models, "postgresql"))
         )
-    return statements
+    return statements, singles
 
 
 def _snapshot_upsert(models: SQLAlchemyModels, dialect: Dialect) -> tuple[Insert, Delete | None]:
