@@ -238,6 +238,7 @@ def _appends_at_once(
     version_is = st.c.version == bindparam("p_expected")
     named = st.c.name == bindparam("p_name")
     bump = update(st).values(version=bindparam("p_version"))
+
     # The rule of `event_sourcery._gaps`: the transaction has its id before the events'
     # INSERT draws theirs. The other claims write the stream row, which assigns it before the
     # CTE returns a row, and the INSERT draws ids (nextval) only for rows joined to a claimed
