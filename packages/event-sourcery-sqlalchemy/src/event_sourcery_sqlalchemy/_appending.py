@@ -151,8 +151,8 @@ class Append:
                 e_uuid=[event.uuid for event in events],
                 e_type=[event.type for event in events],
                 e_schema_version=[event.schema_version for event in events],
-                e_data=[dumps(event.data) for event in events],
-                e_context=[dumps(event.context) for event in events],
+                e_data=f"[{','.join([dumps(event.data) for event in events])}]",
+                e_context=f"[{','.join([dumps(event.context) for event in events])}]",
                 e_created_at=[as_utc(event.created_at) for event in events],
             )
             assert self.sql.append_at_once is not None
