@@ -217,7 +217,7 @@ def _problems(exc: ValidationError) -> str:
 
 
 def _context_of(raw: RawEvent) -> Context:
-    text = raw.context_text
+    text = raw._context_text
     if text is not None:
         if text == "{}":
             return EMPTY_CONTEXT
@@ -240,21 +240,27 @@ def deserialize(
     except UnknownEventType:
         raise UnknownEventType(raw.type, raw.stream_id, raw.version) from None
     try:
-        if encryption is not None and encryption.applies_to(cls):
+        text = raw._data_text
+        if (
+            text is not None
+            and raw.schema_version == cls.__schema_version__
+            and (encryption is None or not encryption.applies_to(cls))
+        ):
+            # The common case, first: stored text of the current schema, not encrypted.
+            try:
+                # The model's validator itself: model_validate_json adds only a call layer.
+                event = cls.__pydantic_validator__.validate_json(text)
+            except ValidationError:
+                # pydantic's JSON parser refuses what json.loads accepts (lone surrogates in
+                # "\\ud800" escapes): decide on the parsed value, which is what was stored.
+                event = cls.model_validate(raw.data)
+        elif encryption is not None and encryption.applies_to(cls):
             data = encryption.decrypt(cls, raw.data, tenant_id)
             if raw.schema_version != cls.__schema_version__:
                 data = registry.upcast(cls, raw.schema_version, data)
             event = cls.model_validate(data)
         elif raw.schema_version != cls.__schema_version__:
             event = cls.model_validate(registry.upcast(cls, raw.schema_version, raw.data))
-        elif raw.data_text is not None:
-            try:
-                # The model's validator itself: model_validate_json adds only a call layer.
-                event = cls.__pydantic_validator__.validate_json(raw.data_text)
-            except ValidationError:
-                # pydantic's JSON parser refuses what json.loads accepts (lone surrogates in
-                # "\\ud800" escapes): decide on the parsed value, which is what was stored.
-                event = cls.model_validate(raw.data)
         else:
             event = cls.model_validate(raw.data)
         context = _context_of(raw)
