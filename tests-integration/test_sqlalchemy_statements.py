@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from event_sourcery import NO_VERSIONING, Event, StreamId, WrappedEvent
 from event_sourcery_sqlalchemy import SQLAlchemyBackend
+from event_sourcery_sqlalchemy._driver import DriverStatement
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
@@ -26,15 +27,25 @@ class Counted(Event):
 
 @contextmanager
 def statements(engine: Engine) -> Iterator[list[str]]:
+    """The statements run meanwhile: through SQLAlchemy, and on the driver's cursor directly
+    (`_driver`: PostgreSQL appends with psycopg, which SQLAlchemy's events do not see)."""
     seen: list[str] = []
 
     def record(*args: Any) -> None:
         seen.append(args[2])
 
+    run_on_driver = DriverStatement.rows
+
+    def counted(self: DriverStatement, connection: Any, params: Any) -> Any:
+        seen.append(self.sql)
+        return run_on_driver(self, connection, params)
+
     event.listen(engine, "before_cursor_execute", record)
+    DriverStatement.rows = counted  # type: ignore[method-assign]
     try:
         yield seen
     finally:
+        DriverStatement.rows = run_on_driver  # type: ignore[method-assign]
         event.remove(engine, "before_cursor_execute", record)
 
 

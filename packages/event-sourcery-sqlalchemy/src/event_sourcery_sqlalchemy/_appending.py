@@ -143,8 +143,7 @@ class Append:
                 e1_context=dumps(event.context),
                 e1_created_at=as_utc(event.created_at),
             )
-            assert self.sql.append_one_at_once is not None
-            statement = self.sql.append_one_at_once[kind]
+            one = True
         else:
             params.update(
                 e_version=[event.version for event in events],
@@ -155,9 +154,14 @@ class Append:
                 e_context=f"[{','.join([dumps(event.context) for event in events])}]",
                 e_created_at=[as_utc(event.created_at) for event in events],
             )
-            assert self.sql.append_at_once is not None
-            statement = self.sql.append_at_once[kind]
-        return sorted(self.connection.execute(statement, params).scalars())
+            one = False
+        sql = self.sql
+        if sql.driver_at_once is not None:
+            rows = sql.driver_at_once[kind, one].rows(self.connection, params)
+            return sorted(row[0] for row in rows)
+        statements = sql.append_one_at_once if one else sql.append_at_once
+        assert statements is not None
+        return sorted(self.connection.execute(statements[kind], params).scalars())
 
     def _after_miss(self) -> int:
         """The claim matched nothing: create a missing versionless stream, else settle why."""

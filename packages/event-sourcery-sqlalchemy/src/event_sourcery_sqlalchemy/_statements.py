@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from event_sourcery_sqlalchemy._driver import DriverStatement, takes_compiled_params
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 from event_sourcery_sqlalchemy._reading import LoadColumns, load_statement
 
@@ -142,8 +143,19 @@ class Statements:
         # PostgreSQL: the claim and the events' INSERT in one statement, one round trip.
         self.append_at_once: dict[str, Insert] | None = None
         self.append_one_at_once: dict[str, Insert] | None = None
+        #: The same, compiled for the DB-API cursor (see `_driver`), by (kind, one event).
+        self.driver_at_once: dict[tuple[str, bool], DriverStatement] | None = None
         if family == "postgresql":
             self.append_at_once, self.append_one_at_once = _appends_at_once(models, ident)
+            if takes_compiled_params(dialect):
+                self.driver_at_once = {
+                    (kind, one): DriverStatement(statement, dialect)
+                    for one, statements in (
+                        (False, self.append_at_once),
+                        (True, self.append_one_at_once),
+                    )
+                    for kind, statement in statements.items()
+                }
         self.events_return_ids = dialect.insert_executemany_returning
         self.insert_events: Insert = insert(ev)
         if self.events_return_ids:
