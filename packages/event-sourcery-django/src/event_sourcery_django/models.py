@@ -34,10 +34,10 @@ class Stream(models.Model):
         verbose_name = "stream"
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant_id", "category", "uuid"], name="es_django_streams_uuid_uq"
+                fields=["uuid", "tenant_id", "category"], name="es_django_streams_uuid_uq"
             ),
             models.UniqueConstraint(
-                fields=["tenant_id", "category", "name"], name="es_django_streams_name_uq"
+                fields=["name", "tenant_id", "category"], name="es_django_streams_name_uq"
             ),
         ]
 

@@ -161,8 +161,12 @@ def _define(metadata: MetaData, prefix: str) -> SQLAlchemyModels:
         Column("name", _LABEL, nullable=True),
         Column("version", BigInteger, nullable=True),
         PrimaryKeyConstraint("id", name=name("streams_pk")),
-        UniqueConstraint("tenant_id", "category", "uuid", name=name("streams_uuid_uq")),
-        UniqueConstraint("tenant_id", "category", "name", name=name("streams_name_uq")),
+        # The distinguishing column first: with tenant and category leading, a planner with
+        # stale statistics (or a generic plan) could look a stream up by uuid through the name
+        # index, scanning every stream of the category; appends then slowed down as streams
+        # were added. Now neither index can serve the other's lookup.
+        UniqueConstraint("uuid", "tenant_id", "category", name=name("streams_uuid_uq")),
+        UniqueConstraint("name", "tenant_id", "category", name=name("streams_name_uq")),
         sqlite_autoincrement=True,
         **_TABLE_OPTIONS,
     )

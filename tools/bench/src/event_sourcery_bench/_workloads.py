@@ -319,6 +319,80 @@ WORKLOADS.append(
 )
 
 
+# --- X1, X2: scaling of an append with the stream's length and the session's age ----------------
+
+_LONG_STREAM = 10_000
+_TOUCHED_STREAMS = 1_000
+
+
+def _timed_appends(
+    target: Target, session: Session | None, stream: StreamId, first_version: int, count: int
+) -> tuple[int, float]:
+    """`count` single-event appends with expected version, each its own transaction."""
+    store = target.backend(session).event_store
+    events = [payment(n) for n in range(count)]
+    started = time.perf_counter()
+    for offset, event in enumerate(events):
+        store.append(event, stream_id=stream, expected_version=first_version + offset)
+        _commit(session)
+    return count, time.perf_counter() - started
+
+
+def long_stream_appends(target: Target, count: int) -> tuple[int, float]:
+    """Appends to a stream already 10,000 events long."""
+    session = _session(target)
+    store = target.backend(session).event_store
+    stream = StreamId()
+    for offset in range(0, _LONG_STREAM, 1000):
+        batch = [payment(n) for n in range(offset, offset + 1000)]
+        store.append(*batch, stream_id=stream, expected_version=offset)
+        _commit(session)
+    return _timed_appends(target, session, stream, _LONG_STREAM, count)
+
+
+def aged_session_appends(target: Target, count: int) -> tuple[int, float]:
+    """Appends in a session (and backend) that already appended to 1,000 other streams."""
+    session = _session(target)
+    store = target.backend(session).event_store
+    for n in range(_TOUCHED_STREAMS):
+        store.append(payment(n), stream_id=StreamId(), expected_version=0)
+        _commit(session)
+    return _timed_appends(target, session, StreamId(), 0, count)
+
+
+def fresh_appends(target: Target, count: int) -> tuple[int, float]:
+    """The baseline of both: a fresh session appending to a new stream."""
+    return _timed_appends(target, _session(target), StreamId(), 0, count)
+
+
+WORKLOADS.extend(
+    [
+        Workload(
+            "X1",
+            "append at stream length 10,000 vs a new stream (raw column = new stream)",
+            "ms",
+            300,
+            20,
+            long_stream_appends,
+            fresh_appends,
+            1.2,
+            needs_raw_driver=False,
+        ),
+        Workload(
+            "X2",
+            "append in a session that touched 1,000 streams vs a fresh one (raw = fresh)",
+            "ms",
+            300,
+            20,
+            aged_session_appends,
+            fresh_appends,
+            1.2,
+            needs_raw_driver=False,
+        ),
+    ]
+)
+
+
 def _register_log_workloads() -> None:
     from event_sourcery_bench import _live
 

@@ -119,11 +119,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='stream',
-            constraint=models.UniqueConstraint(fields=('tenant_id', 'category', 'uuid'), name='es_django_streams_uuid_uq'),
+            constraint=models.UniqueConstraint(fields=('uuid', 'tenant_id', 'category'), name='es_django_streams_uuid_uq'),
         ),
         migrations.AddConstraint(
             model_name='stream',
-            constraint=models.UniqueConstraint(fields=('tenant_id', 'category', 'name'), name='es_django_streams_name_uq'),
+            constraint=models.UniqueConstraint(fields=('name', 'tenant_id', 'category'), name='es_django_streams_name_uq'),
         ),
         migrations.AddField(
             model_name='eventrecord',
