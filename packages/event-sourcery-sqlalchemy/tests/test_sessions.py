@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
@@ -151,15 +150,13 @@ def test_a_long_lived_session_stays_empty(session: Session, backend: SQLAlchemyB
     assert not session.dirty
 
 
-def test_making_a_backend_does_no_io_and_is_cheap() -> None:
+def test_making_a_backend_and_its_event_store_does_no_io() -> None:
+    # Its cost is measured by the benchmark harness (workload C), not asserted here.
     broken = create_engine("sqlite:////nonexistent-dir/never/opened.sqlite3")
     session = Session(broken)
-    rounds = 2000
-    started = time.perf_counter()
-    for _ in range(rounds):
-        SQLAlchemyBackend(session)
-    per_backend = (time.perf_counter() - started) / rounds
-    assert per_backend < 50e-6
+    backend = SQLAlchemyBackend(session)
+    assert backend.event_store is not None
+    assert backend.in_tenant_mode("t").event_store is not None
     assert not session.in_transaction()
 
 
