@@ -40,7 +40,7 @@ from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, translate
 from event_sourcery_sqlalchemy._inflight import InFlight, in_flight_for
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 from event_sourcery_sqlalchemy._own import current, resolve
-from event_sourcery_sqlalchemy._reading import LoadColumns
+from event_sourcery_sqlalchemy._reading import PG_ISO, LoadColumns
 from event_sourcery_sqlalchemy._statements import notify_channel
 
 AnySession = Session | scoped_session[Session]
@@ -126,8 +126,7 @@ class _RowsQuery:
 
         if dialect.name == "postgresql":
             data, context = "CAST(e.data AS TEXT)", "CAST(e.context AS TEXT)"
-            # Naive UTC whatever the session's TimeZone: astimezone() per row costs more.
-            created_at = "timezone('UTC', e.created_at)"
+            created_at = f"to_char(timezone('UTC', e.created_at), {PG_ISO})"
         else:
             data, context, created_at = "e.data", "e.context", "e.created_at"
         where = [f"e.id > {mark}", f"e.id <= {mark}"]
