@@ -13,7 +13,15 @@ from event_sourcery_bench._live import NOTES
 from event_sourcery_bench._targets import targets
 from event_sourcery_bench._workloads import WORKLOADS
 
-_ALL_TARGETS = ["memory", "sqlite", "postgresql", "mariadb"]
+_ALL_TARGETS = [
+    "memory",
+    "sqlite",
+    "postgresql",
+    "mariadb",
+    "django-sqlite",
+    "django-postgresql",
+    "kurrentdb",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

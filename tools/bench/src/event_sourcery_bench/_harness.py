@@ -67,7 +67,7 @@ def measure(workload: Workload, target: Target, *, quick: bool, repetitions: int
     ratio = None
     if raw:
         ratio = statistics.median(library) / statistics.median(raw)
-    goal, met = _judge(workload, target.dialect, statistics.median(library), ratio)
+    goal, met = _judge(workload, target.family, statistics.median(library), ratio)
     return Result(
         workload.key,
         workload.title,

@@ -6,7 +6,7 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,16 +59,27 @@ class Target:
     raw_connect: Callable[[], Any] | None
     placeholder: str = "?"
     memory: InMemoryData = field(default_factory=InMemoryData)
+    #: Makes the backend of a target without a SQLAlchemy engine (Django, KurrentDB).
+    make_backend: Callable[[], Backend] | None = None
+    #: The database of the raw side (and of per-database goals), when not `dialect`.
+    raw_family: str = ""
+
+    @property
+    def family(self) -> str:
+        """The database: "sqlite", "postgresql", "mariadb", "memory" or "kurrentdb"."""
+        return self.raw_family or self.dialect
 
     def backend(self, session: Session | None = None) -> Backend:
         """A library backend on this target (per session, as users make them)."""
+        if self.make_backend is not None:
+            return self.make_backend()
         if self.engine is None:
             return InMemoryBackend(data=self.memory)
         return SQLAlchemyBackend(session if session is not None else Session(self.engine))
 
     def raw_stream_id(self, uuid: UUID) -> Any:
         """How the raw table stores a stream id."""
-        return uuid if self.dialect == "postgresql" else uuid.hex
+        return uuid if self.family == "postgresql" else uuid.hex
 
     def sql(self, statement: str) -> str:
         """`statement` with `?` placeholders in this driver's style."""
@@ -81,23 +92,23 @@ def _reset_raw(target: Target) -> None:
         return
     cursor = connection.cursor()
     cursor.execute("DROP TABLE IF EXISTS raw_events")
-    cursor.execute(_RAW_DDL[target.dialect])
+    cursor.execute(_RAW_DDL[target.family])
     connection.commit()
     connection.close()
 
 
-def _server_database(admin_url: str) -> str:
+def _server_database(admin_url: str, database: str = BENCH_DATABASE) -> str:
     url = make_url(admin_url)
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         if url.get_backend_name() == "postgresql":
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-            connection.exec_driver_sql(f'CREATE DATABASE "{BENCH_DATABASE}"')
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
         else:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{BENCH_DATABASE}`")
-            connection.exec_driver_sql(f"CREATE DATABASE `{BENCH_DATABASE}` CHARACTER SET utf8mb4")
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{database}`")
+            connection.exec_driver_sql(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
     admin.dispose()
-    return url.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+    return url.set(database=database).render_as_string(hide_password=False)
 
 
 def _postgresql() -> Target:
@@ -144,16 +155,113 @@ def _sqlite(directory: Path) -> Target:
     return Target("sqlite-file", "sqlite", engine, lambda: sqlite3.connect(raw_path))
 
 
+_DJANGO_DATABASE = f"{BENCH_DATABASE}_django"
+
+
+def _configure_django(directory: Path) -> None:
+    """Django settings for both Django targets, once per process (connections are lazy)."""
+    import django
+    from django.conf import settings
+
+    if settings.configured:
+        return
+    url = make_url(POSTGRES_URL)
+    settings.configure(
+        USE_TZ=True,
+        TIME_ZONE="UTC",
+        INSTALLED_APPS=["event_sourcery_django"],
+        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        DATABASES={
+            "default": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": str(directory / "django.sqlite3"),
+                "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;"},
+            },
+            "postgresql": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": _DJANGO_DATABASE,
+                "HOST": url.host,
+                "PORT": url.port or 5432,
+                "USER": url.username,
+                "PASSWORD": url.password or "",
+            },
+        },
+    )
+    django.setup()
+
+
+def _django(directory: Path, server: str) -> Target:
+    """Django on SQLite (a file, in WAL mode as Django users run it; so is the raw side's) or
+    PostgreSQL (database `es_bench_django`), in autocommit mode: each append commits on its
+    own, as in a Django view without ATOMIC_REQUESTS."""
+    from django.core.management import call_command
+    from event_sourcery_django import DjangoBackend
+
+    _configure_django(directory)
+    raw: Callable[[], Any]
+    if server == "sqlite":
+        alias, placeholder, raw_path = "default", "?", directory / "django-raw.sqlite3"
+
+        def raw() -> Any:
+            connection = sqlite3.connect(raw_path)
+            connection.execute("PRAGMA journal_mode=WAL")
+            return connection
+
+    else:
+        import psycopg
+
+        alias, placeholder = "postgresql", "%s"
+        url = make_url(_server_database(POSTGRES_URL, _DJANGO_DATABASE))
+
+        def raw() -> Any:
+            return psycopg.connect(
+                host=url.host, port=url.port or 5432, user=url.username, dbname=url.database
+            )
+
+    call_command("migrate", "event_sourcery_django", database=alias, verbosity=0)
+    return Target(
+        f"django-{server}",
+        f"django-{server}",
+        None,
+        raw,
+        placeholder=placeholder,
+        make_backend=lambda: DjangoBackend(using=alias),
+        raw_family=server,
+    )
+
+
+def _kurrentdb(stack: ExitStack) -> Target:
+    """The KurrentDB backend on the in-process emulator: measures the client path over real
+    gRPC, not a server; no raw baseline."""
+    from event_sourcery_kurrentdb import KurrentDBBackend
+    from kurrentdb_emulator import Emulator
+    from kurrentdbclient import KurrentDBClient
+
+    emulator = stack.enter_context(Emulator(host="127.0.0.1", port=0, max_workers=64))
+    client = KurrentDBClient(emulator.uri)
+    stack.callback(client.close)
+    return Target(
+        "kurrentdb-emulator",
+        "kurrentdb",
+        None,
+        None,
+        make_backend=lambda: KurrentDBBackend(client, outbox_name="bench"),
+    )
+
+
 @contextmanager
 def targets(names: list[str]) -> Iterator[list[Target]]:
     """The requested targets, with fresh tables; unreachable servers are reported and left out."""
     made: list[Target] = []
-    with tempfile.TemporaryDirectory(prefix="es-bench-") as directory:
+    with tempfile.TemporaryDirectory(prefix="es-bench-") as directory, ExitStack() as stack:
         factories: dict[str, Callable[[], Target]] = {
             "memory": lambda: Target("in-memory", "memory", None, None),
             "sqlite": lambda: _sqlite(Path(directory)),
             "postgresql": _postgresql,
             "mariadb": _mariadb,
+            "django-sqlite": lambda: _django(Path(directory), "sqlite"),
+            "django-postgresql": lambda: _django(Path(directory), "postgresql"),
+            "kurrentdb": lambda: _kurrentdb(stack),
         }
         for name in names:
             try:

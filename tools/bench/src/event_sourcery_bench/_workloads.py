@@ -49,9 +49,9 @@ class Workload:
 
 def _now(target: Target) -> Any:
     moment = datetime.now(UTC)
-    if target.dialect == "sqlite":
+    if target.family == "sqlite":
         return moment.isoformat()
-    return moment.replace(tzinfo=None) if target.dialect == "mariadb" else moment
+    return moment.replace(tzinfo=None) if target.family == "mariadb" else moment
 
 
 def _session(target: Target) -> Session | None:
