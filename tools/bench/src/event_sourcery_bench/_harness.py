@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import statistics
 from dataclasses import asdict, dataclass
 
@@ -51,6 +52,14 @@ def _judge(
     return f"<= {goal:g}x raw time", ratio <= goal
 
 
+def _settle() -> None:
+    """Collect, then freeze what survives: objects left by earlier runs (the in-memory
+    backend's whole store, say) would otherwise be traversed by every garbage collection of
+    the next run, slowing down whichever side allocates more, whatever it measures."""
+    gc.collect()
+    gc.freeze()
+
+
 def measure(workload: Workload, target: Target, *, quick: bool, repetitions: int) -> Result | None:
     """Run `workload` on `target` `repetitions` times each side, alternating; None if n/a."""
     if workload.only and target.dialect not in workload.only:
@@ -61,8 +70,10 @@ def measure(workload: Workload, target: Target, *, quick: bool, repetitions: int
     has_baseline = target.raw_connect is not None or not workload.needs_raw_driver
     raw_run = workload.raw if has_baseline else None
     for _ in range(repetitions):
+        _settle()
         library.append(_value(workload.unit, *workload.library(target, size)))
         if raw_run is not None:
+            _settle()
             raw.append(_value(workload.unit, *raw_run(target, size)))
     ratio = None
     if raw:
