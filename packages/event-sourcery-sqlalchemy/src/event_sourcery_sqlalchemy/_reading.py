@@ -69,6 +69,12 @@ def _as_is(value: Any) -> Any:
     return value
 
 
+def _uuid_native(value: Any) -> UUID:
+    # psycopg 3 returns uuid columns as UUID; other drivers (psycopg2, pg8000) may return the
+    # text when a statement runs on their cursor directly (subscriptions do).
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
 class LoadColumns:
     """How `fetch_events` selects the payload columns on a dialect, and reads them back."""
 
@@ -79,7 +85,7 @@ class LoadColumns:
         self.read_json: Callable[[Any], Any] = _as_is
         self.read_time: Callable[[Any], datetime] = _utc_from_naive
         if self.family == "postgresql":
-            self.read_uuid = _as_is  # native UUID
+            self.read_uuid = _uuid_native
             self.read_time = _utc_from_text
         elif self.family == "sqlite":
             self.read_time = _utc_from_text
