@@ -55,14 +55,15 @@ class Head:
 
 
 class InFlight(ABC):
-    """Reads the head of the log with a marker, and tells when a marker's transactions ended.
+    """Reads the head of the log, takes markers of the transactions in flight, and tells when
+    a marker's transactions ended.
 
     One per cursor: it may keep what its last `head` saw.
     """
 
-    #: Whether a marker describes its read exactly (the read's own snapshot), so that `ended`
-    #: may be asked right after `head`, about that same read. Otherwise `ended` must be asked
-    #: before the next read, as `GapTracker.confirm` says.
+    #: Whether `ended` judges by the last `head`'s own read (PostgreSQL: that statement's
+    #: snapshot), so that it may be asked right after `head`, about that same read. Otherwise
+    #: `ended` must be asked before the next read, as `GapTracker.confirm` says.
     exact: bool = True
     #: Whether every gap is final as soon as it is seen (one writer at a time): the head then
     #: needs no ids, only the horizon.
