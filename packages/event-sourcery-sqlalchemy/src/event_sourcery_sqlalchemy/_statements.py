@@ -168,6 +168,13 @@ class Statements:
             for has_start in (False, True)
             for has_stop in (False, True)
         }
+        #: The same, compiled for the DB-API cursor (see `_driver`), on the dialects whose
+        #: columns `LoadColumns` reads from the driver's own values.
+        self.driver_load: dict[tuple[bool, bool], DriverStatement] | None = None
+        if self.load_columns.json_is_text:
+            self.driver_load = {
+                key: DriverStatement(statement, dialect) for key, statement in self.load.items()
+            }
         self.position = select(func.coalesce(func.max(ev.c.id), 0))
 
         # --- snapshots and deletion ------------------------------------------------------------

@@ -19,6 +19,7 @@ from event_sourcery.interfaces import (
     StorageStrategy,
     as_utc,
     check_snapshot,
+    raw_from_text,
 )
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, scoped_session
@@ -73,19 +74,21 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
             params["p_stop"] = stop
         try:
             connection, sql = self._open()
-            statement = sql.load["p_start" in params, "p_stop" in params]
-            rows = connection.execute(statement, params).all()
+            key = ("p_start" in params, "p_stop" in params)
+            if sql.driver_load is not None:
+                rows: Sequence[Any] = sql.driver_load[key].rows(connection, params)
+            else:
+                rows = connection.execute(sql.load[key], params).all()
         except DATABASE_ERRORS as error:
             raise translate(error, f"loading stream {stream_id!r}") from error
         if not rows:
             return []
-        stored = StreamId(stream_id.uuid, name=rows[0].name, category=stream_id.category)
+        stored = StreamId(stream_id.uuid, name=rows[0][7], category=stream_id.category)
         read = sql.load_columns
-        uuid_, json_, time_ = read.read_uuid, read.read_json, read.read_time
+        uuid_, time_ = read.read_uuid, read.read_time
+        build = raw_from_text if read.json_is_text else RawEvent
         return [
-            RawEvent(
-                uuid_(uuid), stored, type_, version, time_(at), json_(data), json_(ctx), schema
-            )
+            build(uuid_(uuid), stored, type_, version, time_(at), data, ctx, schema)
             for version, uuid, type_, schema, data, ctx, at, _, _ in rows
         ]
 

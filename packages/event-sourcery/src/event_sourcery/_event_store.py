@@ -8,7 +8,7 @@ from event_sourcery._encryption import Encryption
 from event_sourcery._event import Context, WrappedEvent
 from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._outbox import OutboxConfig, OutboxStrategy
-from event_sourcery._raw import RawEvent, deserialize, serialize
+from event_sourcery._raw import RawEvent, deserialize_all, serialize
 from event_sourcery._recorded import Recorded, RecordedRaw
 from event_sourcery._registry import EventRegistry
 from event_sourcery._storage import StorageStrategy
@@ -111,10 +111,8 @@ class EventStore:
         _check_stream_id(stream_id)
         registry, encryption, tenant = self._registry, self._encryption, self._storage.tenant_id
         with self._instrumentation.span("event_sourcery.load_stream", _attributes(stream_id)):
-            return [
-                deserialize(raw, registry, encryption, tenant)
-                for raw in self.load_stream_raw(stream_id, start, stop)
-            ]
+            raws = self.load_stream_raw(stream_id, start, stop)
+            return deserialize_all(raws, registry, encryption, tenant)
 
     def load_stream_raw(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None

@@ -221,6 +221,6 @@ class Subscriber:
                     if not more:
                         break
                     records.extend(more)
-                yield [Recorded.of(record, self._registry, self._encryption) for record in records]
+                yield Recorded.all_of(records, self._registry, self._encryption)
         finally:
             cursor.close()

@@ -9,8 +9,8 @@ from event_sourcery._limits import MAX_IDENTIFIER_LENGTH, check_tenant_id
 from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._outbox import OutboxConfig, OutboxEntry, OutboxStrategy
 from event_sourcery._projection import CheckpointStrategy
-from event_sourcery._raw import RawEvent, as_utc, deserialize, serialize
-from event_sourcery._recorded import RecordedRaw
+from event_sourcery._raw import RawEvent, as_utc, deserialize, raw_from_text, serialize
+from event_sourcery._recorded import RecordedRaw, build_recorded_raw
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._stream_id import StoredStreamIds
 from event_sourcery._subscription import LogCursor, SubscriptionFilter, SubscriptionStrategy
@@ -53,6 +53,7 @@ __all__ = [
     "SubscriptionFilter",
     "SubscriptionStrategy",
     "as_utc",
+    "build_recorded_raw",
     "check_append",
     "check_name",
     "check_snapshot",
@@ -61,6 +62,7 @@ __all__ = [
     "innodb_transactions",
     "is_repeat",
     "new_versions",
+    "raw_from_text",
     "serialize",
     "snapshot_applies",
 ]
