@@ -16,7 +16,7 @@ from uuid import UUID
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from event_sourcery.exceptions import StorageError
-from event_sourcery.interfaces import as_utc
+from event_sourcery.interfaces import as_utc, utc_from_text, uuid_from_hex
 
 from event_sourcery_django import _tables
 
@@ -89,12 +89,32 @@ class Dialect:
         return naive
 
     def time_column(self, column: str) -> str:
-        """Select `column` as a naive UTC timestamp, whatever the connection's time zone."""
-        return f"({column} AT TIME ZONE 'UTC')" if self.is_postgresql else column
+        """Select `column` as UTC ISO text, whatever the connection's time zone.
+
+        Text, because drivers parse timestamps in Python (Django's SQLite converter, PyMySQL)
+        and a naive value would still need its zone: `read_time` reads the text for a
+        fraction of that. Percent signs are doubled: statements run with parameters.
+        """
+        if self.is_postgresql:
+            return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
+        if self.is_mysql:
+            return f"DATE_FORMAT({column}, '%%Y-%%m-%%dT%%H:%%i:%%s.%%f')"
+        return f"CAST({column} AS TEXT)"  # Django stores SQLite's as UTC ISO text already
+
+    def json_column(self, column: str) -> str:
+        """Select a JSON `column` as its text: the core validates events straight from it."""
+        return f"{column}::text" if self.is_postgresql else column
+
+    @property
+    def json_is_text(self) -> bool:
+        """Whether `json_column`s come back as `str` (MySQL drivers may return bytes)."""
+        return not self.is_mysql
 
 
 def read_uuid(value: Any) -> UUID:
     """A UUID from what a driver returns for a UUIDField column."""
+    if isinstance(value, str):  # hex on SQLite and MariaDB before 10.7; hyphens after
+        return uuid_from_hex(value)
     if isinstance(value, UUID):
         return value
     if isinstance(value, bytes | bytearray) and len(value) == 16:
@@ -105,7 +125,9 @@ def read_uuid(value: Any) -> UUID:
 
 
 def read_time(value: Any) -> datetime:
-    """An aware UTC datetime from a stored (UTC) timestamp."""
+    """An aware UTC datetime from a stored (UTC) timestamp, as `time_column` selects it."""
+    if isinstance(value, str):
+        return utc_from_text(value)
     if isinstance(value, bytes | bytearray):
         value = value.decode()
     if isinstance(value, str):

@@ -27,6 +27,7 @@ from event_sourcery.interfaces import (
     StoredStreamIds,
     SubscriptionFilter,
     SubscriptionStrategy,
+    build_recorded_raw,
 )
 
 from event_sourcery_django import _inflight, _wakeups
@@ -104,13 +105,14 @@ class DjangoLogCursor(LogCursor):
 
     def _read_statement(self, sql: Dialect) -> tuple[str, list[Any]]:
         condition, params = _condition(sql, self._filter)
+        data, context = sql.json_column("e.data"), sql.json_column("e.context")
         if condition:
             hit = f"CASE WHEN {condition} THEN 1 ELSE 0 END"
-            data = f"CASE WHEN {condition} THEN e.data END"
-            context = f"CASE WHEN {condition} THEN e.context END"
+            data = f"CASE WHEN {condition} THEN {data} END"
+            context = f"CASE WHEN {condition} THEN {context} END"
             params = params * 3
         else:
-            hit, data, context = "1", "e.data", "e.context"
+            hit = "1"
         statement = (
             f"SELECT e.id, {hit}, e.version, e.uuid, e.type, e.schema_version, {data}, "
             f"{context}, {sql.time_column('e.created_at')}, e.tenant_id, s.category, s.uuid, "
@@ -176,16 +178,16 @@ class DjangoLogCursor(LogCursor):
         )
         stream_id = self._streams.get(stream, name, category or None, read_uuid)
         raw = RawEvent(
-            uuid=read_uuid(uuid),
-            stream_id=stream_id,
-            type=type_,
-            version=version,
-            created_at=read_time(at),
-            data=read_json(data),
-            context=read_json(context),
-            schema_version=schema,
+            read_uuid(uuid),
+            stream_id,
+            type_,
+            version,
+            read_time(at),
+            read_json(data),
+            read_json(context),
+            schema,
         )
-        return RecordedRaw(raw, int(row[0]), tenant or None)
+        return build_recorded_raw(raw, int(row[0]), tenant or None)
 
     @property
     def position(self) -> int:

@@ -43,7 +43,7 @@ from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, translate
 from event_sourcery_sqlalchemy._inflight import InFlight, in_flight_for
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 from event_sourcery_sqlalchemy._own import current, resolve
-from event_sourcery_sqlalchemy._reading import PG_ISO, LoadColumns
+from event_sourcery_sqlalchemy._reading import MYSQL_ISO, PG_ISO, LoadColumns
 from event_sourcery_sqlalchemy._statements import notify_channel
 
 AnySession = Session | scoped_session[Session]
@@ -132,6 +132,9 @@ class _RowsQuery:
             created_at = f"to_char(timezone('UTC', e.created_at), {PG_ISO})"
         else:
             data, context, created_at = "e.data", "e.context", "e.created_at"
+            if dialect.name in ("mysql", "mariadb"):
+                iso = MYSQL_ISO.replace("%", "%%") if mark == "%s" else MYSQL_ISO
+                created_at = f"DATE_FORMAT(e.created_at, {iso})"
         where = [f"e.id > {mark}", f"e.id <= {mark}"]
         self._values: list[str] = []
         selected = (

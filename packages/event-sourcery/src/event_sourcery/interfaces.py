@@ -10,6 +10,7 @@ from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._outbox import OutboxConfig, OutboxEntry, OutboxStrategy
 from event_sourcery._projection import CheckpointStrategy
 from event_sourcery._raw import RawEvent, as_utc, deserialize, raw_from_text, serialize
+from event_sourcery._readers import utc_from_text, uuid_from_hex
 from event_sourcery._recorded import RecordedRaw, build_recorded_raw
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._stream_id import StoredStreamIds
@@ -65,4 +66,6 @@ __all__ = [
     "raw_from_text",
     "serialize",
     "snapshot_applies",
+    "utc_from_text",
+    "uuid_from_hex",
 ]
