@@ -34,7 +34,7 @@ from event_sourcery.interfaces import (
     is_repeat,
 )
 
-from event_sourcery_django._dialect import MAX_VERSION, Dialect, dumps, read_uuid
+from event_sourcery_django._dialect import MAX_VERSION, Dialect, read_uuid
 from event_sourcery_django._errors import is_duplicate_key
 
 # The slow path looks again when a concurrent writer changed the stream row between its read
@@ -250,8 +250,8 @@ class Append:
                     sql.uuid(event.uuid),
                     event.type,
                     event.schema_version,
-                    dumps(event.data),
-                    dumps(event.context),
+                    event.data_json(),
+                    event.context_json(),
                     sql.time(event.created_at),
                     tenant,
                 ]

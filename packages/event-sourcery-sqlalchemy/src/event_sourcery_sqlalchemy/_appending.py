@@ -9,7 +9,6 @@ the stream. Events are never read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,10 +49,6 @@ def state_of(row: Any) -> StreamState:
     if row is None:
         return MISSING
     return VERSIONLESS if row.version is None else int(row.version)
-
-
-def _as_is(value: Any) -> Any:
-    return value
 
 
 def _inserted_id(result: CursorResult[Any]) -> int:
@@ -131,7 +126,6 @@ class Append:
             kind += "_named"
             params["p_name"] = name
         events = self.events
-        dumps = json.dumps
         if len(events) == 1:
             (event,) = events
             params.update(
@@ -139,8 +133,8 @@ class Append:
                 e1_uuid=event.uuid,
                 e1_type=event.type,
                 e1_schema_version=event.schema_version,
-                e1_data=dumps(event.data),
-                e1_context=dumps(event.context),
+                e1_data=event.data_json(),
+                e1_context=event.context_json(),
                 e1_created_at=as_utc(event.created_at),
             )
             one = True
@@ -150,8 +144,8 @@ class Append:
                 e_uuid=[event.uuid for event in events],
                 e_type=[event.type for event in events],
                 e_schema_version=[event.schema_version for event in events],
-                e_data=f"[{','.join([dumps(event.data) for event in events])}]",
-                e_context=f"[{','.join([dumps(event.context) for event in events])}]",
+                e_data=f"[{','.join([event.data_json() for event in events])}]",
+                e_context=f"[{','.join([event.context_json() for event in events])}]",
                 e_created_at=[as_utc(event.created_at) for event in events],
             )
             one = False
@@ -320,7 +314,6 @@ class Append:
 
     def _insert_rows(self, stream_pk: int) -> list[int]:
         tenant, sql = self.tenant, self.sql
-        payload = json.dumps if sql.json_as_text else _as_is
         rows = [
             {
                 "stream_id": stream_pk,
@@ -328,8 +321,8 @@ class Append:
                 "uuid": event.uuid,
                 "type": event.type,
                 "schema_version": event.schema_version,
-                "data": payload(event.data),
-                "context": payload(event.context),
+                "data": event.data_json(),  # bound as text: see `Statements.insert_events`
+                "context": event.context_json(),
                 # Only PostgreSQL keeps the zone; the others store the UTC wall time.
                 "created_at": as_utc(event.created_at),
                 "tenant_id": tenant,

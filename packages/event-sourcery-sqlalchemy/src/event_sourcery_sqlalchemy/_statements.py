@@ -157,7 +157,20 @@ class Statements:
                     for kind, statement in statements.items()
                 }
         self.events_return_ids = dialect.insert_executemany_returning
-        self.insert_events: Insert = insert(ev)
+        # Payloads are bound as the JSON text the core wrote (`RawEvent.data_json`), never
+        # encoded again by the JSON type: as is where the column keeps text (SQLite, MariaDB),
+        # cast to the column's type elsewhere.
+        payload: dict[str, Any] = {}
+        for name in ("data", "context"):
+            text = bindparam(name, type_=Text)
+            payload[name] = (
+                text if family in ("sqlite", "mysql", "mariadb") else cast(text, ev.c[name].type)
+            )
+        scalars = ("stream_id", "version", "uuid", "type", "schema_version", "created_at")
+        self.insert_events: Insert = insert(ev).values(
+            {name: bindparam(name, type_=ev.c[name].type) for name in (*scalars, "tenant_id")}
+            | payload
+        )
         if self.events_return_ids:
             self.insert_events = self.insert_events.returning(ev.c.id, *notify(models, family))
         self.load_columns = LoadColumns(dialect)

@@ -21,7 +21,9 @@ class Event(BaseModel):
     Unknown fields in stored data are ignored on load, so removing a field never breaks reading.
     """
 
-    model_config = ConfigDict(frozen=True)
+    # Events are stored as pydantic's own JSON text; infinities and NaN keep the form
+    # json.dumps gives them (pydantic would write null, and the value would not load back).
+    model_config = ConfigDict(frozen=True, ser_json_inf_nan="constants")
 
     __event_name__: ClassVar[str]
     #: Bump when the stored form changes; register upcasters from older versions.

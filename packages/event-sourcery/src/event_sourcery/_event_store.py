@@ -8,7 +8,7 @@ from event_sourcery._encryption import Encryption
 from event_sourcery._event import Context, WrappedEvent
 from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._outbox import OutboxConfig, OutboxStrategy
-from event_sourcery._raw import RawEvent, deserialize_all, serialize
+from event_sourcery._raw import RawEvent, deserialize_all, serialize, serialize_all
 from event_sourcery._recorded import Recorded, RecordedRaw
 from event_sourcery._registry import EventRegistry
 from event_sourcery._storage import StorageStrategy
@@ -155,10 +155,8 @@ class EventStore:
     ) -> None:
         registry, encryption, tenant = self._registry, self._encryption, self._storage.tenant_id
         default = _default_context(self._instrumentation)
-        raws = [
-            serialize(item, stream_id, version, registry, encryption, tenant, default)
-            for item, version in zip(events, new_versions(expected, len(events)), strict=True)
-        ]
+        versions = new_versions(expected, len(events))
+        raws = serialize_all(events, stream_id, versions, registry, encryption, tenant, default)
         positions = self._storage.insert_events(stream_id, expected, raws)
         if self._listeners or self._outbox:
             self._after_insert(events, raws, positions)
