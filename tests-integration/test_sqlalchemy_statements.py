@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 from event_sourcery import NO_VERSIONING, Event, StreamId, WrappedEvent
-from event_sourcery_sqlalchemy import SQLAlchemyBackend
-from event_sourcery_sqlalchemy._driver import DriverStatement
+from event_sourcery_sqlalchemy import SQLAlchemyBackend, _driver
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
@@ -28,24 +27,24 @@ class Counted(Event):
 @contextmanager
 def statements(engine: Engine) -> Iterator[list[str]]:
     """The statements run meanwhile: through SQLAlchemy, and on the driver's cursor directly
-    (`_driver`: PostgreSQL appends with psycopg, which SQLAlchemy's events do not see)."""
+    (`_driver.execute`: appends and loads, which SQLAlchemy's events do not see)."""
     seen: list[str] = []
 
     def record(*args: Any) -> None:
         seen.append(args[2])
 
-    run_on_driver = DriverStatement.rows
+    run_on_driver = _driver.execute
 
-    def counted(self: DriverStatement, connection: Any, params: Any) -> Any:
-        seen.append(self.sql)
-        return run_on_driver(self, connection, params)
+    def counted(connection: Any, sql: str, arguments: Any) -> Any:
+        seen.append(sql)
+        return run_on_driver(connection, sql, arguments)
 
     event.listen(engine, "before_cursor_execute", record)
-    DriverStatement.rows = counted  # type: ignore[method-assign]
+    _driver.execute = counted
     try:
         yield seen
     finally:
-        DriverStatement.rows = run_on_driver  # type: ignore[method-assign]
+        _driver.execute = run_on_driver
         event.remove(engine, "before_cursor_execute", record)
 
 

@@ -204,6 +204,11 @@ class Append:
         sql = self.sql
         params = {**self.key, "p_name": self.stream_id.name, "p_version": self.version}
         try:
+            if sql.driver_claim is not None:
+                outcome = sql.driver_claim["create"].outcome(self.connection, params)
+                if sql.create_id_from is IdFrom.RETURNING:
+                    return int(outcome.rows[0][0]) if outcome.rows else None
+                return int(outcome.lastrowid) if outcome.rowcount == 1 else None
             result = self.connection.execute(sql.create_stream, params)
         except exc.IntegrityError as error:
             # Only where the statement is known to fail alone (see `_create_stream`).
@@ -227,6 +232,12 @@ class Append:
             params["p_name"] = name
         # Concurrent writers queue on this row's lock; the loser's WHERE then no longer matches
         # (READ COMMITTED re-checks it on the new row; MariaDB's UPDATE reads the latest row).
+        if sql.driver_claim is not None and sql.bump_id_from is not IdFrom.LOOKUP:
+            claim = sql.driver_claim["bump" if name is None else "bump_named"]
+            outcome = claim.outcome(self.connection, params)
+            if sql.bump_id_from is IdFrom.RETURNING:
+                return int(outcome.rows[0][0]) if outcome.rows else None
+            return int(outcome.lastrowid) if outcome.rowcount == 1 else None
         result = self.connection.execute(statement, params)
         if sql.bump_id_from is IdFrom.RETURNING:
             bumped = result.scalar()
@@ -314,6 +325,25 @@ class Append:
 
     def _insert_rows(self, stream_pk: int) -> list[int]:
         tenant, sql = self.tenant, self.sql
+        if sql.driver_insert is not None:
+            values = [
+                # In `INSERTED` order. Only PostgreSQL keeps the zone; the others store the
+                # UTC wall time.
+                [
+                    stream_pk,
+                    event.version,
+                    event.uuid,
+                    event.type,
+                    event.schema_version,
+                    event.data_json(),
+                    event.context_json(),
+                    as_utc(event.created_at),
+                    tenant,
+                ]
+                for event in self.events
+            ]
+            # Ids grow in the order rows are inserted: sorted, they are the events' positions.
+            return sorted(sql.driver_insert.ids(self.connection, values))
         rows = [
             {
                 "stream_id": stream_pk,

@@ -34,9 +34,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from event_sourcery_sqlalchemy._driver import DriverStatement, takes_compiled_params
+from event_sourcery_sqlalchemy._driver import DriverInsert, DriverStatement, takes_compiled_params
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 from event_sourcery_sqlalchemy._reading import LoadColumns, load_statement
+
+#: The columns an append inserts into the events table, in `DriverInsert`'s row order.
+INSERTED = (
+    "stream_id",
+    "version",
+    "uuid",
+    "type",
+    "schema_version",
+    "data",
+    "context",
+    "created_at",
+    "tenant_id",
+)
 
 
 class IdFrom(enum.Enum):
@@ -82,6 +95,16 @@ class Statements:
         expected = st.c.version == bindparam("p_expected")
         self.bump = bump.where(ident, expected)
         self.bump_named = bump.where(ident, expected, st.c.name == bindparam("p_name"))
+
+        #: The claim's fast statements on the DB-API cursor (see `_driver`) where appends
+        #: take two statements (SQLite, MariaDB): by name, "create", "bump", "bump_named".
+        self.driver_claim: dict[str, DriverStatement] | None = None
+        if family in ("sqlite", "mysql", "mariadb") and DriverInsert.supports(dialect):
+            self.driver_claim = {
+                "create": DriverStatement(self.create_stream, dialect),
+                "bump": DriverStatement(self.bump, dialect),
+                "bump_named": DriverStatement(self.bump_named, dialect),
+            }
 
         self.find_stream = select(st.c.id, st.c.version, st.c.name).where(ident)
         # An append at a stale version may be a re-send after a lost reply: its events are
@@ -167,6 +190,10 @@ class Statements:
                 text if family in ("sqlite", "mysql", "mariadb") else cast(text, ev.c[name].type)
             )
         scalars = ("stream_id", "version", "uuid", "type", "schema_version", "created_at")
+        #: The same for SQLite and MariaDB, on the DB-API cursor (see `_driver`).
+        self.driver_insert: DriverInsert | None = None
+        if DriverInsert.supports(dialect):
+            self.driver_insert = DriverInsert(ev, INSERTED, dialect, ("data", "context"))
         self.insert_events: Insert = insert(ev).values(
             {name: bindparam(name, type_=ev.c[name].type) for name in (*scalars, "tenant_id")}
             | payload
