@@ -369,17 +369,7 @@ def _appends_at_once(
         )
 
     data, context = elements("e_data"), elements("e_context")
-    columns = [
-        "stream_id",
-        "version",
-        "uuid",
-        "type",
-        "schema_version",
-        "data",
-        "context",
-        "created_at",
-        "tenant_id",
-    ]
+    columns = list(INSERTED)
     statements: dict[str, Insert] = {}
     singles: dict[str, Insert] = {}
     for kind, claim in claims.items():
