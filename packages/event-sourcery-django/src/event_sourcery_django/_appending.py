@@ -29,12 +29,13 @@ from event_sourcery.interfaces import (
     ExpectedVersion,
     RawEvent,
     StreamState,
+    as_utc,
     check_append,
     check_name,
     is_repeat,
 )
 
-from event_sourcery_django._dialect import MAX_VERSION, Dialect, read_uuid
+from event_sourcery_django._dialect import MAX_VERSION, Dialect, dumps, read_uuid
 from event_sourcery_django._errors import is_duplicate_key
 
 # The slow path looks again when a concurrent writer changed the stream row between its read
@@ -44,6 +45,19 @@ _ATTEMPTS = 3
 _CHUNK = 1000
 #: The channel PostgreSQL appends notify (see `_wakeups`).
 CHANNEL = "event_sourcery_django"
+
+#: PostgreSQL's insert of an append's events from one JSON document (`_insert_from_json`).
+#: The NOTIFY wakes LISTENing subscriptions when (and only if) the transaction commits;
+#: PostgreSQL folds the repeated notifications of one transaction into one.
+_INSERT_FROM_JSON = (
+    "WITH doc AS (SELECT e, n FROM json_array_elements(%s::json) WITH ORDINALITY AS x(e, n)), "
+    "inserted AS (INSERT INTO {events} "
+    "(stream_id, version, uuid, type, schema_version, data, context, created_at, tenant_id) "
+    "SELECT %s, (e->>'v')::bigint, (e->>'u')::uuid, e->>'t', (e->>'s')::int, (e->'d')::text, "
+    "(e->'c')::text, (e->>'a')::timestamptz, %s FROM doc ORDER BY n RETURNING id) "
+    "{notify}"
+)
+_NOTIFY = f"SELECT inserted.id FROM inserted, pg_notify('{CHANNEL}', '') AS wake"
 
 
 def state_of(row: Sequence[Any] | None) -> StreamState:
@@ -237,13 +251,18 @@ class Append:
     # --- the events ----------------------------------------------------------------------------
 
     def _insert_events(self, stream_pk: int) -> list[int]:
+        if self.sql.is_postgresql and len(self.events) > 1:
+            return self._insert_from_json(stream_pk)
         sql, tenant = self.sql, self.tenant
         columns = "stream_id, version, uuid, type, schema_version, data, context, created_at"
         positions: list[int] = []
+        at, stored_at = None, None
         for start in range(0, len(self.events), _CHUNK):
             chunk = self.events[start : start + _CHUNK]
             params: list[Any] = []
             for event in chunk:
+                if event.created_at is not at:  # an append's events usually share it
+                    at, stored_at = event.created_at, sql.time(event.created_at)
                 params += [
                     stream_pk,
                     event.version,
@@ -252,19 +271,45 @@ class Append:
                     event.schema_version,
                     event.data_json(),
                     event.context_json(),
-                    sql.time(event.created_at),
+                    stored_at,
                     tenant,
                 ]
             values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
             insert = f"INSERT INTO {sql.events} ({columns}, tenant_id) VALUES {values} RETURNING id"
-            if sql.is_postgresql:
-                # Wakes the LISTENing subscriptions when (and only if) the transaction commits;
-                # PostgreSQL folds repeated notifications of one transaction into one.
-                insert = (
-                    f"WITH inserted AS ({insert}) SELECT inserted.id FROM inserted, "
-                    f"pg_notify('{CHANNEL}', '') AS wake"
-                )
+            if sql.is_postgresql:  # one event: a short statement, which psycopg caches
+                insert = f"WITH inserted AS ({insert}) {_NOTIFY}"
             self.cursor.execute(insert, params)
             # Ids are drawn in VALUES order, so sorted ids are the events' positions in order.
             positions += sorted(int(row[0]) for row in self.cursor.fetchall())
         return positions
+
+    def _insert_from_json(self, stream_pk: int) -> list[int]:
+        """PostgreSQL: every event in one JSON document, one short statement for any number.
+
+        Django binds parameters on the client, and psycopg parses a statement's placeholders
+        on every execute unless the statement is short enough to cache: a 100-row VALUES list
+        spent more time there than anywhere else in an append. The payloads are JSON already,
+        so they go into the document as they are; `json` keeps each value's text exactly.
+        """
+        types: dict[str, str] = {}
+        at, iso = None, ""
+        rows: list[str] = []
+        for event in self.events:
+            if event.created_at is not at:
+                at, iso = event.created_at, as_utc(event.created_at).isoformat()
+            type_ = types.get(event.type) or types.setdefault(event.type, dumps(event.type))
+            version = "null" if event.version is None else event.version
+            rows.append(
+                f'{{"v":{version},"u":"{event.uuid}","t":{type_},"s":{event.schema_version},'
+                f'"d":{event.data_json()},"c":{event.context_json()},"a":"{iso}"}}'
+            )
+        self.cursor.execute(
+            _INSERT_FROM_JSON.format(events=self.sql.events, notify=_NOTIFY),
+            [
+                f"[{','.join(rows)}]",
+                stream_pk,
+                self.tenant,
+            ],
+        )
+        # Ids are drawn in document order, so sorted ids are the events' positions in order.
+        return sorted(int(row[0]) for row in self.cursor.fetchall())
