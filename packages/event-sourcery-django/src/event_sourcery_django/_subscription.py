@@ -81,6 +81,7 @@ class DjangoLogCursor(LogCursor):
         self._sql: Dialect | None = None
         self._statement = ""
         self._params: list[Any] = []
+        self._filtered = False
         self._seen_generation = 0
         self._streams = StoredStreamIds()
 
@@ -105,6 +106,7 @@ class DjangoLogCursor(LogCursor):
 
     def _read_statement(self, sql: Dialect) -> tuple[str, list[Any]]:
         condition, params = _condition(sql, self._filter)
+        self._filtered = bool(condition)
         data, context = sql.json_column("e.data"), sql.json_column("e.context")
         if condition:
             hit = f"CASE WHEN {condition} THEN 1 ELSE 0 END"
@@ -147,7 +149,10 @@ class DjangoLogCursor(LogCursor):
         self._seen_generation = _wakeups.generation(self._using)
         while len(found) < limit:
             tracker.confirm(has_ended)
-            cursor.execute(self._statement, [*self._params, tracker.position, SCAN])
+            # Unfiltered, every row is delivered: read no more than are wanted (each carries
+            # its payload). Filtered, rows that do not match come without one: scan further.
+            scan = max(SCAN, limit) if self._filtered else limit - len(found)
+            cursor.execute(self._statement, [*self._params, tracker.position, scan])
             rows = cursor.fetchall()
             if not rows:
                 break
@@ -168,7 +173,7 @@ class DjangoLogCursor(LogCursor):
                 tracker.confirm(has_ended)
                 if tracker.waiting:
                     break
-            elif bound < seen[-1] or len(rows) < SCAN:
+            elif bound < seen[-1] or len(rows) < scan:
                 break  # the limit, or the end of the log
         return found
 
