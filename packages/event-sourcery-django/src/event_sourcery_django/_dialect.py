@@ -15,8 +15,9 @@ from typing import Any
 from uuid import UUID
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from event_sourcery import StreamId
 from event_sourcery.exceptions import StorageError
-from event_sourcery.interfaces import as_utc, utc_from_text, uuid_from_hex
+from event_sourcery.interfaces import RawEvent, as_utc, utc_from_text, uuid_from_hex
 
 from event_sourcery_django import _tables
 
@@ -142,6 +143,29 @@ def read_json(value: Any) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).decode()
     return value
+
+
+def raw_of_values(
+    uuid: UUID,
+    stream_id: StreamId,
+    type_: str,
+    version: int | None,
+    created_at: datetime,
+    data: Any,
+    context: Any,
+    schema_version: int,
+) -> RawEvent:
+    """A `RawEvent` of payloads as a driver returned them (bytes, text or parsed values)."""
+    return RawEvent(
+        uuid,
+        stream_id,
+        type_,
+        version,
+        created_at,
+        read_json(data),
+        read_json(context),
+        schema_version,
+    )
 
 
 dumps = json.dumps

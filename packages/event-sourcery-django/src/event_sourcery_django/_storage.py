@@ -29,7 +29,7 @@ from event_sourcery_django._dialect import (
     Dialect,
     dialect_of,
     dumps,
-    read_json,
+    raw_of_values,
     read_time,
     read_uuid,
 )
@@ -122,25 +122,11 @@ class DjangoStorageStrategy(StorageStrategy):
         if not rows:
             return []
         stored = StreamId(stream_id.uuid, name=rows[0][7], category=stream_id.category)
-        if sql.json_is_text:  # one cheap call per value: this loop is most of a load's own work
-            return [
-                raw_from_text(
-                    read_uuid(uuid), stored, type_, version, read_time(at), data, ctx, schema
-                )
-                for version, uuid, type_, schema, data, ctx, at, _, _ in rows
-            ]
+        # One cheap call per value: this loop is most of a load's own work.
+        build = raw_from_text if sql.json_is_text else raw_of_values
         return [
-            RawEvent(
-                read_uuid(uuid),
-                stored,
-                type_,
-                version,
-                read_time(at),
-                read_json(data),
-                read_json(context),
-                schema,
-            )
-            for version, uuid, type_, schema, data, context, at, _, _ in rows
+            build(read_uuid(uuid), stored, type_, version, read_time(at), data, ctx, schema)
+            for version, uuid, type_, schema, data, ctx, at, _, _ in rows
         ]
 
     def insert_events(
