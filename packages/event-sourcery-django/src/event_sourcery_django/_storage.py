@@ -35,12 +35,13 @@ from event_sourcery_django._dialect import (
 )
 from event_sourcery_django._errors import DATABASE_ERRORS, translate
 
-_PAYLOAD = "{t}.version, {t}.uuid, {t}.type, {t}.schema_version, {data}, {context}, {time}"
+_PAYLOAD = "{t}.version, {uuid}, {t}.type, {t}.schema_version, {data}, {context}, {time}"
 
 
 def _payload(sql: Dialect, table: str) -> str:
     return _PAYLOAD.format(
         t=table,
+        uuid=sql.uuid_column(f"{table}.uuid"),
         data=sql.json_column(f"{table}.data"),
         context=sql.json_column(f"{table}.context"),
         time=sql.time_column(f"{table}.created_at"),

@@ -116,9 +116,10 @@ class DjangoLogCursor(LogCursor):
         else:
             hit = "1"
         statement = (
-            f"SELECT e.id, {hit}, e.version, e.uuid, e.type, e.schema_version, {data}, "
-            f"{context}, {sql.time_column('e.created_at')}, e.tenant_id, s.category, s.uuid, "
-            f"s.name FROM {sql.events} e JOIN {sql.streams} s ON s.id = e.stream_id "
+            f"SELECT e.id, {hit}, e.version, {sql.uuid_column('e.uuid')}, e.type, "
+            f"e.schema_version, {data}, {context}, {sql.time_column('e.created_at')}, "
+            f"e.tenant_id, s.category, {sql.uuid_column('s.uuid')}, s.name "
+            f"FROM {sql.events} e JOIN {sql.streams} s ON s.id = e.stream_id "
             "WHERE e.id > %s ORDER BY e.id LIMIT %s"
         )
         return statement, params

@@ -21,6 +21,7 @@ from sqlalchemy import (
     BindParameter,
     Connection,
     bindparam,
+    cast,
     delete,
     insert,
     select,
@@ -43,8 +44,9 @@ class _OutboxStatements:
         self.columns = LoadColumns(dialect)
         self.json_as_text = statements_for(models, dialect).json_as_text
         self.insert = insert(ob)
+        # As text everywhere, as `LoadColumns` reads uuids.
         stream_uuid = (
-            ob.c.stream_uuid
+            cast(ob.c.stream_uuid, TextType)
             if dialect.name == "postgresql"
             else type_coerce(ob.c.stream_uuid, TextType)
         )

@@ -127,7 +127,11 @@ class _RowsQuery:
             quoted = dialect.identifier_preparer.quote(identifier)
             return quoted.replace("%", "%%") if mark == "%s" else quoted
 
+        stream_uuid, uuid = f"s.{name('uuid')}", f"e.{name('uuid')}"
         if dialect.name == "postgresql":
+            # Uuids as text, as `LoadColumns` reads them: psycopg would build each UUID with
+            # its slow checks, and the text is a cheaper key for the stream id cache.
+            stream_uuid, uuid = f"CAST({stream_uuid} AS TEXT)", f"CAST({uuid} AS TEXT)"
             data, context = "CAST(e.data AS TEXT)", "CAST(e.context AS TEXT)"
             created_at = f"to_char(timezone('UTC', e.created_at), {PG_ISO})"
         else:
@@ -152,10 +156,10 @@ class _RowsQuery:
                 "e.id",
                 "e.tenant_id",
                 "s.category",
-                f"s.{name('uuid')}",
+                stream_uuid,
                 f"s.{name('name')}",
                 f"e.{name('version')}",
-                f"e.{name('uuid')}",
+                uuid,
                 f"e.{name('type')}",
                 "e.schema_version",
                 data,
