@@ -119,8 +119,11 @@ class DjangoLogCursor(LogCursor):
             f"SELECT e.id, {hit}, e.version, {sql.uuid_column('e.uuid')}, e.type, "
             f"e.schema_version, {data}, {context}, {sql.time_column('e.created_at')}, "
             f"e.tenant_id, s.category, {sql.uuid_column('s.uuid')}, s.name "
-            f"FROM {sql.events} e JOIN {sql.streams} s ON s.id = e.stream_id "
-            "WHERE e.id > %s ORDER BY e.id LIMIT %s"
+            # The page of the log first, by the primary key: with the join outside, the
+            # planner cannot choose to join the whole log and sort it (it did, 25 ms a page,
+            # while a freshly filled table had no statistics yet).
+            f"FROM (SELECT * FROM {sql.events} WHERE id > %s ORDER BY id LIMIT %s) e "
+            f"JOIN {sql.streams} s ON s.id = e.stream_id ORDER BY e.id"
         )
         return statement, params
 
