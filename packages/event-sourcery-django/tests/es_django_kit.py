@@ -5,12 +5,13 @@ Not a test module: `conftest.py` (and the integration suite) load it by path as 
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
-from event_sourcery import Backend
+from event_sourcery import Backend, Event, StreamId
 from event_sourcery_django import DjangoBackend
 from event_sourcery_testing.conformance import BackendConformance
 from event_sourcery_testing.conformance._encryption import EncryptionContract
@@ -64,6 +65,14 @@ def in_transaction(test: Any, using: str) -> Iterator[DjangoBackend]:
     test.transaction.end(commit=False, again=False)
 
 
+class Reading(Event):
+    """An event whose payload PostgreSQL's json type would refuse, for Django's text columns."""
+
+    __event_name__ = "es_django_kit.Reading"
+    value: float
+    label: str
+
+
 class DjangoConformance(
     BackendConformance,
     SubscriptionsContract,
@@ -83,3 +92,26 @@ class DjangoConformance(
 
     def rollback(self, backend: Backend) -> None:
         self.transaction.end(commit=False)
+
+    def test_payloads_json_would_refuse_are_stored_as_they_are(self, backend: Backend) -> None:
+        # Django keeps payloads in text columns, which take what PostgreSQL's json type
+        # refuses: a batch of plain events may travel as one JSON document, these may not.
+        store, stream = backend.event_store, StreamId()
+        plain = [Reading(value=n, label=f"plain {n}") for n in range(3)]
+        odd = [
+            Reading(value=math.inf, label="infinite"),
+            Reading(value=-math.inf, label="NaN in a label"),
+            Reading(value=0.5, label="lone \ud800 surrogate"),
+            Reading(value=1.5, label="nul \x00 inside"),
+        ]
+        store.append(*plain, stream_id=stream)
+        store.append(*odd, stream_id=stream, expected_version=3)
+        store.append(
+            Reading(value=math.nan, label="not a number"), stream_id=stream, expected_version=7
+        )
+
+        loaded = [wrapped.event for wrapped in store.load_stream(stream)]
+
+        assert loaded[:7] == [*plain, *odd]
+        assert math.isnan(loaded[7].value)
+        assert loaded[7].label == "not a number"

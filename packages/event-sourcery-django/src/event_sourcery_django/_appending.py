@@ -57,6 +57,18 @@ _INSERT_FROM_JSON = (
     "(e->'c')::text, (e->>'a')::timestamptz, %s FROM doc ORDER BY n RETURNING id) "
     "{notify}"
 )
+
+
+def _fits_json(event: RawEvent) -> bool:
+    """Whether `event`'s payloads pass PostgreSQL's json parser unchanged (Django's columns
+    are text, which keep anything): not the infinities and NaN json.dumps writes, nor escapes
+    such as lone surrogates or NUL."""
+    return all(
+        text is not None and "Infinity" not in text and "NaN" not in text and "\\u" not in text
+        for text in (event.data_text, event.context_text)
+    )
+
+
 _NOTIFY = f"SELECT inserted.id FROM inserted, pg_notify('{CHANNEL}', '') AS wake"
 
 
@@ -251,7 +263,7 @@ class Append:
     # --- the events ----------------------------------------------------------------------------
 
     def _insert_events(self, stream_pk: int) -> list[int]:
-        if self.sql.is_postgresql and len(self.events) > 1:
+        if self.sql.is_postgresql and len(self.events) > 1 and all(map(_fits_json, self.events)):
             return self._insert_from_json(stream_pk)
         sql, tenant = self.sql, self.tenant
         columns = "stream_id, version, uuid, type, schema_version, data, context, created_at"
@@ -276,7 +288,7 @@ class Append:
                 ]
             values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
             insert = f"INSERT INTO {sql.events} ({columns}, tenant_id) VALUES {values} RETURNING id"
-            if sql.is_postgresql:  # one event: a short statement, which psycopg caches
+            if sql.is_postgresql:  # one event, or payloads json would refuse (`_fits_json`)
                 insert = f"WITH inserted AS ({insert}) {_NOTIFY}"
             self.cursor.execute(insert, params)
             # Ids are drawn in VALUES order, so sorted ids are the events' positions in order.
