@@ -50,11 +50,11 @@ CHANNEL = "event_sourcery_django"
 #: The NOTIFY wakes LISTENing subscriptions when (and only if) the transaction commits;
 #: PostgreSQL folds the repeated notifications of one transaction into one.
 _INSERT_FROM_JSON = (
-    "WITH doc AS (SELECT e, n FROM json_array_elements(%s::json) WITH ORDINALITY AS x(e, n)), "
-    "inserted AS (INSERT INTO {events} "
+    "WITH inserted AS (INSERT INTO {events} "
     "(stream_id, version, uuid, type, schema_version, data, context, created_at, tenant_id) "
-    "SELECT %s, (e->>'v')::bigint, (e->>'u')::uuid, e->>'t', (e->>'s')::int, (e->'d')::text, "
-    "(e->'c')::text, (e->>'a')::timestamptz, %s FROM doc ORDER BY n RETURNING id) "
+    "SELECT %s, v, u, t, s, d::text, c::text, a, %s FROM ROWS FROM (json_to_recordset(%s::json) "
+    "AS (v bigint, u uuid, t text, s int, d json, c json, a timestamptz)) "
+    "WITH ORDINALITY AS r(v, u, t, s, d, c, a, n) ORDER BY n RETURNING id) "
     "{notify}"
 )
 
@@ -317,11 +317,7 @@ class Append:
             )
         self.cursor.execute(
             _INSERT_FROM_JSON.format(events=self.sql.events, notify=_NOTIFY),
-            [
-                f"[{','.join(rows)}]",
-                stream_pk,
-                self.tenant,
-            ],
+            [stream_pk, self.tenant, f"[{','.join(rows)}]"],
         )
         # Ids are drawn in document order, so sorted ids are the events' positions in order.
         return sorted(int(row[0]) for row in self.cursor.fetchall())
