@@ -205,20 +205,13 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _to_wrapped(item: object, default_context: Context | None) -> WrappedEvent[Any]:
-    if isinstance(item, WrappedEvent):
-        if not isinstance(item.event, Event):
-            raise InvalidEvent(f"WrappedEvent.event must be an Event, got {type(item.event)!r}")
-        if default_context is not None and item.context is EMPTY_CONTEXT:
-            return WrappedEvent(
-                item.event, item.version, item.uuid, item.created_at, default_context
-            )
-        return item
-    if isinstance(item, Event):
-        return WrappedEvent.wrap(item, context=default_context)
-    raise InvalidEvent(
-        f"only Event or WrappedEvent instances can be appended, got {type(item).__name__}"
-    )
+def _with_context(item: WrappedEvent[Any], default_context: Context | None) -> WrappedEvent[Any]:
+    """`item`, checked, with `default_context` if it was given without a context of its own."""
+    if not isinstance(item.event, Event):
+        raise InvalidEvent(f"WrappedEvent.event must be an Event, got {type(item.event)!r}")
+    if default_context is not None and item.context is EMPTY_CONTEXT:
+        return WrappedEvent(item.event, item.version, item.uuid, item.created_at, default_context)
+    return item
 
 
 def serialize(
@@ -263,7 +256,7 @@ def serialize_all(
     raws: list[RawEvent] = []
     for item, version in zip(items, versions, strict=True):
         if isinstance(item, WrappedEvent):
-            wrapped = _to_wrapped(item, default_context)
+            wrapped = _with_context(item, default_context)
             event, uuid, context = wrapped.event, wrapped.uuid, wrapped.context
             created_at = wrapped.created_at
             if created_at.tzinfo is not UTC:
