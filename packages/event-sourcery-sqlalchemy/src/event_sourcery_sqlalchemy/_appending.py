@@ -204,11 +204,9 @@ class Append:
         sql = self.sql
         params = {**self.key, "p_name": self.stream_id.name, "p_version": self.version}
         try:
-            if sql.driver_claim is not None:
-                outcome = sql.driver_claim["create"].outcome(self.connection, params)
-                if sql.create_id_from is IdFrom.RETURNING:
-                    return int(outcome.rows[0][0]) if outcome.rows else None
-                return int(outcome.lastrowid) if outcome.rowcount == 1 else None
+            if sql.driver_claim is not None:  # only with RETURNING (`DriverInsert.supports`)
+                rows = sql.driver_claim["create"].rows(self.connection, params)
+                return int(rows[0][0]) if rows else None
             result = self.connection.execute(sql.create_stream, params)
         except exc.IntegrityError as error:
             # Only where the statement is known to fail alone (see `_create_stream`).

@@ -99,7 +99,7 @@ class Statements:
         #: The claim's fast statements on the DB-API cursor (see `_driver`) where appends
         #: take two statements (SQLite, MariaDB): by name, "create", "bump", "bump_named".
         self.driver_claim: dict[str, DriverStatement] | None = None
-        if family in ("sqlite", "mysql", "mariadb") and DriverInsert.supports(dialect):
+        if DriverInsert.supports(dialect):
             self.driver_claim = {
                 "create": DriverStatement(self.create_stream, dialect),
                 "bump": DriverStatement(self.bump, dialect),
