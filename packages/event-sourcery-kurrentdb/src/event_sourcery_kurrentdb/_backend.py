@@ -14,7 +14,7 @@ from event_sourcery.interfaces import (
 from kurrentdbclient import KurrentDBClient
 
 from event_sourcery_kurrentdb._checkpoints import KurrentDBCheckpointStrategy
-from event_sourcery_kurrentdb._client import Connection
+from event_sourcery_kurrentdb._client import Connection, resolve_deadline
 from event_sourcery_kurrentdb._errors import RetryPolicy
 from event_sourcery_kurrentdb._keys import KurrentDBKeyStorage
 from event_sourcery_kurrentdb._outbox import KurrentDBOutboxStrategy
@@ -38,6 +38,10 @@ class KurrentDBBackend(Backend):
         outbox_name: the outbox this backend's appends and workers use; applications sharing
             one server keep separate outboxes under different names.
         retry: how transient failures (server unavailable, deadlines) are retried.
+        deadline: seconds each request to KurrentDB may take before it fails (and is retried);
+            by default the client's ``DefaultDeadline``, else 10. Unlike the client's own
+            default it applies to reads too, so a server that stops answering is a
+            `StorageError` within about ``retry.attempts`` x 2 x ``deadline`` seconds.
     """
 
     __slots__ = ("_connection", "_outbox_name")
@@ -50,6 +54,7 @@ class KurrentDBBackend(Backend):
         config: BackendConfig | None = None,
         outbox_name: str = DEFAULT_OUTBOX,
         retry: RetryPolicy | None = None,
+        deadline: float | None = None,
     ) -> None:
         super().__init__(registry=registry, config=config)
         if not isinstance(client, KurrentDBClient):
@@ -58,7 +63,9 @@ class KurrentDBBackend(Backend):
             )
         if not isinstance(outbox_name, str) or not outbox_name.strip():
             raise InvalidInput(f"outbox_name must be a non-empty str, got {outbox_name!r}")
-        self._connection = Connection(client, retry or RetryPolicy())
+        self._connection = Connection(
+            client, retry or RetryPolicy(), resolve_deadline(client, deadline)
+        )
         self._outbox_name = outbox_name
 
     @property

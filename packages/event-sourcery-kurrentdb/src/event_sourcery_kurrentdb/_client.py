@@ -1,5 +1,9 @@
 """Every request this backend makes, each through `_errors.call` (retries, error translation).
 
+Every request carries the connection's deadline. `kurrentdbclient` applies its `DefaultDeadline`
+to writes only, so without ours a read (and every append reads the stream's head first) waits
+for good on a server that stopped answering, and neither the retry nor `StorageError` follows.
+
 A version conflict is an answer here, not an error: `append` and `delete` return None / False,
 and the caller decides what it means (a `ConcurrentStreamWriteError`, a name already taken, a
 delete that someone else finished).
@@ -7,27 +11,107 @@ delete that someone else finished).
 
 from __future__ import annotations
 
+import contextlib
+import math
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from event_sourcery.exceptions import InvalidInput
 from kurrentdbclient import KurrentDBClient, NewEvent, RecordedEvent, StreamState
 from kurrentdbclient.common import AbstractCatchupSubscription
-from kurrentdbclient.exceptions import NotFoundError, WrongCurrentVersionError
+from kurrentdbclient.exceptions import (
+    DeadlineExceededError,
+    NotFoundError,
+    WrongCurrentVersionError,
+)
 
 from event_sourcery_kurrentdb._errors import RetryPolicy, call
 
 Expected = int | StreamState
 
+#: Seconds a request may take when neither the backend nor the client's URI names a deadline:
+#: KurrentDB's own clients default to 10 s.
+DEFAULT_DEADLINE = 10.0
+
+
+def resolve_deadline(client: KurrentDBClient, deadline: float | None) -> float:
+    """`deadline` if given, else the client's `DefaultDeadline`, else `DEFAULT_DEADLINE`.
+
+    Raises:
+        InvalidInput: `deadline` is not a positive, finite number of seconds.
+    """
+    if deadline is None:
+        return float(client.connection_spec.options.default_deadline or DEFAULT_DEADLINE)
+    if (
+        isinstance(deadline, bool)
+        or not isinstance(deadline, int | float)
+        or not math.isfinite(deadline)
+        or deadline <= 0
+    ):
+        raise InvalidInput(
+            f"deadline must be a positive, finite number of seconds, got {deadline!r}"
+        )
+    return float(deadline)
+
+
+def _confirmed_within(
+    seconds: float, start: Callable[[], AbstractCatchupSubscription]
+) -> AbstractCatchupSubscription:
+    """`start()`, or `DeadlineExceededError` if the server has not confirmed it in `seconds`.
+
+    A subscription cannot carry a gRPC deadline: the deadline would end it, however healthy,
+    after that time. `kurrentdbclient` blocks until the server confirms the subscription, so
+    that wait is bounded here instead, on a helper thread; a subscription confirmed after we
+    gave up is stopped at once.
+    """
+    lock = threading.Lock()
+    arrived = threading.Event()
+    outcome: list[AbstractCatchupSubscription | Exception] = []
+
+    def run() -> None:
+        result: AbstractCatchupSubscription | Exception
+        try:
+            result = start()
+        except Exception as exc:
+            result = exc
+        with lock:
+            if not arrived.is_set():
+                outcome.append(result)
+                arrived.set()
+                return
+        if not isinstance(result, Exception):
+            with contextlib.suppress(Exception):
+                result.stop()
+
+    threading.Thread(target=run, name="event-sourcery-kurrentdb-subscribe", daemon=True).start()
+    arrived.wait(seconds)
+    with lock:
+        if not outcome:
+            arrived.set()  # tells the helper thread that nobody waits for its subscription
+            raise DeadlineExceededError(f"no subscription confirmation within {seconds} s")
+    result = outcome[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
 
 class Connection:
-    """A `KurrentDBClient` with this backend's retry policy; shared by every strategy."""
+    """A `KurrentDBClient` with this backend's retry policy and deadline; shared by every strategy.
 
-    __slots__ = ("client", "retry")
+    Attributes:
+        client: the client every request goes through.
+        retry: how transient failures are retried.
+        deadline: seconds each request may take (for a subscription: its confirmation).
+    """
 
-    def __init__(self, client: KurrentDBClient, retry: RetryPolicy) -> None:
+    __slots__ = ("client", "deadline", "retry")
+
+    def __init__(self, client: KurrentDBClient, retry: RetryPolicy, deadline: float) -> None:
         self.client = client
         self.retry = retry
+        self.deadline = deadline
 
     def read(
         self,
@@ -42,7 +126,11 @@ class Connection:
         def read() -> tuple[RecordedEvent, ...]:
             try:
                 return self.client.get_stream(
-                    stream, stream_position=position, backwards=backwards, limit=limit
+                    stream,
+                    stream_position=position,
+                    backwards=backwards,
+                    limit=limit,
+                    timeout=self.deadline,
                 )
             except NotFoundError:
                 return ()
@@ -63,7 +151,7 @@ class Connection:
         def append() -> int | None:
             try:
                 return self.client.append_to_stream(
-                    stream, events=list(events), current_version=expected
+                    stream, events=list(events), current_version=expected, timeout=self.deadline
                 )
             except WrongCurrentVersionError:
                 return None
@@ -75,7 +163,7 @@ class Connection:
 
         def delete() -> bool:
             try:
-                self.client.delete_stream(stream, current_version=expected)
+                self.client.delete_stream(stream, current_version=expected, timeout=self.deadline)
             except (WrongCurrentVersionError, NotFoundError):
                 return False
             return True
@@ -85,7 +173,7 @@ class Connection:
     def metadata(self, stream: str) -> tuple[dict[str, Any], Expected]:
         """The stream's metadata and the metadata's own revision."""
         return call(
-            lambda: self.client.get_stream_metadata(stream),
+            lambda: self.client.get_stream_metadata(stream, timeout=self.deadline),
             f"reading the metadata of stream {stream!r}",
             self.retry,
         )
@@ -95,7 +183,9 @@ class Connection:
 
         def write() -> bool:
             try:
-                self.client.set_stream_metadata(stream, metadata=metadata, current_version=expected)
+                self.client.set_stream_metadata(
+                    stream, metadata=metadata, current_version=expected, timeout=self.deadline
+                )
             except WrongCurrentVersionError:
                 return False
             return True
@@ -104,19 +194,31 @@ class Connection:
 
     def commit_position(self) -> int:
         """Commit position of the newest non-system event; 0 if there is none."""
-        return call(self.client.get_commit_position, "reading the commit position", self.retry)
+        return call(
+            lambda: self.client.get_commit_position(timeout=self.deadline),
+            "reading the commit position",
+            self.retry,
+        )
 
     def subscribe(
         self, after: int, include: str, *, by_stream_name: bool
     ) -> AbstractCatchupSubscription:
-        """A catch-up subscription to `$all` after `after`, filtered server-side by `include`."""
+        """A catch-up subscription to `$all` after `after`, filtered server-side by `include`.
+
+        Only its start is bounded by the deadline (see `_confirmed_within`). A server that stops
+        answering later is noticed by the cursor's stall limit while it catches up, and after
+        that by gRPC keep-alive (`KeepAliveInterval` / `KeepAliveTimeout` in the client's URI).
+        """
         return call(
-            lambda: self.client.subscribe_to_all(
-                commit_position=after or None,
-                filter_include=(include,),
-                filter_by_stream_name=by_stream_name,
-                include_checkpoints=True,
-                include_caught_up=True,
+            lambda: _confirmed_within(
+                self.deadline,
+                lambda: self.client.subscribe_to_all(
+                    commit_position=after or None,
+                    filter_include=(include,),
+                    filter_by_stream_name=by_stream_name,
+                    include_checkpoints=True,
+                    include_caught_up=True,
+                ),
             ),
             "subscribing to $all",
             self.retry,
