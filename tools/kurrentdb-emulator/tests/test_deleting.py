@@ -136,6 +136,24 @@ def test_tombstoned_stream_rejects_reads(client: KurrentDBClient, stream_name: s
         client.get_current_version(stream_name)
 
 
+def test_tombstoned_stream_rejects_reading_its_metadata(
+    client: KurrentDBClient, stream_name: str
+) -> None:
+    client.append_to_stream(
+        stream_name, current_version=StreamState.NO_STREAM, events=new_events(1)
+    )
+    client.set_stream_metadata(stream_name, metadata={"$maxCount": 5})
+
+    client.tombstone_stream(stream_name, current_version=0)
+
+    # A real server answers for the metastream of a hard-deleted stream as for the stream; the
+    # emulator used to return the old metadata.
+    with pytest.raises(StreamIsDeletedError):
+        client.get_stream_metadata(stream_name)
+    with pytest.raises(StreamIsDeletedError):
+        client.get_stream("$$" + stream_name)
+
+
 def test_tombstoned_stream_rejects_appends(client: KurrentDBClient, stream_name: str) -> None:
     client.tombstone_stream(stream_name, current_version=StreamState.ANY)
 

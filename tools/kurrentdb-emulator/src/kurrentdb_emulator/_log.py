@@ -186,9 +186,9 @@ class EventLog:
             StreamDeleted: The stream is tombstoned.
         """
         with self._condition:
-            found = self._streams.get(stream)
-            if found is not None and found.tombstoned:
+            if self._is_tombstoned(stream):
                 raise StreamDeleted(stream)
+            found = self._streams.get(stream)
             metadata = self.metadata_of(stream)
             if found is None or not found.events or metadata.is_soft_deleted:
                 return None
@@ -269,11 +269,11 @@ class EventLog:
             StreamDeleted: The stream is tombstoned.
         """
         with self._condition:
+            if self._is_tombstoned(stream):
+                raise StreamDeleted(stream)
             found = self._streams.get(stream)
             if found is None:
                 return [], revision
-            if found.tombstoned:
-                raise StreamDeleted(stream)
             last = len(found.events) - 1
             metadata = self.metadata_of(stream)
             if metadata.is_soft_deleted:
@@ -336,6 +336,17 @@ class EventLog:
             self._condition.notify_all()
 
     # --- internals ----------------------------------------------------------------------------
+
+    def _is_tombstoned(self, stream: str) -> bool:
+        """Whether ``stream``, or the stream whose metadata it holds, is tombstoned.
+
+        KurrentDB answers a read of a hard-deleted stream's metastream as it answers the
+        stream itself: the metadata is gone with it.
+        """
+        names = (stream, stream[2:]) if is_metastream(stream) else (stream,)
+        return any(
+            (found := self._streams.get(name)) is not None and found.tombstoned for name in names
+        )
 
     def _live_stream(self, stream: str) -> _Stream:
         found = self._streams.setdefault(stream, _Stream())
