@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import grpc
 import pytest
 from kurrentdb_emulator import Emulator
@@ -65,3 +67,49 @@ def test_an_unknown_method_answers_unimplemented(channel: grpc.Channel) -> None:
         call(b"", timeout=5)
 
     assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+needs_ipv6 = pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback here")
+
+
+@needs_ipv6
+def test_localhost_listens_on_both_loopback_addresses(stream_name: str) -> None:
+    with Emulator(host="localhost") as emulator:
+        for host in ("127.0.0.1", "[::1]"):  # a client dialling localhost may get either
+            with KurrentDBClient(f"kurrentdb://{host}:{emulator.port}?Tls=false") as client:
+                client.append_to_stream(
+                    stream_name, current_version=StreamState.ANY, events=[NewEvent("A", b"{}")]
+                )
+        assert emulator.uri.startswith("kurrentdb://localhost:")
+
+
+@needs_ipv6
+def test_localhost_refuses_to_serve_one_loopback_address_only() -> None:
+    # gRPC alone binds what it can of `localhost` and only logs the rest: a client dialling
+    # localhost then sometimes got "connection refused" from ::1.
+    with socket.socket(socket.AF_INET6) as squatter:
+        squatter.bind(("::1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+
+        with pytest.raises(OSError, match=r"\[::1\]"):
+            Emulator(host="localhost", port=taken).start()
+
+
+def test_gossip_advertises_the_advertised_host() -> None:
+    with Emulator(host="127.0.0.1", advertise_host="localhost") as emulator:
+        assert emulator.uri.startswith("kurrentdb://localhost:")
+        uri = f"kurrentdb://127.0.0.1:{emulator.port}?Tls=false"
+        with KurrentDBClient(uri) as client:
+            members = client.read_gossip()
+
+    assert [(m.address, m.port) for m in members] == [("localhost", emulator.port)]

@@ -23,7 +23,14 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on; localhost: 127.0.0.1 and ::1 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--advertise-host",
+        metavar="HOST",
+        help="host name in the printed URI and in gossip, which clients dial (default: --host)",
     )
     parser.add_argument(
         "--port", type=int, default=2113, help="port; 0 picks a free one (default: %(default)s)"
@@ -57,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    emulator = Emulator(host=args.host, port=args.port, tls=tls)
+    emulator = Emulator(host=args.host, port=args.port, tls=tls, advertise_host=args.advertise_host)
     try:
         emulator.start()
     except OSError as exc:

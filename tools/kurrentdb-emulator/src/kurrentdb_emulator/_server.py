@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from concurrent import futures
 from contextlib import contextmanager
@@ -18,6 +19,32 @@ from kurrentdb_emulator._streams import StreamsService
 
 # Every catch-up subscription holds a worker thread for as long as it runs.
 DEFAULT_MAX_WORKERS = 64
+# Tries to find a free port (port 0) that is free on both loopback addresses.
+_BIND_ATTEMPTS = 5
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def _listen_hosts(host: str) -> list[str]:
+    """The addresses to bind for ``host``: both loopback addresses for ``localhost``.
+
+    A client resolves ``localhost`` to ``::1`` and ``127.0.0.1`` and may dial either first, so
+    both must answer. gRPC would bind what it can of ``localhost`` and only log the rest.
+    """
+    if host != "localhost":
+        return [host]
+    return ["127.0.0.1", "::1"] if _has_ipv6_loopback() else ["127.0.0.1"]
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,17 +82,21 @@ class Emulator:
         tls: TlsCertificate | None = None,
         max_workers: int = DEFAULT_MAX_WORKERS,
         max_append_size: int = DEFAULT_MAX_APPEND_SIZE,
+        advertise_host: str | None = None,
     ) -> None:
         """Configure an emulator; :meth:`start` binds and serves.
 
         Args:
-            host: The address to listen on.
+            host: The address to listen on; ``localhost`` listens on ``127.0.0.1`` and ``::1``.
             port: The port to listen on; 0 picks a free one (see :attr:`port` once started).
             tls: Serve TLS with this certificate; None serves plaintext (``Tls=false``).
             max_workers: gRPC worker threads: the most concurrent calls, subscriptions included.
             max_append_size: The most bytes one append may carry (KurrentDB's default: 1 MiB).
+            advertise_host: The host name in :attr:`uri` and in gossip, which clients dial
+                (default: ``host``); e.g. ``localhost`` for a TLS certificate naming it.
         """
         self.host = host
+        self.advertise_host = host if advertise_host is None else advertise_host
         self.tls = tls
         self.log = EventLog(max_append_size=max_append_size)
         self._requested_port = port
@@ -95,7 +126,7 @@ class Emulator:
         client must trust the certificate: pass ``root_certificates=`` to the client, or add
         ``&TlsCaFile=<path>`` to this URI.
         """
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = f"[{self.advertise_host}]" if ":" in self.advertise_host else self.advertise_host
         if self.tls is None:
             return f"kurrentdb://{host}:{self.port}?Tls=false"
         return f"kurrentdb://admin:changeit@{host}:{self.port}?Tls=true"
@@ -109,32 +140,26 @@ class Emulator:
         """
         if self._port is not None:
             raise RuntimeError("the emulator was already started; an emulator runs once")
-        server = grpc.server(
-            futures.ThreadPoolExecutor(
-                max_workers=self._max_workers, thread_name_prefix="kurrentdb-emulator"
-            ),
-            # gRPC sets SO_REUSEPORT by default, which would let two emulators share a port.
-            options=[("grpc.so_reuseport", 0)],
-        )
-        address = (
-            f"[{self.host}]:{self._requested_port}"
-            if ":" in self.host
-            else f"{self.host}:{self._requested_port}"
-        )
-        try:
-            if self.tls is None:
-                port = server.add_insecure_port(address)
-            else:
-                credentials = grpc.ssl_server_credentials(
-                    [(self.tls.private_key, self.tls.certificate_chain)]
-                )
-                port = server.add_secure_port(address, credentials)
-        except RuntimeError as exc:
-            raise OSError(f"cannot listen on {address}: {exc}") from exc
-        if port == 0:
-            raise OSError(f"cannot listen on {address}")
+        hosts = _listen_hosts(self.host)
+        for attempt in range(1, _BIND_ATTEMPTS + 1):
+            server = grpc.server(
+                futures.ThreadPoolExecutor(
+                    max_workers=self._max_workers, thread_name_prefix="kurrentdb-emulator"
+                ),
+                # gRPC sets SO_REUSEPORT by default, which would let two emulators share a port.
+                options=[("grpc.so_reuseport", 0)],
+            )
+            try:
+                port = self._bind(server, hosts)
+            except OSError:
+                server.stop(None)
+                # Port 0: the port found free on one address may be taken on the other.
+                if self._requested_port != 0 or attempt == _BIND_ATTEMPTS:
+                    raise
+                continue
+            break
         streams_pb2_grpc.add_StreamsServicer_to_server(StreamsService(self.log), server)  # type: ignore[no-untyped-call]
-        gossip = GossipService(node_id=self.log.node_id, host=self.host, port=port)
+        gossip = GossipService(node_id=self.log.node_id, host=self.advertise_host, port=port)
         gossip_pb2_grpc.add_GossipServicer_to_server(gossip, server)  # type: ignore[no-untyped-call]
         persistent_pb2_grpc.add_PersistentSubscriptionsServicer_to_server(  # type: ignore[no-untyped-call]
             PersistentSubscriptionsService(), server
@@ -142,6 +167,26 @@ class Emulator:
         server.start()
         self._server, self._port = server, port
         return self
+
+    def _bind(self, server: grpc.Server, hosts: list[str]) -> int:
+        """Bind every one of ``hosts`` on one port (the requested one, or the first found)."""
+        port = self._requested_port
+        for host in hosts:
+            address = _address(host, port)
+            try:
+                if self.tls is None:
+                    bound = server.add_insecure_port(address)
+                else:
+                    credentials = grpc.ssl_server_credentials(
+                        [(self.tls.private_key, self.tls.certificate_chain)]
+                    )
+                    bound = server.add_secure_port(address, credentials)
+            except RuntimeError as exc:
+                raise OSError(f"cannot listen on {address}: {exc}") from exc
+            if bound == 0:
+                raise OSError(f"cannot listen on {address}")
+            port = bound
+        return port
 
     def stop(self, grace: float | None = 1.0) -> None:
         """Stop serving: open calls get ``grace`` seconds, then are cancelled. Idempotent."""
@@ -168,17 +213,22 @@ class Emulator:
 
 @contextmanager
 def run_emulator(
-    *, host: str = "127.0.0.1", port: int = 0, tls: TlsCertificate | None = None
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: TlsCertificate | None = None,
+    advertise_host: str | None = None,
 ) -> Iterator[Emulator]:
     """Run an emulator for the duration of a ``with`` block.
 
     Args:
-        host: The address to listen on.
+        host: The address to listen on; ``localhost`` listens on ``127.0.0.1`` and ``::1``.
         port: The port; 0 picks a free one.
         tls: Serve TLS with this certificate; None serves plaintext.
+        advertise_host: The host name in the URI and in gossip (default: ``host``).
 
     Yields:
         The started emulator; ``emulator.uri`` is the client's connection string.
     """
-    with Emulator(host=host, port=port, tls=tls) as emulator:
+    with Emulator(host=host, port=port, tls=tls, advertise_host=advertise_host) as emulator:
         yield emulator
