@@ -7,6 +7,7 @@ import socket
 import grpc
 import pytest
 from kurrentdb_emulator import Emulator
+from kurrentdb_emulator._server import has_ipv6_loopback
 from kurrentdbclient import KurrentDBClient, NewEvent, StreamState
 from kurrentdbclient.exceptions import GrpcError
 
@@ -69,16 +70,7 @@ def test_an_unknown_method_answers_unimplemented(channel: grpc.Channel) -> None:
     assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
-def _has_ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-needs_ipv6 = pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback here")
+needs_ipv6 = pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 loopback here")
 
 
 @needs_ipv6

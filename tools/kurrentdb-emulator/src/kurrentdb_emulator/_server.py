@@ -23,7 +23,8 @@ DEFAULT_MAX_WORKERS = 64
 _BIND_ATTEMPTS = 5
 
 
-def _has_ipv6_loopback() -> bool:
+def has_ipv6_loopback() -> bool:
+    """Whether this machine can bind ``::1``."""
     try:
         with socket.socket(socket.AF_INET6) as probe:
             probe.bind(("::1", 0))
@@ -40,7 +41,7 @@ def _listen_hosts(host: str) -> list[str]:
     """
     if host != "localhost":
         return [host]
-    return ["127.0.0.1", "::1"] if _has_ipv6_loopback() else ["127.0.0.1"]
+    return ["127.0.0.1", "::1"] if has_ipv6_loopback() else ["127.0.0.1"]
 
 
 def _address(host: str, port: int) -> str:
