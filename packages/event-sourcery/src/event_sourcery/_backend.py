@@ -11,7 +11,13 @@ from event_sourcery._encryption import Encryption, EncryptionStrategy, KeyStorag
 from event_sourcery._event_store import EventStore
 from event_sourcery._limits import check_tenant_id
 from event_sourcery._listeners import InTransactionListeners
-from event_sourcery._outbox import Filterer, Outbox, OutboxConfig, OutboxStrategy
+from event_sourcery._outbox import (
+    ErrorDescriber,
+    Filterer,
+    Outbox,
+    OutboxConfig,
+    OutboxStrategy,
+)
 from event_sourcery._projection import CheckpointStrategy
 from event_sourcery._registry import EventRegistry, default_registry
 from event_sourcery._storage import StorageStrategy
@@ -211,14 +217,25 @@ class Backend(ABC):
         return self._with_config(replace(self._config, encryption=encryption))
 
     def with_outbox(
-        self, *, filterer: Filterer | None = None, max_attempts: int | None = None
+        self,
+        *,
+        filterer: Filterer | None = None,
+        max_attempts: int | None = None,
+        describe_error: ErrorDescriber | None = None,
     ) -> Self:
-        """A copy whose appends put every event passing `filterer` into the outbox."""
-        outbox = (
-            OutboxConfig(filterer=filterer)
-            if max_attempts is None
-            else OutboxConfig(filterer=filterer, max_attempts=max_attempts)
-        )
+        """A copy whose appends put every event passing `filterer` into the outbox.
+
+        Args:
+            filterer: which events enter the outbox (default: all).
+            max_attempts: failures before an entry is a dead letter (default 3).
+            describe_error: the text kept as an entry's `last_error` for a publisher's
+                exception (default: its type only, since a message may quote event data).
+        """
+        outbox = OutboxConfig(filterer=filterer)
+        if max_attempts is not None:
+            outbox = replace(outbox, max_attempts=max_attempts)
+        if describe_error is not None:
+            outbox = replace(outbox, describe_error=describe_error)
         return self._with_config(replace(self._config, outbox=outbox))
 
     def with_instrumentation(self, instrumentation: Instrumentation) -> Self:

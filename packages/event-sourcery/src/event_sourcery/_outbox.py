@@ -23,6 +23,36 @@ _MAX_ERROR = 1000
 
 Publisher = Callable[[Recorded], object]
 Filterer = Callable[[Recorded], bool]
+ErrorDescriber = Callable[[Exception], str]
+
+
+def error_type(exc: Exception) -> str:
+    """The default text kept for a failed publication: the exception's type, not its message.
+
+    A publisher's exception message may quote the event (a broker's "cannot route {...}", a
+    serializer's "bad value '4111-...'"). `last_error` is stored with the entry and shown to
+    operators (the Django admin), and it is not encrypted, so a message would keep plaintext
+    after the event's subject was shredded. The type says what failed; the event is one
+    `dead_letters` call away.
+    """
+    kind = type(exc)
+    name = kind.__qualname__
+    return name if kind.__module__ == "builtins" else f"{kind.__module__}.{name}"
+
+
+def describe(describer: ErrorDescriber, exc: Exception) -> str:
+    """`describer`'s text for `exc`, at most 1,000 characters; the type if it fails.
+
+    A describer that raises or returns something else must not lose the failure itself.
+    """
+    try:
+        text = describer(exc)
+    except Exception:
+        logger.warning("the outbox's describe_error failed; keeping the error's type only")
+        return error_type(exc)
+    if not isinstance(text, str):
+        return error_type(exc)
+    return text[:_MAX_ERROR]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +63,8 @@ class OutboxEntry:
         id: the entry's id, for `retry` and `purge`.
         record: the event at its position.
         attempts: failed publications so far.
-        last_error: the last failure, as text.
+        last_error: the last failure, as `OutboxConfig.describe_error` put it (by default the
+            exception's type only, never its message: see `error_type`).
     """
 
     id: int
@@ -43,7 +74,12 @@ class OutboxEntry:
 
 
 class OutboxStrategy(ABC):
-    """The port a backend implements for the outbox (system-wide: all tenants)."""
+    """The port a backend implements for the outbox (system-wide: all tenants).
+
+    Store-wide on purpose: an outbox worker is an operator's process that serves the whole
+    store, like a subscription, so `claim`, `dead_letters`, `reset_attempts` and `remove` see
+    every tenant's entries whatever the tenant of the backend they were reached through.
+    """
 
     @abstractmethod
     def put(self, records: Sequence[RecordedRaw]) -> None:
@@ -86,14 +122,24 @@ class OutboxStrategy(ABC):
 
 @dataclass(frozen=True, slots=True)
 class OutboxConfig:
-    """Which events enter the outbox, and how often publication is tried."""
+    """Which events enter the outbox, how often publication is tried, what a failure keeps.
+
+    Attributes:
+        filterer: which events enter the outbox (default: all).
+        max_attempts: failures before an entry is a dead letter.
+        describe_error: the text kept as `last_error` for a publisher's exception, cut to
+            1,000 characters (default `error_type`: the type only, never the message).
+    """
 
     filterer: Filterer | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    describe_error: ErrorDescriber = error_type
 
     def __post_init__(self) -> None:
         if self.filterer is not None and not callable(self.filterer):
             raise InvalidInput("filterer must be a callable taking a Recorded")
+        if not callable(self.describe_error):
+            raise InvalidInput("describe_error must be a callable taking an Exception")
         if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
             raise InvalidInput(f"max_attempts must be an int, got {self.max_attempts!r}")
         if self.max_attempts < 1:
@@ -169,7 +215,7 @@ class Outbox:
                 entry.record.position,
                 type(exc).__name__,
             )
-            self._strategy.failed(entry, f"{type(exc).__name__}: {exc}"[:_MAX_ERROR])
+            self._strategy.failed(entry, describe(self._config.describe_error, exc))
             return False
         self._strategy.published(entry)
         return True

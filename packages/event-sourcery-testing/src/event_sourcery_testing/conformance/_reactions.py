@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 from event_sourcery import Backend, Event, Projector, Recorded, StreamId
 from event_sourcery.exceptions import InvalidInput
+from event_sourcery.interfaces import OutboxEntry
 
 from event_sourcery_testing.conformance._events import Deposited, Withdrawn
 from event_sourcery_testing.conformance._hooks import Hooks
@@ -155,7 +156,7 @@ class OutboxContract(Hooks):
         ]
         assert len(dead) == 1
         assert dead[0].attempts == 2
-        assert "broker down" in (dead[0].last_error or "")
+        assert dead[0].last_error == f"{__name__}.Boom"  # the type: a message may hold data
         assert self._drain(configured, lambda record: None, category) == []
         configured.outbox.retry(dead[0].id)
         self.commit(backend)
@@ -163,23 +164,95 @@ class OutboxContract(Hooks):
             dead[0].record.position
         ]
 
-    def test_dead_letters_can_be_purged(self, backend: Backend) -> None:
-        category = _category()
-        configured = backend.with_outbox(filterer=_mine(category), max_attempts=1)
-        configured.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
-        self.commit(backend)
+    def _dead_letter(
+        self, writer: Backend, error: Exception, category: str, worker: Backend | None = None
+    ) -> OutboxEntry:
+        """The dead letter left by one append to `category` whose publication raised `error`.
+
+        `writer` appends; `worker` (default: `writer`) publishes and lists the dead letters;
+        both need `max_attempts=1`.
+        """
+        worker = writer if worker is None else worker
+        writer.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
+        self.commit(writer)
 
         def fail_mine(record: Recorded) -> None:
             if record.stream_id.category == category:
-                raise Boom
+                raise error
 
-        configured.outbox.run(fail_mine, limit=1000)
-        self.commit(backend)
+        worker.outbox.run(fail_mine, limit=1000)
+        self.commit(worker)
         (dead,) = [
             e
-            for e in configured.outbox.dead_letters(1000)
+            for e in worker.outbox.dead_letters(1000)
             if e.record.raw.stream_id.category == category
         ]
+        return dead
+
+    def test_a_failure_keeps_the_error_type_never_its_message(self, backend: Backend) -> None:
+        # Regression (issue 11, finding C): the message was stored verbatim, so event data in
+        # it stayed readable in last_error (and the admin) after crypto-shredding.
+        category = _category()
+        configured = backend.with_outbox(filterer=_mine(category), max_attempts=1)
+        dead = self._dead_letter(configured, ValueError("card 4111-1111-1111-1111"), category)
+        assert dead.last_error == "ValueError"
+        configured.outbox.purge(dead.id)
+        self.commit(configured)
+
+    def test_describe_error_decides_what_a_failure_keeps(self, backend: Backend) -> None:
+        category = _category()
+
+        def redacted(exc: Exception) -> str:
+            return f"{type(exc).__name__}: {str(exc).replace('4111', '****')}" * 100
+
+        configured = backend.with_outbox(
+            filterer=_mine(category), max_attempts=1, describe_error=redacted
+        )
+        dead = self._dead_letter(configured, Boom("card 4111"), category)
+        assert (dead.last_error or "").startswith("Boom: card ****")
+        assert len(dead.last_error or "") == 1000
+        configured.outbox.purge(dead.id)
+        self.commit(configured)
+
+    def test_a_failing_describe_error_keeps_the_type(self, backend: Backend) -> None:
+        category = _category()
+
+        def broken(exc: Exception) -> str:
+            raise RuntimeError("the describer itself failed")
+
+        configured = backend.with_outbox(
+            filterer=_mine(category), max_attempts=1, describe_error=broken
+        )
+        dead = self._dead_letter(configured, Boom("secret"), category)
+        assert dead.last_error == f"{__name__}.Boom"
+        assert dead.attempts == 1
+        configured.outbox.purge(dead.id)
+        self.commit(configured)
+
+    def test_outbox_administration_is_store_wide(self, backend: Backend) -> None:
+        # Decision (issue 11, finding A): an outbox worker is an operator's process serving
+        # the whole store, like a subscription; its tenant does not narrow what it sees.
+        category = _category()
+        writer = backend.in_tenant_mode(f"a-{uuid4().hex[:8]}").with_outbox(
+            filterer=_mine(category), max_attempts=1
+        )
+        operator = backend.in_tenant_mode(f"b-{uuid4().hex[:8]}").with_outbox(
+            filterer=_mine(category), max_attempts=1
+        )
+        dead = self._dead_letter(writer, Boom(), category, worker=operator)
+        assert dead.record.tenant_id == writer.tenant_id
+        operator.outbox.purge(dead.id)
+        self.commit(backend)
+        assert [
+            e
+            for e in writer.outbox.dead_letters(1000)
+            if e.record.raw.stream_id.category == category
+        ] == []
+
+    def test_dead_letters_can_be_purged(self, backend: Backend) -> None:
+        category = _category()
+        configured = backend.with_outbox(filterer=_mine(category), max_attempts=1)
+        dead = self._dead_letter(configured, Boom(), category)
         configured.outbox.purge(dead.id)
         self.commit(backend)
         configured.outbox.retry(dead.id)
