@@ -1,5 +1,7 @@
 """Packaging conventions that hold across distributions (their pyproject.toml files)."""
 
+import ast
+import re
 import tomllib
 from pathlib import Path
 
@@ -27,3 +29,48 @@ def test_sql_backends_offer_the_same_driver_extras(distribution: str) -> None:
         "postgresql": [("psycopg", {"binary"})],
         "mariadb": [("pymysql", set())],
     }
+
+
+def _unpublished_imports() -> dict[str, str]:
+    """Import names of workspace members a user cannot install (outside packages/, or marked
+    never to upload), each with its distribution."""
+    repo = _PACKAGES.parent
+    imports = {}
+    for pyproject in [
+        *repo.glob("packages/*/pyproject.toml"),
+        *repo.glob("tools/*/pyproject.toml"),
+    ]:
+        project = tomllib.loads(pyproject.read_text("utf-8"))["project"]
+        private = "Private :: Do Not Upload" in project.get("classifiers", [])
+        if private or pyproject.parent.parent.name != "packages":
+            for package in (pyproject.parent / "src").iterdir():
+                imports[package.name] = project["name"]
+    return imports
+
+
+def _imported_modules(markdown: Path) -> set[str]:
+    blocks = re.findall(r"^```python\n(.*?)^```", markdown.read_text("utf-8"), re.M | re.S)
+    modules = set()
+    for node in ast.walk(ast.parse("\n".join(blocks))):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules.add(node.module.split(".")[0])
+    return modules
+
+
+_PAGES = sorted(
+    path.relative_to(_PACKAGES.parent).as_posix()
+    for pattern in ("README.md", "packages/*/README.md", "docs/**/*.md")
+    for path in _PACKAGES.parent.glob(pattern)
+)
+
+
+@pytest.mark.parametrize("page", _PAGES)
+def test_examples_import_only_what_users_can_install(page: str) -> None:
+    # A README is a registry page: an example importing repository tooling fails for everyone
+    # who copies it (the KurrentDB README once started with the unpublished emulator).
+    unpublished = _unpublished_imports()
+    imported = _imported_modules(_PACKAGES.parent / page)
+    wrong = {module: unpublished[module] for module in imported if module in unpublished}
+    assert wrong == {}
