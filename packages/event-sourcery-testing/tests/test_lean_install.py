@@ -63,7 +63,11 @@ def test_in_memory_backend_and_kit_run_without_cryptography(pytester: pytest.Pyt
         """
     )
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-rs", "-k", "needs_no_cipher or encrypt or decrypt or shred or keys"
+        "-p",
+        "no:cacheprovider",
+        "-rs",
+        "-k",
+        "needs_no_cipher or encrypt or decrypt or shred or keys",
     )
     result.assert_outcomes(passed=1, skipped=7)
     result.stdout.fnmatch_lines(["*pip install 'event-sourcery-testing[encryption]'*"])
