@@ -18,6 +18,10 @@ a module left out of a wheel, or a missing ``py.typed`` all pass the test suite 
    importable there.
 4. ``uv pip check``; imports every package from site-packages; runs ``docs/quickstart.py`` and
    the conformance kit against the in-memory backend with the installed wheels.
+5. A second fresh environment with only ``event-sourcery-testing`` (and the ``event-sourcery``
+   wheel it needs), no extras, as a user's test dependency: it must not bring a cipher library
+   or a database driver (``_LEAN``), and the conformance kit must run there, its encryption
+   contract skipped.
 
 Slow and needs the package index, so it is a step of ``.ci/run`` rather than a pytest test.
 Exits non-zero with ``WHEEL SMOKE FAILED: ...`` on the first problem.
@@ -79,6 +83,11 @@ for driver in ("psycopg", "pymysql", "sqlalchemy", "pydantic"):
     importlib.import_module(driver)
     print(f"  import {driver}: ok")
 """
+
+
+# What a bare `pip install event-sourcery-testing` must not bring: it is a test dependency for
+# the in-memory backend, and each of these belongs to an extra somewhere.
+_LEAN = ("event-sourcery-testing", ("cryptography", "cffi", "pycparser", "psycopg", "pymysql"))
 
 
 class SmokeFailure(Exception):
@@ -190,7 +199,14 @@ def check_wheel(project: Project, wheel: Path, built: dict[str, Version]) -> Non
     print(f"  {wheel.name}: version, py.typed, contents, sibling ranges ok")
 
 
-def install(projects: Sequence[Project], wheels: dict[str, Path], venv: Path, python: str) -> Path:
+def install(
+    projects: Sequence[Project],
+    wheels: dict[str, Path],
+    venv: Path,
+    python: str,
+    *,
+    extras: bool = True,
+) -> Path:
     uv = uv_command()
     run(
         [*uv, "venv", venv, "--python", python, "--no-python-downloads", "--no-project"],
@@ -199,7 +215,8 @@ def install(projects: Sequence[Project], wheels: dict[str, Path], venv: Path, py
     )
     venv_python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     requirements = [
-        f"{p.name}{'[' + ','.join(p.extras) + ']' if p.extras else ''} @ {wheels[p.name].as_uri()}"
+        f"{p.name}{'[' + ','.join(p.extras) + ']' if p.extras and extras else ''}"
+        f" @ {wheels[p.name].as_uri()}"
         for p in projects
     ]
     print(
@@ -245,16 +262,54 @@ def exercise(projects: Sequence[Project], venv_python: Path, scratch: Path) -> N
         raise SmokeFailure(f"docs/quickstart.py printed something unexpected:\n{output}")
     print("  docs/quickstart.py on the wheels: ok")
 
+    output = run_kit(
+        venv_python, scratch, what="the conformance kit failed on the installed wheels"
+    )
+    print("  conformance kit on the wheels: " + output.splitlines()[-1])
+
+
+def run_kit(venv_python: Path, scratch: Path, *, what: str) -> str:
+    """Run the conformance kit against the in-memory backend; return pytest's output."""
     (scratch / "test_installed_conformance.py").write_text(_CONFORMANCE, encoding="utf-8")
     (scratch / "pytest.ini").write_text(
         "[pytest]\naddopts = -p no:cacheprovider\n", encoding="utf-8"
     )
-    output = run(
-        [venv_python, "-m", "pytest", "-q", "test_installed_conformance.py"],
+    return run(
+        [venv_python, "-m", "pytest", "-q", "-rs", "test_installed_conformance.py"],
         cwd=scratch,
-        what="the conformance kit failed on the installed wheels",
+        what=what,
     )
-    print("  conformance kit on the wheels: " + output.splitlines()[-1])
+
+
+def installed_names(venv_python: Path, scratch: Path) -> set[str]:
+    listing = run(
+        [*uv_command(), "pip", "list", "--python", venv_python, "--format", "freeze"],
+        cwd=scratch,
+        what="uv pip list failed",
+    )
+    # Only `name==version` lines: uv also says which environment it used.
+    return {canonicalize_name(line.split("==")[0]) for line in listing.splitlines() if "==" in line}
+
+
+def check_lean(
+    projects: Sequence[Project], wheels: dict[str, Path], work: Path, python: str
+) -> None:
+    """Install the testing distribution alone, without extras, and look at what came with it."""
+    name, forbidden = _LEAN
+    wanted = {canonicalize_name(name), "event-sourcery"}  # its sibling from this build
+    venv, scratch = work / "venv-lean", work / "scratch-lean"
+    scratch.mkdir()
+    venv_python = install(
+        [p for p in projects if p.name in wanted], wheels, venv, python, extras=False
+    )
+    brought = installed_names(venv_python, scratch)
+    print(f"  a bare {name} brings: {', '.join(sorted(brought))}")
+    if unwanted := sorted(brought & {canonicalize_name(f) for f in forbidden}):
+        raise SmokeFailure(f"a bare install of {name} brings {unwanted}: move them to an extra")
+    output = run_kit(venv_python, scratch, what=f"the conformance kit failed on a bare {name}")
+    if "event-sourcery-testing[encryption]" not in output:
+        raise SmokeFailure(f"a bare {name} did not skip the encryption contract:\n{output}")
+    print(f"  conformance kit on a bare {name}: " + output.splitlines()[-1])
 
 
 def smoke(work: Path, python: str) -> None:
@@ -269,6 +324,7 @@ def smoke(work: Path, python: str) -> None:
         check_wheel(project, wheels[project.name], built)
     venv_python = install(projects, wheels, venv, python)
     exercise(projects, venv_python, scratch)
+    check_lean(projects, wheels, work, python)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
