@@ -23,12 +23,27 @@ from types import ModuleType
 
 REPO = Path(__file__).resolve().parents[1]
 
+#: Pages whose examples predate this check and do not type-check yet (issue 12). Their errors
+#: are printed but do not fail; a listed page that has become clean fails, so the list only
+#: shrinks. Every other page must be clean.
+NOT_YET_CLEAN = frozenset(
+    {
+        "docs/event-sourcing.md",
+        "docs/kurrentdb.md",
+        "docs/outbox-rabbitmq.md",
+        "docs/reactions.md",
+        "docs/schema-evolution.md",
+        "docs/subscriptions.md",
+    }
+)
+
 
 def _doc_extraction() -> ModuleType:
     """`tests-integration/test_docs.py`, imported by path (the folder is not a package)."""
     path = REPO / "tests-integration" / "test_docs.py"
     spec = importlib.util.spec_from_file_location("_es_test_docs", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while being defined
     spec.loader.exec_module(module)
@@ -64,8 +79,18 @@ def main() -> int:
     for module, markdown in modules.items():
         report = report.replace(module, markdown)
     print(report, end="")
+    failing = {line.split(":", 1)[0] for line in report.splitlines() if ": error: " in line}
+    if result.returncode not in (0, 1) or (result.returncode == 1 and not failing):
+        print("mypy did not run to the end")
+        return 2
+    unexpected = sorted(failing - NOT_YET_CLEAN)
+    cleaned = sorted(NOT_YET_CLEAN & set(modules.values()) - failing)
     print(f"type-checked the Python blocks of {len(modules)} Markdown files")
-    return result.returncode
+    if unexpected:
+        print(f"FAILED: examples that do not type-check in {', '.join(unexpected)}")
+    if cleaned:
+        print(f"FAILED: {', '.join(cleaned)} type-check now: remove them from NOT_YET_CLEAN")
+    return 1 if unexpected or cleaned else 0
 
 
 if __name__ == "__main__":

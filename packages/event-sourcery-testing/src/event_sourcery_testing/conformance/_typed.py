@@ -134,18 +134,18 @@ class TypedReadsContract(Hooks):
         self.commit(writer)
         subscriber = writer.subscriber.start_from(start).to_category(category)
         typed: Subscriber[Event] = subscriber.to_events([old, ItemAdded])
-        records = self._drain(typed.build_batch(10, 1), 2)
+        records = self._take(typed.build_batch(10, 1), 2)
         assert [type(r.wrapped_event.event) for r in records] == [old, ItemAdded]
         added = subscriber.to_events([ItemAdded]).build_batch(10, 1)
         assert_type(added, Iterator[list[Recorded[ItemAdded]]])
-        assert [r.wrapped_event.event.sku for r in self._drain(added, 1)] == ["b"]
+        assert [r.wrapped_event.event.sku for r in self._take(added, 1)] == ["b"]
         registry.add(new, name=name)  # a reload: the name now reads as another class
         with pytest.raises(UnexpectedEventType, match="Reloaded") as info:
-            self._drain(typed.build_batch(10, 1), 2)
+            self._take(typed.build_batch(10, 1), 2)
         assert info.value.position is not None
 
     @staticmethod
-    def _drain(batches: Iterator[list[Recorded[Any]]], count: int) -> list[Recorded[Any]]:
+    def _take(batches: Iterator[list[Recorded[Any]]], count: int) -> list[Recorded[Any]]:
         """`count` records from a build_batch iterator, which is then closed."""
         found: list[Recorded[Any]] = []
         deadline = time.monotonic() + 10
