@@ -3,6 +3,7 @@
 from event_sourcery._backend import Backend, BackendConfig
 from event_sourcery._event import Context, Event, WrappedEvent
 from event_sourcery._event_store import EventStore
+from event_sourcery._loaded import LoadedStream
 from event_sourcery._outbox import Outbox, OutboxEntry
 from event_sourcery._projection import Projector
 from event_sourcery._raw import RawEvent
@@ -19,6 +20,7 @@ from event_sourcery.exceptions import (
     ExpectedVersionUsedOnVersionlessStream,
     IncompatibleUuidAndName,
     NoExpectedVersionGivenOnVersionedStream,
+    UnexpectedEventType,
     UnknownEventType,
     VersioningMismatch,
 )
@@ -36,6 +38,7 @@ __all__ = [
     "EventStoreException",
     "ExpectedVersionUsedOnVersionlessStream",
     "IncompatibleUuidAndName",
+    "LoadedStream",
     "NoExpectedVersionGivenOnVersionedStream",
     "Outbox",
     "OutboxEntry",
@@ -45,6 +48,7 @@ __all__ = [
     "StreamId",
     "StreamUUID",
     "Subscriber",
+    "UnexpectedEventType",
     "UnknownEventType",
     "VersioningMismatch",
     "WrappedEvent",

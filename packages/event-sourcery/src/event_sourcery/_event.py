@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeVar
 
 from event_sourcery._frozen import positional_builder
 from event_sourcery._registry import default_registry
@@ -56,7 +57,9 @@ def utc_now() -> datetime:
 #: The context of events appended without one; shared, since contexts are immutable.
 EMPTY_CONTEXT = Context()
 
-TEvent = TypeVar("TEvent", bound=Event)
+#: The event class of a `WrappedEvent`, `Recorded`, `LoadedStream` or `Subscriber`; unnamed, it is
+#: `Any` (so the bare names stay valid under ``mypy --strict``, as before they were generic).
+TEvent = TypeVar("TEvent", bound=Event, default=Any)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from event_sourcery._encryption import Encryption
-from event_sourcery._event import Context, WrappedEvent
+from event_sourcery._event import Context, TEvent, WrappedEvent
 from event_sourcery._listeners import InTransactionListeners
+from event_sourcery._loaded import LoadedStream, check_event_types, check_instances
 from event_sourcery._outbox import OutboxConfig, OutboxStrategy
 from event_sourcery._raw import RawEvent, deserialize_all, serialize, serialize_all
 from event_sourcery._recorded import Recorded, RecordedRaw
@@ -93,26 +94,55 @@ class EventStore:
         self._encryption = encryption
         self._instrumentation = instrumentation
 
+    @overload
     def load_stream(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
-    ) -> list[WrappedEvent[Any]]:
-        """The events of a stream, oldest first; `[]` if the stream does not exist.
+    ) -> LoadedStream[Any]: ...
+
+    @overload
+    def load_stream(
+        self,
+        stream_id: StreamId,
+        start: int | None = None,
+        stop: int | None = None,
+        *,
+        of: type[TEvent] | tuple[type[TEvent], ...],
+    ) -> LoadedStream[TEvent]: ...
+
+    def load_stream(
+        self,
+        stream_id: StreamId,
+        start: int | None = None,
+        stop: int | None = None,
+        *,
+        of: type[Any] | tuple[type[Any], ...] | None = None,
+    ) -> LoadedStream[Any]:
+        """The events of a stream, oldest first, and its version; empty if it does not exist.
 
         Args:
             stream_id: the stream.
             start: first version to return (inclusive).
             stop: version to stop before (exclusive).
+            of: the class the events are instances of (say, the base class of an aggregate's
+                events), or a tuple of classes: the result is typed with it, and an event of
+                another class raises `UnexpectedEventType`. For a union,
+                `of=(A, B)` with the result annotated `LoadedStream[A | B]`.
 
+        Returns a `LoadedStream`: a list whose `version` is what the next append expects.
         Without `start`, a snapshot saved with `save_snapshot` comes first, then only newer
         events. Raises `UnknownEventType` for an event whose class is not registered (read it
         with `load_stream_raw`), `VersionRangeOnVersionlessStream` for a range on a versionless
-        stream.
+        stream, `InvalidInput` for an `of` that is not `Event` classes.
         """
         _check_stream_id(stream_id)
+        classes = None if of is None else check_event_types(of)
         registry, encryption, tenant = self._registry, self._encryption, self._storage.tenant_id
         with self._instrumentation.span("event_sourcery.load_stream", _attributes(stream_id)):
             raws = self.load_stream_raw(stream_id, start, stop)
-            return deserialize_all(raws, registry, encryption, tenant)
+            events = deserialize_all(raws, registry, encryption, tenant)
+        if classes is not None:
+            check_instances(events, classes, stream_id)
+        return LoadedStream.of(events)
 
     def load_stream_raw(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None

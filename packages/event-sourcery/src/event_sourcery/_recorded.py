@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic
 
 from event_sourcery._encryption import Encryption
-from event_sourcery._event import WrappedEvent
+from event_sourcery._event import TEvent, WrappedEvent
 from event_sourcery._frozen import positional_builder
 from event_sourcery._raw import RawEvent, deserialize, deserialize_all
 from event_sourcery._registry import EventRegistry
@@ -25,8 +25,11 @@ class RecordedRaw:
 
 
 @dataclass(frozen=True, slots=True)
-class Recorded:
+class Recorded(Generic[TEvent]):
     """A typed event at its global position.
+
+    Generic in the event's class: a subscription built with `Subscriber.to_events` delivers
+    `Recorded[YourEvent]`; unnamed, the class is `Any`.
 
     Attributes:
         wrapped_event: the event with its envelope.
@@ -35,7 +38,7 @@ class Recorded:
         tenant_id: its tenant, None for the default context.
     """
 
-    wrapped_event: WrappedEvent[Any]
+    wrapped_event: WrappedEvent[TEvent]
     stream_id: StreamId
     position: int
     tenant_id: str | None
@@ -43,7 +46,7 @@ class Recorded:
     @classmethod
     def of(
         cls, record: RecordedRaw, registry: EventRegistry, encryption: Encryption | None = None
-    ) -> Recorded:
+    ) -> Recorded[Any]:
         """The typed form of `record`; `UnknownEventType` if its class is not registered."""
         try:
             wrapped = deserialize(record.raw, registry, encryption, record.tenant_id)
@@ -58,7 +61,7 @@ class Recorded:
         records: Sequence[RecordedRaw],
         registry: EventRegistry,
         encryption: Encryption | None = None,
-    ) -> list[Recorded]:
+    ) -> list[Recorded[Any]]:
         """`of` each of `records`, in order: the same results and the same errors."""
         if encryption is not None:  # keys are per tenant, and records may be of several
             return [cls.of(record, registry, encryption) for record in records]
@@ -79,6 +82,6 @@ build_recorded_raw: Callable[[RawEvent, int, str | None], RecordedRaw] = positio
 )
 
 #: ``Recorded(wrapped_event, stream_id, position, tenant_id)`` for values already checked.
-build_recorded: Callable[[WrappedEvent[Any], StreamId, int, str | None], Recorded] = (
+build_recorded: Callable[[WrappedEvent[Any], StreamId, int, str | None], Recorded[Any]] = (
     positional_builder(Recorded)
 )

@@ -13,10 +13,12 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
 
 from event_sourcery._encryption import Encryption
-from event_sourcery._event import Event
+from event_sourcery._event import Event, TEvent
 from event_sourcery._limits import check_stream_label, check_tenant_id
+from event_sourcery._loaded import check_instances
 from event_sourcery._recorded import Recorded, RecordedRaw
 from event_sourcery._registry import EventRegistry
 from event_sourcery._versioning import check_version_arg
@@ -24,6 +26,8 @@ from event_sourcery.exceptions import InvalidInput
 
 #: Shortest `timelimit`: below it a subscriber would spin on the database.
 MIN_TIMELIMIT = 0.1
+#: The class of the events a `to_events` subscription delivers.
+TOther = TypeVar("TOther", bound=Event)
 #: Records fetched per read while iterating one by one.
 _READ_AHEAD = 500
 
@@ -86,13 +90,15 @@ def _check_timelimit(timelimit: object) -> float:
     return float(timelimit)
 
 
-class Subscriber:
+class Subscriber(Generic[TEvent]):
     """Builds subscriptions: `subscriber.start_from(p).to_category("c").build_iter(1.0)`.
 
     Every method returns a new builder; a built subscription is independent of the builder.
+    Generic in the class of the events delivered: `to_events` names it, and the records are
+    then typed with it (`Recorded[YourEvent]`) and checked to be instances of it.
     """
 
-    __slots__ = ("_encryption", "_filter", "_position", "_registry", "_strategy")
+    __slots__ = ("_classes", "_encryption", "_filter", "_position", "_registry", "_strategy")
 
     def __init__(
         self,
@@ -108,52 +114,63 @@ class Subscriber:
         self._encryption = encryption
         self._position = position
         self._filter = subscription_filter or SubscriptionFilter()
+        # The classes given to `to_events`: every delivered event is checked against them.
+        self._classes: tuple[type[Event], ...] | None = None
 
-    def _copy(self, **changes: object) -> Subscriber:
-        return Subscriber(
+    def _copy(self, **changes: object) -> Subscriber[Any]:
+        copy: Subscriber[Any] = Subscriber(
             self._strategy,
             self._registry,
             position=changes.get("position", self._position),  # type: ignore[arg-type]
             subscription_filter=changes.get("subscription_filter", self._filter),  # type: ignore[arg-type]
             encryption=self._encryption,
         )
+        copy._classes = changes.get("classes", self._classes)  # type: ignore[assignment]
+        return copy
 
     @property
     def subscription_filter(self) -> SubscriptionFilter:
         """What this builder's subscriptions deliver."""
         return self._filter
 
-    def start_from(self, position: int) -> Subscriber:
+    def start_from(self, position: int) -> Subscriber[TEvent]:
         """Deliver events with a position greater than `position` (0: from the beginning)."""
         return self._copy(position=check_version_arg(position, "position"))
 
-    def to_category(self, *categories: str) -> Subscriber:
+    def to_category(self, *categories: str) -> Subscriber[TEvent]:
         """Deliver only events of streams in these categories."""
         if not categories:
             raise InvalidInput("to_category needs at least one category")
         checked = frozenset(check_stream_label(c, "stream category") for c in categories)
         return self._copy(subscription_filter=replace(self._filter, categories=checked))
 
-    def to_events(self, event_types: Iterable[type[Event]]) -> Subscriber:
-        """Deliver only events of these classes."""
+    def to_events(self, event_types: Iterable[type[TOther]]) -> Subscriber[TOther]:
+        """Deliver only events of these classes, typed as their nearest common base class.
+
+        For a union, annotate: `sub: Subscriber[A | B] = subscriber.to_events([A, B])`. A
+        delivered event of another class (only a registry mapping these classes' names to
+        other classes could deliver one) raises `UnexpectedEventType`.
+        """
         types = list(event_types)
         if not types or not all(isinstance(t, type) and issubclass(t, Event) for t in types):
             raise InvalidInput("to_events needs a non-empty list of Event classes")
         names = frozenset(self._registry.name_of(t) for t in types)
-        return self._copy(subscription_filter=replace(self._filter, event_types=names))
+        return self._copy(
+            subscription_filter=replace(self._filter, event_types=names), classes=tuple(types)
+        )
 
-    def in_tenants(self, *tenant_ids: str | None) -> Subscriber:
+    def in_tenants(self, *tenant_ids: str | None) -> Subscriber[TEvent]:
         """Deliver only events of these tenants (None: the default context). Default: all."""
         checked = frozenset(None if t is None else check_tenant_id(t) for t in tenant_ids)
         return self._copy(subscription_filter=replace(self._filter, tenants=checked))
 
-    def build_iter(self, timelimit: float) -> Iterator[Recorded | None]:
+    def build_iter(self, timelimit: float) -> Iterator[Recorded[TEvent] | None]:
         """An endless iterator: the next `Recorded` as soon as it is committed, or None when
         nothing came within `timelimit` seconds (at least 0.1)."""
         limit = _check_timelimit(timelimit)
         return self._iterate(limit)
 
-    def build_batch(self, size: int, timelimit: float) -> Iterator[list[Recorded]]:
+    def build_batch(self, size: int, timelimit: float) -> Iterator[list[Recorded[TEvent]]]:
         """An endless iterator of lists: `size` records as soon as they are ready, fewer when
         the log is caught up, `[]` when nothing came within `timelimit` seconds."""
         limit = _check_timelimit(timelimit)
@@ -197,7 +214,16 @@ class Subscriber:
                 return []
             cursor.wait(remaining)
 
-    def _iterate(self, timelimit: float) -> Iterator[Recorded | None]:
+    def _typed(self, records: list[Recorded[Any]]) -> list[Recorded[TEvent]]:
+        """`records`, checked to hold instances of the classes `to_events` named."""
+        if self._classes is not None:
+            for record in records:
+                check_instances(
+                    (record.wrapped_event,), self._classes, record.stream_id, record.position
+                )
+        return records
+
+    def _iterate(self, timelimit: float) -> Iterator[Recorded[TEvent] | None]:
         cursor = self._strategy.open(self._position, self._filter)
         buffer: deque[RecordedRaw] = deque()
         try:
@@ -207,11 +233,12 @@ class Subscriber:
                     if not buffer:
                         yield None
                         continue
-                yield Recorded.of(buffer.popleft(), self._registry, self._encryption)
+                record = Recorded.of(buffer.popleft(), self._registry, self._encryption)
+                yield self._typed([record])[0]
         finally:
             cursor.close()
 
-    def _batches(self, size: int, timelimit: float) -> Iterator[list[Recorded]]:
+    def _batches(self, size: int, timelimit: float) -> Iterator[list[Recorded[TEvent]]]:
         cursor = self._strategy.open(self._position, self._filter)
         try:
             while True:
@@ -221,6 +248,6 @@ class Subscriber:
                     if not more:
                         break
                     records.extend(more)
-                yield Recorded.all_of(records, self._registry, self._encryption)
+                yield self._typed(Recorded.all_of(records, self._registry, self._encryption))
         finally:
             cursor.close()

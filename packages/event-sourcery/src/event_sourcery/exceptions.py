@@ -14,6 +14,7 @@ EventStoreException
 ├── AnotherStreamWithThisNameButOtherIdExists
 ├── IncompatibleUuidAndName
 ├── UnknownEventType                    a stored event type has no registered class
+├── UnexpectedEventType                 a typed read met an event not of the classes asked for
 ├── DuplicateEventName                  two classes registered under one event name
 ├── InvalidSnapshot                     snapshot version differs from the stream's version
 ├── InvalidInput (also ValueError)      bad arguments; the store is never changed by them
@@ -134,6 +135,38 @@ class UnknownEventType(EventStoreException):
         super().__init__(
             f"No Event class is registered for event type {type_name!r}{where}. Import the "
             "module defining it, register an alias, or read it with load_stream_raw()."
+        )
+
+
+class UnexpectedEventType(EventStoreException):
+    """A typed read (`load_stream(..., of=...)`, `Subscriber.to_events`) met another class.
+
+    Nothing is lost or changed: read the stream again with a broader `of` (a common base
+    class, or a tuple of classes), or without it. `position` is set when a subscription met it.
+    """
+
+    def __init__(
+        self,
+        actual: type[Any],
+        expected: tuple[type[Any], ...],
+        stream_id: Any,
+        version: int | None = None,
+        position: int | None = None,
+    ) -> None:
+        self.actual = actual
+        self.expected = expected
+        self.stream_id = stream_id
+        self.version = version
+        self.position = position
+        names = " | ".join(cls.__qualname__ for cls in expected)
+        where = f"version {version}" if version is not None else "a versionless event"
+        if position is not None:
+            where += f", position {position}"
+        super().__init__(
+            f"Stream {stream_id!r} holds a {actual.__qualname__} event ({where}), which is "
+            f"not an instance of {names}. Ask for broader classes (a common base class, or a "
+            "tuple of classes, with the snapshot's class if the stream has a snapshot), or "
+            "read without of=."
         )
 
 

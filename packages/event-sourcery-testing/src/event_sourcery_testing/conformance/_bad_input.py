@@ -85,7 +85,7 @@ class BadInputContract:
     def test_bad_ranges_are_rejected(self, backend: Backend, start: object, stop: object) -> None:
         stream = self._existing(backend)
         with pytest.raises(InvalidExpectedVersion):
-            backend.event_store.load_stream(stream, start, stop)  # type: ignore[arg-type]
+            backend.event_store.load_stream(stream, start, stop)  # type: ignore[call-overload]
 
     @pytest.mark.parametrize("stream_id", ["acc-1", None, 42])
     def test_bad_stream_ids_are_rejected(self, backend: Backend, stream_id: object) -> None:
@@ -93,7 +93,7 @@ class BadInputContract:
         with pytest.raises(InvalidStreamId):
             store.append(Deposited(amount=1), stream_id=stream_id)  # type: ignore[arg-type]
         with pytest.raises(InvalidStreamId):
-            store.load_stream(stream_id)  # type: ignore[arg-type]
+            store.load_stream(stream_id)  # type: ignore[call-overload]
         with pytest.raises(InvalidStreamId):
             store.delete_stream(stream_id)  # type: ignore[arg-type]
 

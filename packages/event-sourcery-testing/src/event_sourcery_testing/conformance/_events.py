@@ -43,3 +43,23 @@ class Balance(Event):
 
     __event_name__ = "es_conformance.Balance"
     total: int
+
+
+class CartEvent(Event):
+    """The base class of a cart's events, as users write one for typed loads."""
+
+    __event_name__ = "es_conformance.CartEvent"
+
+
+class ItemAdded(CartEvent):
+    """A cart event."""
+
+    __event_name__ = "es_conformance.ItemAdded"
+    sku: str
+
+
+class ItemRemoved(CartEvent):
+    """Another cart event."""
+
+    __event_name__ = "es_conformance.ItemRemoved"
+    sku: str

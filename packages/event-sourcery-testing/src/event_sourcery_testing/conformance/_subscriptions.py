@@ -171,7 +171,7 @@ class SubscriptionsContract(Hooks):
         with pytest.raises(InvalidInput):
             backend.subscriber.to_events([])
         with pytest.raises(InvalidInput):
-            backend.subscriber.to_events([dict])  # type: ignore[list-item]
+            backend.subscriber.to_events([dict])  # type: ignore[type-var]
         with pytest.raises(InvalidInput):
             backend.subscriber.to_category("")
         with pytest.raises(InvalidInput):

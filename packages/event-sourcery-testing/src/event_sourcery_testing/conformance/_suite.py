@@ -25,9 +25,11 @@ from event_sourcery_testing.conformance._stateful import StatefulContract
 from event_sourcery_testing.conformance._streams import StreamsContract
 from event_sourcery_testing.conformance._subscriptions import SubscriptionsContract
 from event_sourcery_testing.conformance._tenants import TenantsContract
+from event_sourcery_testing.conformance._typed import TypedReadsContract
 
 _CONTRACTS = (
     StreamsContract,
+    TypedReadsContract,
     NamesContract,
     SnapshotsContract,
     TenantsContract,
