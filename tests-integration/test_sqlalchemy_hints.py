@@ -37,7 +37,8 @@ def test_a_missing_database_gets_no_missing_tables_advice(
     existing = empty_database(server)  # only for the server's URL; this database is not used
     missing = existing.set(database=f"es_missing_{uuid.uuid4().hex[:12]}")
     error = _load_error(missing)
-    assert missing.database is not None and missing.database in str(error)
+    assert missing.database is not None
+    assert missing.database in str(error)
     assert "tables" not in str(error)
     assert "create_all" not in str(error)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import signal
 import subprocess
@@ -163,6 +165,33 @@ def test_module_colon_name_paths_are_accepted() -> None:
         call_command("event_sourcery_worker", outbox_publisher="no_such_module:publish")
     with pytest.raises(CommandError, match="not callable: name a function"):
         call_command("event_sourcery_worker", outbox_publisher="json:__name__")
+
+
+#: The projection `test_failures_reach_stderr_without_logging_configured` names by path.
+exploding: Projector | None = None
+
+
+def test_failures_reach_stderr_without_logging_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The library's loggers have a NullHandler, so Python's last resort no longer prints their
+    # warnings; the command, an application, shows them itself when nothing is configured.
+    global exploding
+    category = f"worker-{uuid4().hex}"
+    _append(category, 1)
+
+    def explode(record: Recorded) -> None:
+        raise RuntimeError("read model down")
+
+    name = f"proj-{uuid4().hex}"
+    exploding = Projector(DjangoBackend(), name=name, handler=explode, categories=[category])
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    err = io.StringIO()
+    call_command(
+        "event_sourcery_worker", projection=[f"{__name__}:exploding"], once=True, stderr=err
+    )
+    assert f"ERROR event_sourcery_django.worker: projection {name!r} failed" in err.getvalue()
+    assert not logging.getLogger("event_sourcery_django").handlers  # removed after the run
 
 
 def test_once_runs_one_round() -> None:

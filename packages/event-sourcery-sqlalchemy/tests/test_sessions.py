@@ -227,9 +227,7 @@ def test_an_engine_or_connection_instead_of_a_session_is_refused_at_construction
     engine: Engine,
 ) -> None:
     # Both used to fail only on first use, with "'Engine' object has no attribute 'connection'".
-    with pytest.raises(
-        InvalidInput, match=r"needs a sqlalchemy.orm.Session.*Engine.*Session\("
-    ):
+    with pytest.raises(InvalidInput, match=r"needs a sqlalchemy.orm.Session.*Engine.*Session\("):
         SQLAlchemyBackend(engine)  # type: ignore[arg-type]
     with engine.connect() as connection, pytest.raises(InvalidInput, match="got Connection"):
         SQLAlchemyBackend(connection)  # type: ignore[arg-type]

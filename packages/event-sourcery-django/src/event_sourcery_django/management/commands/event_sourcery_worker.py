@@ -10,7 +10,10 @@ SIGTERM or SIGINT (Ctrl-C) stops it after the batch in progress has committed; i
 
 from __future__ import annotations
 
+import logging
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from importlib.util import find_spec
 from types import FrameType, ModuleType
@@ -24,6 +27,9 @@ from event_sourcery.exceptions import EventStoreException
 
 from event_sourcery_django._backend import DjangoBackend
 from event_sourcery_django._worker import Worker
+
+#: The loggers whose warnings this command shows when the project configured no logging.
+_LIBRARY_LOGGERS = ("event_sourcery", "event_sourcery_django")
 
 
 def _import(path: str) -> Any:
@@ -109,6 +115,33 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="one round, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with self._warnings_on_stderr():
+            self._handle(options)
+
+    @contextmanager
+    def _warnings_on_stderr(self) -> Iterator[None]:
+        """Show the library's warnings on stderr when the project configured no logging.
+
+        The library's loggers have a NullHandler (a library must not print), so a failing
+        projection would go unseen in a worker whose project has no root handler. This command
+        is an application, which may choose: it adds a stderr handler, as Python's last resort
+        would have, for its own run only.
+        """
+        if logging.getLogger().handlers:
+            yield
+            return
+        handler = logging.StreamHandler(self.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        library = [logging.getLogger(name) for name in _LIBRARY_LOGGERS]
+        for logger in library:
+            logger.addHandler(handler)
+        try:
+            yield
+        finally:
+            for logger in library:
+                logger.removeHandler(handler)
+
+    def _handle(self, options: dict[str, Any]) -> None:
         worker = self._worker(options)
         if options["once"]:
             done = worker.run_once()
