@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
+from event_sourcery.exceptions import InvalidInput
 from event_sourcery_django import DjangoBackend
 
 
@@ -41,7 +42,15 @@ def test_app_config() -> None:
 
 
 def test_backend_is_cheap_to_make_and_names_its_alias() -> None:
-    backend = DjangoBackend(using="other")  # no connection: the alias is only looked up on use
-    assert backend.using == "other"
-    assert backend.in_tenant_mode("t").using == "other"
-    assert repr(backend) == "DjangoBackend(using='other', tenant_id=None)"
+    backend = DjangoBackend(using="default")  # no connection: only the settings are read
+    assert backend.using == "default"
+    assert backend.in_tenant_mode("t").using == "default"
+    assert repr(backend) == "DjangoBackend(using='default', tenant_id=None)"
+
+
+def test_an_unknown_database_alias_is_refused_at_construction() -> None:
+    # It used to fail only on first use, with Django's ConnectionDoesNotExist.
+    with pytest.raises(InvalidInput, match=r"using='nope' is not a database alias.*'default'"):
+        DjangoBackend(using="nope")
+    with pytest.raises(InvalidInput, match="a str"):
+        DjangoBackend(using=None)  # type: ignore[arg-type]

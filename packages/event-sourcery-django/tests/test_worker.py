@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import signal
 import subprocess
@@ -141,6 +143,55 @@ def test_bad_configurations_are_refused() -> None:
         call_command("event_sourcery_worker", projection=["event_sourcery_django.DjangoBackend"])
     with pytest.raises(InvalidInput, match="batch_size"):
         Worker(DjangoBackend(), batch_size=0)
+
+
+@pytest.mark.parametrize("path", ["json", "email.mime", "os.path"])
+def test_a_module_instead_of_a_callable_says_what_was_expected(path: str) -> None:
+    # Django's import_string said "json doesn't look like a module path", or that the parent
+    # module "does not define" the submodule.
+    with pytest.raises(CommandError, match=r"is a module, not a callable.*'module:name'"):
+        call_command("event_sourcery_worker", outbox_publisher=path)
+    with pytest.raises(CommandError, match="is a module, not an event_sourcery.Projector"):
+        call_command("event_sourcery_worker", projection=[path])
+
+
+def test_module_colon_name_paths_are_accepted() -> None:
+    out = __import__("io").StringIO()
+    call_command("event_sourcery_worker", outbox_publisher="builtins:print", once=True, stdout=out)
+    assert "handled" in out.getvalue()
+    with pytest.raises(CommandError, match=r"cannot import.*'json' has no attribute 'nope'"):
+        call_command("event_sourcery_worker", outbox_publisher="json:nope")
+    with pytest.raises(CommandError, match="cannot import.*no_such_module"):
+        call_command("event_sourcery_worker", outbox_publisher="no_such_module:publish")
+    with pytest.raises(CommandError, match="not callable: name a function"):
+        call_command("event_sourcery_worker", outbox_publisher="json:__name__")
+
+
+#: The projection `test_failures_reach_stderr_without_logging_configured` names by path.
+exploding: Projector | None = None
+
+
+def test_failures_reach_stderr_without_logging_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The library's loggers have a NullHandler, so Python's last resort no longer prints their
+    # warnings; the command, an application, shows them itself when nothing is configured.
+    global exploding
+    category = f"worker-{uuid4().hex}"
+    _append(category, 1)
+
+    def explode(record: Recorded) -> None:
+        raise RuntimeError("read model down")
+
+    name = f"proj-{uuid4().hex}"
+    exploding = Projector(DjangoBackend(), name=name, handler=explode, categories=[category])
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    err = io.StringIO()
+    call_command(
+        "event_sourcery_worker", projection=[f"{__name__}:exploding"], once=True, stderr=err
+    )
+    assert f"ERROR event_sourcery_django.worker: projection {name!r} failed" in err.getvalue()
+    assert not logging.getLogger("event_sourcery_django").handlers  # removed after the run
 
 
 def test_once_runs_one_round() -> None:

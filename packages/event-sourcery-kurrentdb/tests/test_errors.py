@@ -62,6 +62,34 @@ def test_every_operation_fails_the_same_way(stopped: KurrentDBBackend) -> None:
             operation()
 
 
+def test_errors_and_retry_warnings_name_the_users_operation_and_stream(
+    stopped: KurrentDBBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    # They named the request that failed: "KurrentDB is unavailable while reading stream
+    # 'es$snapshot-...'" for a load, "reading" for an append.
+    stream_id = StreamId(category="account")
+    operations = {
+        f"appending to stream {stream_id!r}": lambda: stopped.event_store.append(
+            Noted(text="x"), stream_id=stream_id
+        ),
+        f"loading stream {stream_id!r}": lambda: stopped.event_store.load_stream(stream_id),
+        f"deleting stream {stream_id!r}": lambda: stopped.event_store.delete_stream(stream_id),
+        f"saving a snapshot of stream {stream_id!r}": lambda: stopped.event_store.save_snapshot(
+            stream_id, WrappedEvent.wrap(Noted(text="s"), 1)
+        ),
+    }
+    for doing, operation in operations.items():
+        caplog.clear()
+        with pytest.raises(StorageError) as info:
+            operation()
+        assert f"KurrentDB is unavailable while {doing}: " in str(info.value)
+        assert "es$" not in str(info.value)
+        warnings = [r for r in caplog.records if r.name == "event_sourcery_kurrentdb"]
+        assert warnings
+        assert all(doing in r.getMessage() for r in warnings)
+        assert all("es$" not in r.getMessage() for r in warnings)
+
+
 class _LostReplies:
     """A client whose first append reaches the server but whose reply never arrives."""
 

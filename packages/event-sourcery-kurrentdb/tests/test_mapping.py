@@ -133,7 +133,8 @@ def test_categories_and_tenants_with_dashes_keep_kurrentdbs_category(
 
 
 def test_bad_backend_arguments_are_rejected(kurrentdb_client: KurrentDBClient) -> None:
-    with pytest.raises(InvalidInput, match="KurrentDBClient"):
+    # A URI string is the likely mistake: the message says how to make the client from it.
+    with pytest.raises(InvalidInput, match=r"got str; make one with KurrentDBClient\(uri="):
         KurrentDBBackend("kurrentdb://localhost:2113")  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match="outbox_name"):
         KurrentDBBackend(kurrentdb_client, outbox_name=" ")

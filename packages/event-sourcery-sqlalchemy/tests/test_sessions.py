@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 from event_sourcery import NO_VERSIONING, BackendConfig, StreamId, WrappedEvent
+from event_sourcery.exceptions import InvalidInput
 from event_sourcery_sqlalchemy import SQLAlchemyBackend
 from event_sourcery_sqlalchemy._models import default_models
 from sqlalchemy import Engine, create_engine, event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 from ._events import Deposited, Note
 
@@ -220,3 +221,22 @@ def test_a_shared_config_applies_to_every_sessions_backend(engine: Engine) -> No
             Note(text="two"), stream_id=StreamId()
         )
     assert seen == [Note(text="one"), Note(text="two")]
+
+
+def test_an_engine_or_connection_instead_of_a_session_is_refused_at_construction(
+    engine: Engine,
+) -> None:
+    # Both used to fail only on first use, with "'Engine' object has no attribute 'connection'".
+    with pytest.raises(InvalidInput, match=r"needs a sqlalchemy.orm.Session.*Engine.*Session\("):
+        SQLAlchemyBackend(engine)  # type: ignore[arg-type]
+    with engine.connect() as connection, pytest.raises(InvalidInput, match="got Connection"):
+        SQLAlchemyBackend(connection)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="got str"):
+        SQLAlchemyBackend("sqlite://")  # type: ignore[arg-type]
+    with Session(engine) as session, pytest.raises(InvalidInput, match="configure_models"):
+        SQLAlchemyBackend(session, models=_Base.metadata)  # type: ignore[arg-type]
+    assert SQLAlchemyBackend(scoped_session(sessionmaker(engine))).session is not None
+
+
+class _Base(DeclarativeBase):
+    pass

@@ -8,9 +8,11 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from event_sourcery import Backend, BackendConfig, EventRegistry, EventStore, StreamId, WrappedEvent
 from event_sourcery.encryption import KeyStorage
+from event_sourcery.exceptions import InvalidInput
 from event_sourcery.interfaces import (
     CheckpointStrategy,
     ExpectedVersion,
@@ -25,6 +27,19 @@ from event_sourcery_django._keys import DjangoKeyStorage
 from event_sourcery_django._reactions import DjangoCheckpointStrategy, DjangoOutboxStrategy
 from event_sourcery_django._storage import DjangoStorageStrategy
 from event_sourcery_django._subscription import DjangoSubscriptionStrategy
+
+
+def _check_alias(using: object) -> None:
+    # Checked here, not on first use, where Django would raise ConnectionDoesNotExist from
+    # deep inside an append. A dict lookup, no connection: constructing stays cheap. Before
+    # the settings are configured (a backend made at import time) there is nothing to check.
+    if not isinstance(using, str):
+        raise InvalidInput(f"using must be a database alias (a str), got {type(using).__name__}")
+    if settings.configured and using not in connections.settings:
+        aliases = ", ".join(repr(alias) for alias in connections.settings)
+        raise InvalidInput(
+            f"using={using!r} is not a database alias of settings.DATABASES (it has {aliases})"
+        )
 
 
 @contextmanager
@@ -95,7 +110,8 @@ class DjangoBackend(Backend):
 
     Args:
         using: the database alias (``settings.DATABASES``) whose tables hold the store; run
-            ``manage.py migrate --database <alias>`` for it.
+            ``manage.py migrate --database <alias>`` for it. An alias that is not in
+            ``settings.DATABASES`` raises `InvalidInput` at once.
         registry: the event registry; the default one (or that of `config`) if not given.
         config: backend-independent options built once at start-up (listeners, outbox, ...).
     """
@@ -110,6 +126,7 @@ class DjangoBackend(Backend):
         registry: EventRegistry | None = None,
         config: BackendConfig | None = None,
     ) -> None:
+        _check_alias(using)
         super().__init__(registry=registry, config=config)
         self._using = using
 

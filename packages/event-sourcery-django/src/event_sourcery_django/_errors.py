@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.db import DatabaseError, DataError, IntegrityError
 from django.db.transaction import TransactionManagementError
 from event_sourcery.exceptions import EventSerializationError, EventStoreException, StorageError
+from event_sourcery.interfaces import is_missing_table
 
 #: What a storage method catches around its statements. Some drivers raise UnicodeError (a
 #: string they cannot encode) or OverflowError (an int beyond 64 bits) as is.
@@ -21,7 +22,6 @@ _MYSQL_DUPLICATE_KEY = 1062
 # SQLSTATEs (PostgreSQL) and errnos (MySQL/MariaDB) of colliding transactions: serialization
 # failure, deadlock, lock wait timeout.
 _COLLISIONS: frozenset[object] = frozenset({"40001", "40P01", 1205, 1213})
-_MISSING_TABLE_MARKERS = ("no such table", "does not exist", "doesn't exist")
 
 
 def is_duplicate_key(error: IntegrityError) -> bool:
@@ -52,9 +52,7 @@ def _hint(error: BaseException, detail: str) -> str:
         code = next(iter(getattr(cause, "args", ())), None)
     if isinstance(code, str | int) and code in _COLLISIONS:
         return " Concurrent transactions collided: roll back and retry."
-    if isinstance(error, DatabaseError) and any(
-        m in detail.lower() for m in _MISSING_TABLE_MARKERS
-    ):
+    if isinstance(error, DatabaseError) and is_missing_table(cause):
         return (
             ' Are the event store\'s tables created? Add "event_sourcery_django" to '
             "INSTALLED_APPS and run `manage.py migrate` (on every database alias you use)."

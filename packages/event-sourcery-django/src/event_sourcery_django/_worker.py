@@ -19,6 +19,7 @@ from event_sourcery.exceptions import InvalidInput
 from event_sourcery_django._backend import DjangoBackend
 
 logger = logging.getLogger("event_sourcery_django.worker")
+logger.addHandler(logging.NullHandler())  # no last-resort output on stderr: docs/logging.md
 
 Publisher = Callable[[Recorded], object]
 

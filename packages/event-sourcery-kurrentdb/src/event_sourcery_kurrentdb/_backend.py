@@ -59,7 +59,8 @@ class KurrentDBBackend(Backend):
         super().__init__(registry=registry, config=config)
         if not isinstance(client, KurrentDBClient):
             raise InvalidInput(
-                f"client must be a kurrentdbclient.KurrentDBClient, got {type(client).__name__}"
+                f"client must be a kurrentdbclient.KurrentDBClient, got {type(client).__name__}; "
+                'make one with KurrentDBClient(uri="kurrentdb://host:2113") and pass that'
             )
         if not isinstance(outbox_name, str) or not outbox_name.strip():
             raise InvalidInput(f"outbox_name must be a non-empty str, got {outbox_name!r}")

@@ -16,6 +16,7 @@ from kurrentdbclient import StreamState
 
 from event_sourcery_kurrentdb._client import Connection, Expected
 from event_sourcery_kurrentdb._codec import CHECKPOINT, internal_event
+from event_sourcery_kurrentdb._errors import user_operation
 from event_sourcery_kurrentdb._streams import checkpoint_stream
 
 
@@ -26,6 +27,7 @@ class KurrentDBCheckpointStrategy(CheckpointStrategy):
         self._connection = connection
         self._loaded: dict[str, Expected] = {}
 
+    @user_operation(lambda self, name: f"loading the checkpoint of projection {name!r}")
     def load(self, name: str) -> int:
         latest = self._connection.last(checkpoint_stream(name))
         if not latest:
@@ -35,6 +37,7 @@ class KurrentDBCheckpointStrategy(CheckpointStrategy):
         position: int = json.loads(latest[0].data)["position"]
         return position
 
+    @user_operation(lambda self, name, *_, **__: f"saving the checkpoint of projection {name!r}")
     def save(self, name: str, position: int) -> None:
         stream = checkpoint_stream(name)
         expected = self._loaded.pop(name, StreamState.ANY)

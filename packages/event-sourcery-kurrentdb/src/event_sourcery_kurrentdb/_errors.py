@@ -19,12 +19,14 @@ idempotent by id): KurrentDB recognises a repeated append and stores nothing twi
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from event_sourcery.exceptions import EventStoreException, InvalidInput, StorageError
 from kurrentdbclient.exceptions import (
@@ -45,8 +47,43 @@ from kurrentdbclient.exceptions import (
 )
 
 logger = logging.getLogger("event_sourcery_kurrentdb")
+# A library adds no handler but this one: without it, Python's last-resort handler would print
+# the retry warnings on stderr of an application that has not configured logging.
+logger.addHandler(logging.NullHandler())
 
 T = TypeVar("T")
+S = TypeVar("S")
+P = ParamSpec("P")
+
+#: What the user asked for ("appending to stream StreamId(...)"), named in errors and retry
+#: warnings instead of the request that failed, which may be a read of an internal es$ stream.
+_OPERATION: ContextVar[str | None] = ContextVar("event_sourcery_kurrentdb_op", default=None)
+
+
+def user_operation(
+    describe: Callable[Concatenate[S, P], str],
+) -> Callable[[Callable[Concatenate[S, P], T]], Callable[Concatenate[S, P], T]]:
+    """Decorate a strategy method: errors and retry warnings inside it name `describe(...)`.
+
+    `describe` takes the method's arguments. The outermost operation wins: an append that
+    writes outbox entries or reads a key is still "appending to stream ...".
+    """
+
+    def decorate(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+        @functools.wraps(method)
+        def named(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            if _OPERATION.get() is not None:
+                return method(self, *args, **kwargs)
+            token = _OPERATION.set(describe(self, *args, **kwargs))
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                _OPERATION.reset(token)
+
+        return named
+
+    return decorate
+
 
 _TRANSIENT = (
     ServiceUnavailableError,
@@ -137,10 +174,12 @@ def call(
 
     Args:
         operation: one request (or a few reads) to KurrentDB; safe to repeat.
-        what: the activity, for messages ("appending to stream 'order-1f...'").
+        what: the request, for messages ("reading stream 'es$snapshot-...'") where no
+            user operation is named (see `user_operation`).
         policy: how often and how long to retry.
         conflict: turns a version conflict into the caller's error.
     """
+    what = _OPERATION.get() or what
     attempt = 1
     while True:
         try:

@@ -22,6 +22,7 @@ from kurrentdbclient import StreamState
 
 from event_sourcery_kurrentdb._client import Connection
 from event_sourcery_kurrentdb._codec import internal_event
+from event_sourcery_kurrentdb._errors import user_operation
 from event_sourcery_kurrentdb._streams import INTERNAL_PREFIX
 
 KEY = "$es-key"
@@ -39,12 +40,14 @@ class KurrentDBKeyStorage(KeyStorage):
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
+    @user_operation(lambda self, *_, **__: "reading a data subject's encryption key")
     def current(self, subject_id: str, tenant_id: str | None) -> StoredKey | None:
         latest = self._connection.last(_stream("subject", tenant_id, subject_id))
         if not latest:
             return None
         return self.find(json.loads(latest[0].data)["key_id"], tenant_id)
 
+    @user_operation(lambda self, *_, **__: "reading an encryption key")
     def find(self, key_id: str, tenant_id: str | None) -> StoredKey | None:
         latest = self._connection.last(_stream("key", tenant_id, key_id))
         if not latest:
@@ -52,6 +55,7 @@ class KurrentDBKeyStorage(KeyStorage):
         data = json.loads(latest[0].data)
         return StoredKey(data["key_id"], data["subject_id"], base64.b64decode(data["key"]))
 
+    @user_operation(lambda self, *_, **__: "storing an encryption key")
     def add(self, key: StoredKey, tenant_id: str | None) -> None:
         # The key first: a subject never points at a key that is not stored.
         record = {
@@ -70,6 +74,7 @@ class KurrentDBKeyStorage(KeyStorage):
             [internal_event(SUBJECT_KEY, {"key_id": key.key_id})],
         )
 
+    @user_operation(lambda self, *_, **__: "shredding a data subject")
     def delete_subject(self, subject_id: str, tenant_id: str | None) -> None:
         subject = _stream("subject", tenant_id, subject_id)
         for record in self._connection.read(subject):

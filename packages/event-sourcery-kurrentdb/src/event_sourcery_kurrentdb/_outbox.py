@@ -44,6 +44,7 @@ from event_sourcery_kurrentdb._codec import (
     to_new_event,
     to_raw,
 )
+from event_sourcery_kurrentdb._errors import user_operation
 from event_sourcery_kurrentdb._streams import outbox_streams, parse_stream_name, stream_name
 
 #: Seconds a claim lasts; then another worker may claim the entry.
@@ -101,6 +102,7 @@ class KurrentDBOutboxStrategy(OutboxStrategy):
 
     # --- writers ------------------------------------------------------------------------------
 
+    @user_operation(lambda self, records: "writing the outbox entries of an append")
     def put(self, records: Sequence[RecordedRaw]) -> None:
         entries = [self._entry_event(record) for record in records]
         self._connection.append(self._entries, StreamState.ANY, entries)

@@ -54,6 +54,7 @@ from event_sourcery_kurrentdb._codec import (
     to_raw,
     to_snapshot_event,
 )
+from event_sourcery_kurrentdb._errors import user_operation
 from event_sourcery_kurrentdb._names import NameRegistry
 from event_sourcery_kurrentdb._streams import snapshot_stream, stream_name
 
@@ -93,6 +94,7 @@ class KurrentDBStorageStrategy(StorageStrategy):
         named = StreamId(stream_id.uuid, name=stored.get("name"), category=stream_id.category)
         return [to_raw(record, named) for record in records if record.type != DELETED]
 
+    @user_operation(lambda self, stream_id, *_, **__: f"loading stream {stream_id!r}")
     def fetch_events(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
     ) -> list[RawEvent]:
@@ -148,6 +150,7 @@ class KurrentDBStorageStrategy(StorageStrategy):
 
     # --- appending ----------------------------------------------------------------------------
 
+    @user_operation(lambda self, stream_id, *_, **__: f"appending to stream {stream_id!r}")
     def insert_events(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[RawEvent]
     ) -> list[int]:
@@ -272,6 +275,7 @@ class KurrentDBStorageStrategy(StorageStrategy):
         if name is not None:
             self._names.release(self.tenant_id, stream_id.category, name, stream_id.uuid)
 
+    @user_operation(lambda self: "reading the store's position")
     def current_position(self) -> int:
         # KurrentDB commits in order, so the newest event is a safe start: nothing lower can
         # still appear. `$`-typed records (system events, our own bookkeeping) do not count.
@@ -279,6 +283,7 @@ class KurrentDBStorageStrategy(StorageStrategy):
 
     # --- snapshots ----------------------------------------------------------------------------
 
+    @user_operation(lambda self, snapshot: f"saving a snapshot of stream {snapshot.stream_id!r}")
     def save_snapshot(self, snapshot: RawEvent) -> None:
         stream_id = snapshot.stream_id
         stream = stream_name(stream_id, self.tenant_id)
@@ -299,6 +304,7 @@ class KurrentDBStorageStrategy(StorageStrategy):
 
     # --- deleting -----------------------------------------------------------------------------
 
+    @user_operation(lambda self, stream_id: f"deleting stream {stream_id!r}")
     def delete_stream(self, stream_id: StreamId) -> None:
         stream = stream_name(stream_id, self.tenant_id)
         for _ in range(_ROUNDS):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from event_sourcery import Backend, BackendConfig, EventRegistry
 from event_sourcery.encryption import KeyStorage
+from event_sourcery.exceptions import InvalidInput
 from event_sourcery.interfaces import (
     CheckpointStrategy,
     OutboxStrategy,
     StorageStrategy,
     SubscriptionStrategy,
 )
+from sqlalchemy.orm import Session, scoped_session
 
 from event_sourcery_sqlalchemy._checkpoints import SQLAlchemyCheckpointStrategy
 from event_sourcery_sqlalchemy._keys import SQLAlchemyKeyStorage
@@ -17,6 +19,22 @@ from event_sourcery_sqlalchemy._models import SQLAlchemyModels, default_models
 from event_sourcery_sqlalchemy._outbox import SQLAlchemyOutboxStrategy
 from event_sourcery_sqlalchemy._storage import AnySession, SQLAlchemyStorageStrategy
 from event_sourcery_sqlalchemy._subscription import SQLAlchemySubscriptionStrategy
+
+
+def _check_session(session: object) -> None:
+    # Checked here, not on first use: an Engine or a Connection would otherwise fail deep in a
+    # query with an AttributeError that names neither the backend nor the fix.
+    if isinstance(session, (Session, scoped_session)):
+        return
+    got = type(session).__name__
+    if got in ("Engine", "Connection"):
+        fix = f"open a session on it: `with Session({got.lower()}) as session:`"
+    else:
+        fix = "e.g. `with Session(engine) as session:`"
+    raise InvalidInput(
+        f"SQLAlchemyBackend needs a sqlalchemy.orm.Session (or scoped_session), got {got}; "
+        f"{fix} then SQLAlchemyBackend(session), one backend per session."
+    )
 
 
 class SQLAlchemyBackend(Backend):
@@ -27,7 +45,8 @@ class SQLAlchemyBackend(Backend):
     so make one per session (or per request).
 
     Args:
-        session: the SQLAlchemy `Session` (or `scoped_session`) to work in.
+        session: the SQLAlchemy `Session` (or `scoped_session`) to work in, not an `Engine`
+            or `Connection` (`InvalidInput` says so at once).
         registry: the event registry; the default one (or that of `config`) if not given.
         models: the tables from `configure_models(Base, table_prefix=...)`; the tables with
             the default names if not given.
@@ -45,6 +64,11 @@ class SQLAlchemyBackend(Backend):
         models: SQLAlchemyModels | None = None,
         config: BackendConfig | None = None,
     ) -> None:
+        _check_session(session)
+        if models is not None and not isinstance(models, SQLAlchemyModels):
+            raise InvalidInput(
+                f"models must be what configure_models(Base) returned, got {type(models).__name__}"
+            )
         super().__init__(registry=registry, config=config)
         self._session = session
         self._models = models

@@ -13,6 +13,7 @@ from event_sourcery.exceptions import (
     EventStoreException,
     StorageError,
 )
+from event_sourcery.interfaces import is_missing_table
 from sqlalchemy import exc
 
 #: What a storage method catches around its statements. Some drivers raise UnicodeError (a
@@ -25,8 +26,6 @@ _MYSQL_DUPLICATE_KEY = 1062
 # SQLSTATEs (PostgreSQL) and errnos (MySQL/MariaDB) of transactions that collided with
 # another one: serialization failure, deadlock, lock wait timeout.
 _COLLISIONS: frozenset[object] = frozenset({"40001", "40P01", 1205, 1213})
-
-_MISSING_TABLE_MARKERS = ("no such table", "does not exist", "doesn't exist", "undefinedtable")
 
 
 def is_duplicate_key(error: exc.IntegrityError) -> bool:
@@ -51,8 +50,7 @@ def _hint(error: BaseException, detail: str) -> str:
     code = getattr(orig, "sqlstate", None) or next(iter(getattr(orig, "args", ())), None)
     if isinstance(code, str | int) and code in _COLLISIONS:
         return " Concurrent transactions collided: roll the session back and retry."
-    lowered = detail.lower()
-    if isinstance(error, exc.DBAPIError) and any(m in lowered for m in _MISSING_TABLE_MARKERS):
+    if is_missing_table(orig):
         return (
             " Are the event store's tables created? Call configure_models(Base), then "
             "Base.metadata.create_all(engine) or run your alembic migrations."

@@ -6,5 +6,14 @@ from event_sourcery_testing._in_memory import (
     InMemoryData,
     InMemoryStorageStrategy,
 )
+from event_sourcery_testing._scenario import Scenario, ScenarioOutcome, given
 
-__all__ = ["InMemoryBackend", "InMemoryData", "InMemoryStorageStrategy", "assert_stream"]
+__all__ = [
+    "InMemoryBackend",
+    "InMemoryData",
+    "InMemoryStorageStrategy",
+    "Scenario",
+    "ScenarioOutcome",
+    "assert_stream",
+    "given",
+]

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from event_sourcery import Event, EventStore, StreamId
+
+
+def event_difference(title: str, actual: Sequence[Event], expected: Sequence[Event]) -> str:
+    """`title`, then both sequences side by side, differing lines marked ``!!``."""
+    lines = [f"{title} {len(actual)} event(s), expected {len(expected)}:"]
+    for index in range(max(len(actual), len(expected))):
+        got = actual[index] if index < len(actual) else "<missing>"
+        want = expected[index] if index < len(expected) else "<none>"
+        mark = "  " if got == want else "!!"
+        lines.append(f"{mark} [{index}] got {got!r}, expected {want!r}")
+    return "\n".join(lines)
 
 
 def assert_stream(store: EventStore, stream_id: StreamId, *expected: Event) -> None:
@@ -13,10 +26,4 @@ def assert_stream(store: EventStore, stream_id: StreamId, *expected: Event) -> N
     """
     actual = [wrapped.event for wrapped in store.load_stream(stream_id)]
     if actual != list(expected):
-        lines = [f"stream {stream_id!r} holds {len(actual)} event(s), expected {len(expected)}:"]
-        for index in range(max(len(actual), len(expected))):
-            got = actual[index] if index < len(actual) else "<missing>"
-            want = expected[index] if index < len(expected) else "<none>"
-            mark = "  " if got == want else "!!"
-            lines.append(f"{mark} [{index}] got {got!r}, expected {want!r}")
-        raise AssertionError("\n".join(lines))
+        raise AssertionError(event_difference(f"stream {stream_id!r} holds", actual, expected))

@@ -7,11 +7,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID
 
 from event_sourcery._event import Context, Event, WrappedEvent
 from event_sourcery._event_store import EventStore
 from event_sourcery._stream_id import StreamId, StreamUUID
-from event_sourcery.exceptions import InvalidInput
+from event_sourcery.exceptions import InvalidInput, InvalidStreamId
 
 _PENDING = "_event_sourcery_pending"
 
@@ -51,6 +52,22 @@ class Aggregate:
 
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
+
+
+def _stream_uuid(uuid: object) -> StreamUUID:
+    if isinstance(uuid, StreamUUID):
+        return uuid
+    if isinstance(uuid, UUID):
+        return StreamUUID(uuid)
+    if isinstance(uuid, str):
+        # Not guessed: text could be a uuid or a stream name, two different streams.
+        raise InvalidStreamId(
+            f"the aggregate's id must be a UUID or StreamUUID, got the str {uuid!r}: pass "
+            "UUID(text) for a uuid, or StreamUUID(name=text) for a named stream"
+        )
+    raise InvalidStreamId(
+        f"the aggregate's id must be a UUID or StreamUUID, got {type(uuid).__name__}"
+    )
 
 
 @dataclass
@@ -111,13 +128,25 @@ class Repository(Generic[TAggregate]):
 
     @contextmanager
     def aggregate(
-        self, uuid: StreamUUID, aggregate: TAggregate, *, context: Context | None = None
+        self, uuid: StreamUUID | UUID, aggregate: TAggregate, *, context: Context | None = None
     ) -> Iterator[WrappedAggregate[TAggregate]]:
         """Load `aggregate` from its stream, yield it, and save its new events on a clean exit.
 
         New events are appended at the loaded version, so a concurrent change raises
         `ConcurrentStreamWriteError` and nothing is saved; on an exception inside the block
         nothing is saved either.
+
+        Args:
+            uuid: the aggregate's id: a `StreamUUID` (which may carry a name), or a plain
+                `UUID`. Its stream is in the aggregate's `category`, whatever category a
+                `StreamId` given here has.
+            aggregate: a fresh instance to load the stream into.
+            context: attached to the saved events instead of the repository's.
+
+        Raises:
+            InvalidStreamId: `uuid` is not a `UUID` (a str is refused: it could be a uuid or
+                a stream name; pass `UUID(text)` or `StreamUUID(name=text)`).
+            InvalidInput: `aggregate` is not an `Aggregate` with a `category`.
         """
         if not isinstance(aggregate, Aggregate):
             raise InvalidInput(f"{type(aggregate).__name__} is not an Aggregate")
@@ -130,7 +159,7 @@ class Repository(Generic[TAggregate]):
             raise InvalidInput(
                 f"snapshot_every is set but {type(aggregate).__name__} has no snapshot_type"
             )
-        stream_id = StreamId.of(uuid, category=aggregate.category)
+        stream_id = StreamId.of(_stream_uuid(uuid), category=aggregate.category)
         wrapped = self._load(stream_id, aggregate)
         yield wrapped
         self._save(wrapped, context or self._context)

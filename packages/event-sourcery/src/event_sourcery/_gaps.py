@@ -14,7 +14,7 @@ the transaction id, then inserts events; backends MUST keep that order). v commi
 read, so p's transaction existed before our read; a marker of in-flight transactions taken after
 the read therefore includes it, or it had ended, in which case a later read shows p if committed.
 
-No I/O here: a backend supplies the reads and the in-flight markers; the async twin reuses this.
+No I/O here: a backend supplies the reads and the in-flight markers, whatever its driver.
 """
 
 from __future__ import annotations

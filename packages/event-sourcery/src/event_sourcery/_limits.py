@@ -1,4 +1,4 @@
-"""Validation of identifiers shared by every backend (no I/O: the async twin reuses it)."""
+"""Validation of identifiers shared by every backend (no I/O: it works for any driver)."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from event_sourcery._tracing import NO_INSTRUMENTATION, Instrumentation, caused_
 from event_sourcery.exceptions import InvalidInput
 
 logger = logging.getLogger("event_sourcery.outbox")
+logger.addHandler(logging.NullHandler())  # no last-resort output on stderr: docs/logging.md
 
 #: How often an entry may fail before it becomes a dead letter.
 DEFAULT_MAX_ATTEMPTS = 3

@@ -1,7 +1,7 @@
 """The stored form of an event and its conversion to and from typed events.
 
 Backends store and return `RawEvent`s only; the typed world lives in the core. Conversion has no
-I/O, so the async twin reuses it as is.
+I/O, so it does not depend on how a backend talks to its storage.
 """
 
 from __future__ import annotations

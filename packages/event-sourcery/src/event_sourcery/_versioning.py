@@ -1,7 +1,7 @@
 """The version rules of appends and snapshots, as plain functions.
 
-No I/O here: every backend (and the async twin) reads the stream's state its own way and calls
-these functions, so the rules exist once.
+No I/O here: every backend reads the stream's state its own way and calls these functions, so
+the rules exist once.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from event_sourcery._projection import CheckpointStrategy
 from event_sourcery._raw import RawEvent, as_utc, deserialize, raw_from_text, serialize
 from event_sourcery._readers import utc_from_text, uuid_from_hex
 from event_sourcery._recorded import RecordedRaw, build_recorded_raw
+from event_sourcery._sql_errors import is_missing_table
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._stream_id import StoredStreamIds
 from event_sourcery._subscription import LogCursor, SubscriptionFilter, SubscriptionStrategy
@@ -61,6 +62,7 @@ __all__ = [
     "check_tenant_id",
     "deserialize",
     "innodb_transactions",
+    "is_missing_table",
     "is_repeat",
     "new_versions",
     "raw_from_text",

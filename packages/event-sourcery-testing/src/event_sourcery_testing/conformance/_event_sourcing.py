@@ -5,9 +5,16 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
-from event_sourcery import Backend, ConcurrentStreamWriteError, Context, Event, StreamUUID
+from event_sourcery import (
+    Backend,
+    ConcurrentStreamWriteError,
+    Context,
+    Event,
+    StreamId,
+    StreamUUID,
+)
 from event_sourcery.event_sourcing import Aggregate, Repository
-from event_sourcery.exceptions import InvalidInput
+from event_sourcery.exceptions import InvalidInput, InvalidStreamId
 
 from event_sourcery_testing.conformance._hooks import Hooks
 
@@ -129,6 +136,32 @@ class EventSourcingContract(Hooks):
             wrapped.aggregate.turn_off()
         events = backend.event_store.load_stream(wrapped.stream_id)
         assert [e.context for e in events] == [context, context]
+
+    def test_a_plain_uuid_addresses_the_same_aggregate(self, backend: Backend) -> None:
+        # A plain UUID used to fail with "'UUID' object has no attribute 'uuid'".
+        repository = Repository[LightSwitch](backend.event_store)
+        plain = uuid4()
+        with repository.aggregate(plain, LightSwitch()) as wrapped:
+            wrapped.aggregate.turn_on()
+        assert wrapped.stream_id == StreamId(plain, category=LightSwitch.category)
+        with repository.aggregate(StreamUUID(plain), LightSwitch()) as loaded:
+            assert loaded.version == 1
+
+    def test_an_id_that_is_not_a_uuid_is_refused(self, backend: Backend) -> None:
+        repository = Repository[LightSwitch](backend.event_store)
+        text = str(uuid4())
+        with (
+            pytest.raises(InvalidStreamId, match=r"UUID\(text\).*StreamUUID\(name=text\)"),
+            repository.aggregate(text, LightSwitch()),  # type: ignore[arg-type]
+        ):
+            pass
+        with (
+            pytest.raises(InvalidStreamId, match="got int"),
+            repository.aggregate(42, LightSwitch()),  # type: ignore[arg-type]
+        ):
+            pass
+        stream_id = StreamId(text, category=LightSwitch.category)
+        assert backend.event_store.load_stream(stream_id) == []
 
     def test_bad_repository_use_is_rejected(self, backend: Backend) -> None:
         with pytest.raises(InvalidInput):
