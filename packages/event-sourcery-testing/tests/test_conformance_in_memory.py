@@ -6,6 +6,10 @@ from event_sourcery.interfaces import StorageStrategy
 from event_sourcery_testing import InMemoryBackend, InMemoryStorageStrategy
 from event_sourcery_testing.conformance import BackendConformance, Capabilities
 from event_sourcery_testing.conformance._stateful import StatefulContract
+from event_sourcery_testing.conformance._suite import _CONTRACTS
+
+# Names every contract defines on purpose, with one meaning (pytest's own class attributes).
+_SHARED = frozenset({"pytestmark"})
 
 
 class TestInMemoryBackend(BackendConformance):
@@ -22,6 +26,21 @@ def test_a_subclass_cannot_override_a_standard_test() -> None:
         class Sneaky(BackendConformance):
             def test_first_append_creates_stream_at_version_one(self) -> None:
                 pass
+
+
+def test_no_two_contracts_define_the_same_name() -> None:
+    # The contracts are mixed into one class, so a helper named alike in two of them is silently
+    # replaced by the one earlier in the MRO (an outbox test once drained with a typed-read helper).
+    seen: dict[str, str] = {}
+    clashes = []
+    for contract in _CONTRACTS:
+        for name in vars(contract):
+            if name.startswith("__") or name in _SHARED:
+                continue
+            if name in seen:
+                clashes.append(f"{name} ({seen[name]}, {contract.__name__})")
+            seen[name] = contract.__name__
+    assert clashes == []
 
 
 class _ForgetfulStorage(InMemoryStorageStrategy):
