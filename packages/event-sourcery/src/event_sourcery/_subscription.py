@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
@@ -164,13 +164,19 @@ class Subscriber(Generic[TEvent]):
         checked = frozenset(None if t is None else check_tenant_id(t) for t in tenant_ids)
         return self._copy(subscription_filter=replace(self._filter, tenants=checked))
 
-    def build_iter(self, timelimit: float) -> Iterator[Recorded[TEvent] | None]:
+    def build_iter(self, timelimit: float) -> Generator[Recorded[TEvent] | None, None, None]:
         """An endless iterator: the next `Recorded` as soon as it is committed, or None when
-        nothing came within `timelimit` seconds (at least 0.1)."""
+        nothing came within `timelimit` seconds (at least 0.1).
+
+        A generator, typed as one so that `close()` and `contextlib.closing` type-check:
+        closing it gives back what its cursor holds (a database connection, say).
+        """
         limit = _check_timelimit(timelimit)
         return self._iterate(limit)
 
-    def build_batch(self, size: int, timelimit: float) -> Iterator[list[Recorded[TEvent]]]:
+    def build_batch(
+        self, size: int, timelimit: float
+    ) -> Generator[list[Recorded[TEvent]], None, None]:
         """An endless iterator of lists: `size` records as soon as they are ready, fewer when
         the log is caught up, `[]` when nothing came within `timelimit` seconds."""
         limit = _check_timelimit(timelimit)
@@ -178,7 +184,9 @@ class Subscriber(Generic[TEvent]):
             raise InvalidInput(f"size must be a positive int, got {size!r}")
         return self._batches(size, limit)
 
-    def build_raw_batch(self, size: int, timelimit: float) -> Iterator[list[RecordedRaw]]:
+    def build_raw_batch(
+        self, size: int, timelimit: float
+    ) -> Generator[list[RecordedRaw], None, None]:
         """Like `build_batch`, but the stored form: readable without the events' classes.
 
         For consumers that must never stop on an event they cannot type (an unknown or
@@ -189,7 +197,7 @@ class Subscriber(Generic[TEvent]):
             raise InvalidInput(f"size must be a positive int, got {size!r}")
         return self._raw_batches(size, limit)
 
-    def _raw_batches(self, size: int, timelimit: float) -> Iterator[list[RecordedRaw]]:
+    def _raw_batches(self, size: int, timelimit: float) -> Generator[list[RecordedRaw], None, None]:
         cursor = self._strategy.open(self._position, self._filter)
         try:
             while True:
@@ -223,7 +231,7 @@ class Subscriber(Generic[TEvent]):
                 )
         return records
 
-    def _iterate(self, timelimit: float) -> Iterator[Recorded[TEvent] | None]:
+    def _iterate(self, timelimit: float) -> Generator[Recorded[TEvent] | None, None, None]:
         cursor = self._strategy.open(self._position, self._filter)
         buffer: deque[RecordedRaw] = deque()
         try:
@@ -238,7 +246,9 @@ class Subscriber(Generic[TEvent]):
         finally:
             cursor.close()
 
-    def _batches(self, size: int, timelimit: float) -> Iterator[list[Recorded[TEvent]]]:
+    def _batches(
+        self, size: int, timelimit: float
+    ) -> Generator[list[Recorded[TEvent]], None, None]:
         cursor = self._strategy.open(self._position, self._filter)
         try:
             while True:

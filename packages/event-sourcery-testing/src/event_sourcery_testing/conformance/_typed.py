@@ -7,7 +7,7 @@ check what the types promise at run time.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing
 from typing import Any, assert_type
 from uuid import uuid4
@@ -137,7 +137,7 @@ class TypedReadsContract(Hooks):
         records = self._take(typed.build_batch(10, 1), 2)
         assert [type(r.wrapped_event.event) for r in records] == [old, ItemAdded]
         added = subscriber.to_events([ItemAdded]).build_batch(10, 1)
-        assert_type(added, Iterator[list[Recorded[ItemAdded]]])
+        assert_type(added, Generator[list[Recorded[ItemAdded]], None, None])
         assert [r.wrapped_event.event.sku for r in self._take(added, 1)] == ["b"]
         registry.add(new, name=name)  # a reload: the name now reads as another class
         with pytest.raises(UnexpectedEventType, match="Reloaded") as info:
@@ -145,11 +145,13 @@ class TypedReadsContract(Hooks):
         assert info.value.position is not None
 
     @staticmethod
-    def _take(batches: Iterator[list[Recorded[Any]]], count: int) -> list[Recorded[Any]]:
+    def _take(
+        batches: Generator[list[Recorded[Any]], None, None], count: int
+    ) -> list[Recorded[Any]]:
         """`count` records from a build_batch iterator, which is then closed."""
         found: list[Recorded[Any]] = []
         deadline = time.monotonic() + 10
-        with closing(batches):  # type: ignore[type-var]
+        with closing(batches):
             while len(found) < count:
                 assert time.monotonic() < deadline, f"{len(found)} of {count} records arrived"
                 found.extend(next(batches))
