@@ -3,6 +3,7 @@
 Users of the library need only `event_sourcery`; adapters import from here.
 """
 
+from event_sourcery._driver_errors import describe_driver_error, driver_error_code, is_collision
 from event_sourcery._gaps import GapTracker
 from event_sourcery._innodb import innodb_transactions
 from event_sourcery._limits import MAX_IDENTIFIER_LENGTH, check_tenant_id
@@ -59,8 +60,11 @@ __all__ = [
     "check_name",
     "check_snapshot",
     "check_tenant_id",
+    "describe_driver_error",
     "deserialize",
+    "driver_error_code",
     "innodb_transactions",
+    "is_collision",
     "is_repeat",
     "new_versions",
     "raw_from_text",
