@@ -6,30 +6,15 @@ alias; the staff user and the session stay on the default (SQLite) database.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from event_sourcery import Event, StreamId
 
-
-def _load_support() -> ModuleType:
-    name, path = "es_django_integration", Path(__file__).with_name("django_support.py")
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-support = _load_support()
+support = sys.modules["es_django_integration"]  # loaded by conftest.py
 support.configure()
 support.load(  # the admin's URLs: settings.ROOT_URLCONF names this module
     "event_sourcery_django_tests_urls",

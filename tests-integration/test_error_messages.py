@@ -7,10 +7,7 @@ backend JSON text that is not JSON, as a buggy or hostile serializer would.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,19 +18,7 @@ from event_sourcery_sqlalchemy import SQLAlchemyBackend
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-
-def _load_support() -> ModuleType:
-    name, path = "es_django_integration", Path(__file__).with_name("django_support.py")
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-support = _load_support()
+support = sys.modules["es_django_integration"]  # loaded by conftest.py
 support.configure()
 
 from event_sourcery_django import DjangoBackend  # noqa: E402  (Django is configured now)
