@@ -38,7 +38,12 @@ class EventRegistry:
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
 
     def add(self, cls: type[Event], *, name: str | None = None) -> type[Event]:
-        """Register `cls` under `name` (default: its type name); return `cls`."""
+        """Register `cls` under `name` (default: its type name); return `cls`.
+
+        Raises `InvalidEvent` if the name breaks the identifier rules of stream names (1 to
+        255 characters, no control characters, no surrounding whitespace), and
+        `DuplicateEventName` if another class holds it.
+        """
         name = check_event_name(default_type_name(cls) if name is None else name, cls.__qualname__)
         existing = self._by_name.get(name)
         if existing is not None and existing is not cls:
