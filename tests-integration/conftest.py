@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import os
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -61,6 +63,22 @@ class Base(DeclarativeBase):
 
 
 configure_models(Base)
+
+
+def _load_django_support() -> None:
+    """`django_support.py` as module ``es_django_integration``, before any test module: the
+    suite's modules cannot import one another (importlib mode), so they take it from
+    `sys.modules`. Loading it configures nothing; its `configure()` does."""
+    name, path = "es_django_integration", Path(__file__).with_name("django_support.py")
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None
+        assert spec.loader is not None
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+
+
+_load_django_support()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -3,7 +3,6 @@ subscriber follows the log; 0 missed, 0 duplicated, 0 out of order (printed with
 
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing
 import runpy
 import sys
@@ -12,7 +11,6 @@ import time
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
-from types import ModuleType
 from uuid import uuid4
 
 import pytest
@@ -23,18 +21,7 @@ SECONDS = 10.0
 WRITER = Path(__file__).with_name("_django_concurrent_writer.py")
 
 
-def _load_support() -> ModuleType:
-    name, path = "es_django_integration", Path(__file__).with_name("django_support.py")
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-support = _load_support()
+support = sys.modules["es_django_integration"]  # loaded by conftest.py
 support.configure()
 kit = sys.modules["es_django_kit"]
 

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from event_sourcery import Backend
 
-
-def _load_support() -> ModuleType:
-    name, path = "es_django_integration", Path(__file__).with_name("django_support.py")
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-support = _load_support()
+support = sys.modules["es_django_integration"]  # loaded by conftest.py
 support.configure()
 kit = sys.modules["es_django_kit"]
 

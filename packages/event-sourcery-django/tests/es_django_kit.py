@@ -5,7 +5,6 @@ Not a test module: `conftest.py` (and the integration suite) load it by path as 
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -96,22 +95,17 @@ class DjangoConformance(
     def test_payloads_json_would_refuse_are_stored_as_they_are(self, backend: Backend) -> None:
         # Django keeps payloads in text columns, which take what PostgreSQL's json type
         # refuses: a batch of plain events may travel as one JSON document, these may not.
+        # (NaN and infinities never get here: the core refuses them on every backend.)
         store, stream = backend.event_store, StreamId()
         plain = [Reading(value=n, label=f"plain {n}") for n in range(3)]
         odd = [
-            Reading(value=math.inf, label="infinite"),
-            Reading(value=-math.inf, label="NaN in a label"),
+            Reading(value=-1.5, label="NaN and -Infinity in a label"),
             Reading(value=0.5, label="lone \ud800 surrogate"),
             Reading(value=1.5, label="nul \x00 inside"),
         ]
         store.append(*plain, stream_id=stream)
         store.append(*odd, stream_id=stream, expected_version=3)
-        store.append(
-            Reading(value=math.nan, label="not a number"), stream_id=stream, expected_version=7
-        )
 
         loaded = [wrapped.event for wrapped in store.load_stream(stream)]
 
-        assert loaded[:7] == [*plain, *odd]
-        assert math.isnan(loaded[7].value)
-        assert loaded[7].label == "not a number"
+        assert loaded == [*plain, *odd]

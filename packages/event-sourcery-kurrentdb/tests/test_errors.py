@@ -144,6 +144,22 @@ def test_translation(error: Exception, expected: type[EventStoreException], word
     assert "testing" in str(translated)
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        ServiceUnavailableError("down: pan-4111-x"),
+        UnknownError("refused {'pan': 'pan-4111-x'}"),
+        ValueError("odd pan-4111-x"),
+    ],
+)
+def test_translation_does_not_quote_the_clients_message(error: Exception) -> None:
+    # A server's message may quote what it refused: the text stays in the chained error.
+    translated = translate(error, "testing")
+    assert "pan-4111-x" not in str(translated)
+    assert type(error).__name__ in str(translated)
+    assert "__cause__" in str(translated)
+
+
 @pytest.mark.parametrize("policy", [{"attempts": 0}, {"attempts": 1.5}, {"backoff": -1}])
 def test_bad_retry_policies_are_rejected(policy: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput):

@@ -56,10 +56,26 @@ def test_private_registries_are_independent() -> None:
     assert "registry_test.Named" not in registry
 
 
-@pytest.mark.parametrize("name", ["", "x" * 256])
+@pytest.mark.parametrize(
+    "name", ["", "x" * 256, "nul\x00", "line\nbreak", "del\x7f", "trailing ", "\tleading"]
+)
 def test_unusable_event_names_are_rejected(name: str) -> None:
-    with pytest.raises(InvalidEvent):
+    with pytest.raises(InvalidEvent, match="event name of Named"):
         EventRegistry().add(Named, name=name)
+
+
+def test_a_class_with_an_unusable_event_name_cannot_be_defined() -> None:
+    with pytest.raises(InvalidEvent, match="must not start or end with whitespace"):
+
+        class Padded(Event):
+            __event_name__ = "registry_test.Padded "
+
+
+def test_an_alias_may_name_what_earlier_versions_stored() -> None:
+    registry = EventRegistry()
+    registry.add(Named)
+    registry.alias("registry_test.Old ", Named)
+    assert registry.resolve("registry_test.Old ") is Named
 
 
 def test_upcasters_run_step_by_step_and_refuse_gaps_and_duplicates() -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.db import DatabaseError, DataError, IntegrityError
 from django.db.transaction import TransactionManagementError
 from event_sourcery.exceptions import EventSerializationError, EventStoreException, StorageError
-from event_sourcery.interfaces import is_missing_table
+from event_sourcery.interfaces import describe_driver_error, is_collision, is_missing_table
 
 #: What a storage method catches around its statements. Some drivers raise UnicodeError (a
 #: string they cannot encode) or OverflowError (an int beyond 64 bits) as is.
@@ -19,9 +19,6 @@ DATABASE_ERRORS = (DatabaseError, UnicodeError, OverflowError)
 
 # errno of MySQL/MariaDB's "Duplicate entry ... for key ..." (ER_DUP_ENTRY).
 _MYSQL_DUPLICATE_KEY = 1062
-# SQLSTATEs (PostgreSQL) and errnos (MySQL/MariaDB) of colliding transactions: serialization
-# failure, deadlock, lock wait timeout.
-_COLLISIONS: frozenset[object] = frozenset({"40001", "40P01", 1205, 1213})
 
 
 def is_duplicate_key(error: IntegrityError) -> bool:
@@ -34,25 +31,24 @@ def is_duplicate_key(error: IntegrityError) -> bool:
     return "unique" in text or "duplicate" in text
 
 
-def _detail(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}".strip()
+def _driver_error(error: BaseException) -> BaseException:
+    # Django's DatabaseError wraps the driver's, which carries the codes.
+    return error.__cause__ or error if isinstance(error, DatabaseError) else error
 
 
-def _hint(error: BaseException, detail: str) -> str:
+def _hint(error: BaseException) -> str:
     if isinstance(error, TransactionManagementError):
         return (
             " An earlier error broke the current transaction: leave the atomic block (or roll"
             " back) before using the event store again."
         )
-    cause = error.__cause__
-    code = getattr(getattr(cause, "diag", None), "sqlstate", None) or getattr(
-        cause, "sqlstate", None
-    )
-    if code is None:
-        code = next(iter(getattr(cause, "args", ())), None)
-    if isinstance(code, str | int) and code in _COLLISIONS:
-        return " Concurrent transactions collided: roll back and retry."
-    if isinstance(error, DatabaseError) and is_missing_table(cause):
+    original = _driver_error(error)
+    if is_collision(original):
+        return (
+            " Concurrent transactions collided (a deadlock, serialization failure or lock "
+            "timeout): roll back and retry."
+        )
+    if isinstance(error, DatabaseError) and is_missing_table(original):
         return (
             ' Are the event store\'s tables created? Add "event_sourcery_django" to '
             "INSTALLED_APPS and run `manage.py migrate` (on every database alias you use)."
@@ -79,9 +75,10 @@ def translate(
     """
     if conflict is not None and isinstance(error, IntegrityError):
         return conflict()
-    detail = _detail(error)
+    # The class and code only: a database's message may quote the values it refused.
+    detail = describe_driver_error(_driver_error(error))
     if writing_events and isinstance(error, DataError | UnicodeError):
         return EventSerializationError(
             f"The database refused the event data while {action}: {detail}"
         )
-    return StorageError(f"The database failed while {action}: {detail}.{_hint(error, detail)}")
+    return StorageError(f"The database failed while {action}: {detail}.{_hint(error)}")

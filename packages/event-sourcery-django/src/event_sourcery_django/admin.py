@@ -54,6 +54,10 @@ class _LabelFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
+        if "\x00" in value:
+            # No stored label holds a NUL (the identifier rules refuse control characters),
+            # and PostgreSQL refuses one even in a query's parameter: an empty list, not a 500.
+            return queryset.none()
         return queryset.filter(**{self.column: "" if value == "-" else value})
 
 

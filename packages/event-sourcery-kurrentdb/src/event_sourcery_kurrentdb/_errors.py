@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, TypeVar
 
 from event_sourcery.exceptions import EventStoreException, InvalidInput, StorageError
+from event_sourcery.interfaces import describe_driver_error
 from kurrentdbclient.exceptions import (
     AccessDeniedError,
     DeadlineExceededError,
@@ -130,8 +131,11 @@ def translate(exc: Exception, what: str) -> EventStoreException:
             f"TLS failed while {what}: check the server certificate and the client's "
             f"root_certificates / TlsCaFile ({exc})"
         )
+    # Only the class of the client's error, not its text, from here on: a server's message may
+    # quote what it refused (the TLS handshake above comes before any event is sent).
+    detail = describe_driver_error(exc)
     if isinstance(exc, _TRANSIENT):
-        return StorageError(f"KurrentDB is unavailable while {what}: {type(exc).__name__}: {exc}")
+        return StorageError(f"KurrentDB is unavailable while {what}: {detail}")
     if isinstance(exc, StreamIsDeletedError | StreamTombstonedError):
         return StorageError(
             f"a stream was tombstoned (hard-deleted) outside Event Sourcery while {what}; "
@@ -153,10 +157,10 @@ def translate(exc: Exception, what: str) -> EventStoreException:
             "event_store.position or a Recorded.position"
         )
     if isinstance(exc, WrongCurrentVersionError):
-        return StorageError(f"unexpected stream version while {what}: {exc}")
+        return StorageError(f"unexpected stream version while {what}: {detail}")
     if isinstance(exc, KurrentDBClientError):
-        return StorageError(f"KurrentDB failed while {what}: {type(exc).__name__}: {exc}")
-    return StorageError(f"the KurrentDB client failed while {what}: {type(exc).__name__}: {exc}")
+        return StorageError(f"KurrentDB failed while {what}: {detail}")
+    return StorageError(f"the KurrentDB client failed while {what}: {detail}")
 
 
 def _is_closed_client(exc: Exception) -> bool:

@@ -13,7 +13,7 @@ from event_sourcery.exceptions import (
     EventStoreException,
     StorageError,
 )
-from event_sourcery.interfaces import is_missing_table
+from event_sourcery.interfaces import describe_driver_error, is_collision, is_missing_table
 from sqlalchemy import exc
 
 #: What a storage method catches around its statements. Some drivers raise UnicodeError (a
@@ -22,10 +22,6 @@ DATABASE_ERRORS = (exc.SQLAlchemyError, UnicodeError, OverflowError)
 
 # errno of MySQL/MariaDB's "Duplicate entry ... for key ..." (ER_DUP_ENTRY).
 _MYSQL_DUPLICATE_KEY = 1062
-
-# SQLSTATEs (PostgreSQL) and errnos (MySQL/MariaDB) of transactions that collided with
-# another one: serialization failure, deadlock, lock wait timeout.
-_COLLISIONS: frozenset[object] = frozenset({"40001", "40P01", 1205, 1213})
 
 
 def is_duplicate_key(error: exc.IntegrityError) -> bool:
@@ -36,21 +32,21 @@ def is_duplicate_key(error: exc.IntegrityError) -> bool:
     return "unique" in str(error.orig).lower() or "duplicate" in str(error.orig).lower()
 
 
-def _detail(error: BaseException) -> str:
-    # The driver's own message: SQLAlchemy's wrapper would add the SQL and its parameters,
-    # which may hold event data.
-    original = error.orig if isinstance(error, exc.DBAPIError) else error
-    return f"{type(original).__name__}: {original}".strip()
+def _driver_error(error: BaseException) -> BaseException:
+    # The driver's own error: SQLAlchemy's wrapper adds the SQL and its parameters.
+    return (error.orig or error) if isinstance(error, exc.DBAPIError) else error
 
 
-def _hint(error: BaseException, detail: str) -> str:
+def _hint(error: BaseException) -> str:
     if isinstance(error, exc.PendingRollbackError):
         return " Roll the session back (session.rollback()) after the earlier error."
-    orig = error.orig if isinstance(error, exc.DBAPIError) else None
-    code = getattr(orig, "sqlstate", None) or next(iter(getattr(orig, "args", ())), None)
-    if isinstance(code, str | int) and code in _COLLISIONS:
-        return " Concurrent transactions collided: roll the session back and retry."
-    if is_missing_table(orig):
+    original = _driver_error(error)
+    if is_collision(original):
+        return (
+            " Concurrent transactions collided (a deadlock, serialization failure or lock "
+            "timeout): roll the session back and retry."
+        )
+    if isinstance(error, exc.DBAPIError) and is_missing_table(original):
         return (
             " Are the event store's tables created? Call configure_models(Base), then "
             "Base.metadata.create_all(engine) or run your alembic migrations."
@@ -78,9 +74,10 @@ def translate(
     """
     if conflict is not None and isinstance(error, exc.IntegrityError):
         return conflict()
-    detail = _detail(error)
+    # The class and code only: a database's message may quote the values it refused.
+    detail = describe_driver_error(_driver_error(error))
     if writing_events and isinstance(error, (exc.DataError, UnicodeError)):
         return EventSerializationError(
             f"The database refused the event data while {action}: {detail}"
         )
-    return StorageError(f"The database failed while {action}: {detail}.{_hint(error, detail)}")
+    return StorageError(f"The database failed while {action}: {detail}.{_hint(error)}")

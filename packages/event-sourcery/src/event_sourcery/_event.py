@@ -22,8 +22,9 @@ class Event(BaseModel):
     Unknown fields in stored data are ignored on load, so removing a field never breaks reading.
     """
 
-    # Events are stored as pydantic's own JSON text; infinities and NaN keep the form
-    # json.dumps gives them (pydantic would write null, and the value would not load back).
+    # Events are stored as pydantic's own JSON text. Infinities and NaN are written as the
+    # bare tokens json.dumps gives them, so that an append sees them and refuses them (JSON
+    # has no such numbers; pydantic's default would store null, silently).
     model_config = ConfigDict(frozen=True, ser_json_inf_nan="constants")
 
     __event_name__: ClassVar[str]

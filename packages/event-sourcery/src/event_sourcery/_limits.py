@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from event_sourcery.exceptions import InvalidStreamId, InvalidTenantId
+from event_sourcery.exceptions import InvalidEvent, InvalidStreamId, InvalidTenantId
 
 #: Longest stream name, category, tenant id or event type name any backend must store.
 #: 255 fits an indexed VARCHAR on MariaDB's utf8mb4 and KurrentDB stream names comfortably.
@@ -44,5 +44,18 @@ def check_tenant_id(value: object) -> str:
     problem = _problem(value, "tenant id")
     if problem:
         raise InvalidTenantId(problem)
+    assert isinstance(value, str)
+    return value
+
+
+def check_event_name(value: object, owner: str) -> str:
+    """Return `value` if it can be the stored name of event class `owner`, else `InvalidEvent`.
+
+    The rules of stream names: a name one database stores and another refuses (NUL) or
+    compares loosely (trailing spaces) would make an event readable on one backend only.
+    """
+    problem = _problem(value, f"event name of {owner}")
+    if problem:
+        raise InvalidEvent(problem)
     assert isinstance(value, str)
     return value

@@ -317,11 +317,42 @@ def _payloads(
                 context_json = context.model_dump(mode="json", exclude_none=True)
     except (PydanticSerializationError, ValueError, TypeError) as exc:
         raise EventSerializationError(f"{cls.__name__} cannot be stored as JSON: {exc}") from exc
+    if not (_finite(data) and _finite(context_json)):
+        raise EventSerializationError(
+            f"{cls.__name__} cannot be stored as JSON: a number in it is NaN or infinite, "
+            "which JSON has no form for; store None or a string instead, or refuse such values "
+            "with pydantic's Field(allow_inf_nan=False)"
+        )
     if encrypted:
         assert encryption is not None
         assert isinstance(data, dict)
         data = encryption.encrypt(cls, data, tenant_id)
     return data, context_json
+
+
+def _not_a_constant(token: str) -> Any:
+    raise ValueError(token)
+
+
+def _finite(payload: Json | str) -> bool:
+    """Whether `payload` holds no NaN or infinity (pydantic writes them as bare tokens).
+
+    JSON has no such numbers: PostgreSQL's json type refuses them and other stores keep a
+    token that only some parsers read back, so every backend refuses them at append time.
+    """
+    if isinstance(payload, str):
+        if "NaN" not in payload and "Infinity" not in payload:
+            return True  # every append's case: a text search, no parse
+        try:  # "NaN" in a string is no number: ask the parser
+            json.loads(payload, parse_constant=_not_a_constant)
+        except ValueError:
+            return False
+        return True
+    try:
+        json.dumps(payload, allow_nan=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _problems(exc: ValidationError) -> str:

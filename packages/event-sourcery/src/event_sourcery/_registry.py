@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from event_sourcery._limits import MAX_IDENTIFIER_LENGTH
+from event_sourcery._limits import check_event_name
 from event_sourcery.exceptions import (
     DuplicateEventName,
     EventSerializationError,
@@ -38,13 +38,13 @@ class EventRegistry:
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
 
     def add(self, cls: type[Event], *, name: str | None = None) -> type[Event]:
-        """Register `cls` under `name` (default: its type name); return `cls`."""
-        name = default_type_name(cls) if name is None else name
-        if not isinstance(name, str) or not name or len(name) > MAX_IDENTIFIER_LENGTH:
-            raise InvalidEvent(
-                f"event name of {cls.__qualname__} must be a non-empty str of at most "
-                f"{MAX_IDENTIFIER_LENGTH} characters, got {name!r}"
-            )
+        """Register `cls` under `name` (default: its type name); return `cls`.
+
+        Raises `InvalidEvent` if the name breaks the identifier rules of stream names (1 to
+        255 characters, no control characters, no surrounding whitespace), and
+        `DuplicateEventName` if another class holds it.
+        """
+        name = check_event_name(default_type_name(cls) if name is None else name, cls.__qualname__)
         existing = self._by_name.get(name)
         if existing is not None and existing is not cls:
             same_definition = (existing.__module__, existing.__qualname__) == (
@@ -68,7 +68,8 @@ class EventRegistry:
         """Also read events stored under `name` as `cls` (after renaming a class).
 
         `cls` keeps its own name for new events; `__event_aliases__ = ("old.Name",)` on the
-        class does the same.
+        class does the same. An alias is not held to the rules of `add`: it names what is
+        stored already, perhaps by a version that did not apply them.
         """
         existing = self._by_name.get(name)
         if existing is not None and existing is not cls and self._names.get(existing) == name:

@@ -3,6 +3,12 @@
 Users of the library need only `event_sourcery`; adapters import from here.
 """
 
+from event_sourcery._driver_errors import (
+    describe_driver_error,
+    driver_error_code,
+    is_collision,
+    is_missing_table,
+)
 from event_sourcery._gaps import GapTracker
 from event_sourcery._innodb import innodb_transactions
 from event_sourcery._limits import MAX_IDENTIFIER_LENGTH, check_tenant_id
@@ -12,7 +18,6 @@ from event_sourcery._projection import CheckpointStrategy
 from event_sourcery._raw import RawEvent, as_utc, deserialize, raw_from_text, serialize
 from event_sourcery._readers import utc_from_text, uuid_from_hex
 from event_sourcery._recorded import RecordedRaw, build_recorded_raw
-from event_sourcery._sql_errors import is_missing_table
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._stream_id import StoredStreamIds
 from event_sourcery._subscription import LogCursor, SubscriptionFilter, SubscriptionStrategy
@@ -60,8 +65,11 @@ __all__ = [
     "check_name",
     "check_snapshot",
     "check_tenant_id",
+    "describe_driver_error",
     "deserialize",
+    "driver_error_code",
     "innodb_transactions",
+    "is_collision",
     "is_missing_table",
     "is_repeat",
     "new_versions",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
-from event_sourcery import Backend, Event, StreamId, WrappedEvent
+from event_sourcery import Backend, Event, EventRegistry, StreamId, WrappedEvent
 from event_sourcery.exceptions import (
     EventSerializationError,
     InvalidEvent,
@@ -29,6 +30,13 @@ class Unstorable(Event):
     __event_name__ = "es_conformance.Unstorable"
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
     thing: Any
+
+
+class Measured(Event):
+    """An event with a float, which Python allows to be NaN or infinite (JSON does not)."""
+
+    __event_name__ = "es_conformance.Measured"
+    value: float
 
 
 class NotAnEvent(BaseModel):
@@ -68,6 +76,38 @@ class BadInputContract:
                 expected_version=1,
             )
         assert snapshot_of_store(backend.event_store, stream) == before
+
+    @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+    def test_nan_and_infinities_are_refused_before_anything_is_stored(
+        self, backend: Backend, value: float
+    ) -> None:
+        # JSON has no such numbers: one database's JSON column refused them, the others
+        # stored a token that only some JSON parsers read back.
+        stream = self._existing(backend)
+        before = snapshot_of_store(backend.event_store, stream)
+        with pytest.raises(EventSerializationError, match="Measured.*NaN or infinite"):
+            backend.event_store.append(
+                Deposited(amount=2), Measured(value=value), stream_id=stream, expected_version=1
+            )
+        assert snapshot_of_store(backend.event_store, stream) == before
+        with pytest.raises(EventSerializationError):  # nor a snapshot of such a state
+            backend.event_store.save_snapshot(stream, WrappedEvent.wrap(Measured(value=value), 1))
+
+    @pytest.mark.parametrize(
+        "name", ["nul\x00inside", "tab\tinside", "bell\x07", "trailing ", " leading", "\ud800"]
+    )
+    def test_event_names_follow_the_identifier_rules(self, backend: Backend, name: str) -> None:
+        # The rules of stream names, categories and tenants: a name one database stores
+        # and another refuses (NUL), or compares loosely (trailing spaces), is refused
+        # when the class is registered, so no backend ever sees it.
+        stream = StreamId(category="guarded")
+        registry = EventRegistry()
+        with pytest.raises(InvalidEvent, match="event name"):
+            registry.add(Deposited, name=name)
+            backend.with_registry(registry).event_store.append(
+                Deposited(amount=1), stream_id=stream
+            )
+        assert backend.event_store.load_stream_raw(stream) == []
 
     @pytest.mark.parametrize("expected", [-1, 1.0, "1", True, None])
     def test_bad_expected_versions_are_rejected(self, backend: Backend, expected: object) -> None:
