@@ -18,6 +18,13 @@ class _PsycopgLike(Exception):
         self.sqlstate = sqlstate
 
 
+class _PsycopgOperationalError(_PsycopgLike):
+    """psycopg's OperationalError, as it fails to connect: no SQLSTATE."""
+
+
+_PsycopgOperationalError.__name__ = "OperationalError"
+
+
 def _wrapped(django_error: type[Exception], cause: Exception) -> Exception:
     # As Django's DatabaseErrorWrapper raises it: the driver's error is the cause.
     error = django_error(*cause.args)
@@ -26,7 +33,7 @@ def _wrapped(django_error: type[Exception], cause: Exception) -> Exception:
 
 
 MISSING_DATABASES = {
-    "postgresql": _PsycopgLike('FATAL:  database "shop" does not exist', None),
+    "postgresql": _PsycopgOperationalError('FATAL:  database "shop" does not exist', None),
     "mariadb": Exception(1049, "Unknown database 'shop'"),
 }
 MISSING_TABLES = {

@@ -6,7 +6,9 @@ import pytest
 from event_sourcery.interfaces import (
     describe_driver_error,
     driver_error_code,
+    driver_error_codes,
     is_collision,
+    is_connection_failure,
     is_missing_table,
 )
 
@@ -89,3 +91,41 @@ def test_sqlite_missing_tables_are_told_by_the_message_only() -> None:
             connection.execute("SELECT nope FROM sqlite_master")
     assert is_missing_table(caught.value)
     assert not is_missing_table(other.value)
+
+
+class _PyMySQLLike(Exception):
+    """PyMySQL sets a SQLSTATE besides the errno; for a lock wait timeout it is HY000."""
+
+    sqlstate = "HY000"
+
+
+def test_every_code_counts_so_a_mysql_lock_wait_timeout_is_a_collision() -> None:
+    error = _PyMySQLLike(1205, "Lock wait timeout exceeded; try restarting transaction")
+    assert driver_error_codes(error) == ("HY000", "1205")
+    assert is_collision(error)
+
+
+class _PsycopgOperational(Exception):
+    sqlstate = None
+
+
+_PsycopgOperational.__name__ = "OperationalError"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        _PsycopgOperational('connection failed: FATAL:  database "nope" does not exist'),
+        Exception(1049, "Unknown database 'nope'"),
+        Exception(2003, "Can't connect to MySQL server on '127.0.0.1'"),
+    ],
+)
+def test_a_failure_to_connect_is_quoted_it_names_no_event_data(error: Exception) -> None:
+    assert is_connection_failure(error)
+    assert "nope" in describe_driver_error(error) or "127.0.0.1" in describe_driver_error(error)
+
+
+def test_a_statement_error_is_no_connection_failure() -> None:
+    assert not is_connection_failure(_Psycopg("invalid input syntax for type json"))
+    assert not is_connection_failure(Exception(1062, "Duplicate entry 'secret'"))
+    assert not is_connection_failure(UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates"))

@@ -1,4 +1,11 @@
-"""How a backend names a driver's error in its own messages (no I/O, no driver imports)."""
+"""What a SQL driver's error means, and how a backend names it in its own messages.
+
+Decided once for every SQL backend and driver, from the codes drivers attach (no I/O, no driver
+imports): psycopg's ``sqlstate`` (psycopg2's ``pgcode``), PyMySQL's ``sqlstate`` and the MySQL
+drivers' errno in ``args[0]``, sqlite3's ``sqlite_errorname``. A MySQL error carries both a
+SQLSTATE and an errno, and some rules know only one of them (a lock wait timeout's SQLSTATE is
+the generic HY000), so every rule looks at all of an error's codes.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,43 @@ from __future__ import annotations
 #: (MySQL/MariaDB's errnos), a database busy or locked by another connection (SQLite).
 _COLLISIONS = frozenset({"40001", "40P01", "1205", "1213", "SQLITE_BUSY", "SQLITE_LOCKED"})
 
-
 #: Codes of a statement naming a table that does not exist: PostgreSQL's undefined_table,
 #: MySQL/MariaDB's ER_NO_SUCH_TABLE (SQLSTATE and errno). Codes, not words of the message:
 #: "does not exist" also ends PostgreSQL's message for a database that does not exist, where
 #: advice to create tables would send a user the wrong way.
 _MISSING_TABLE = frozenset({"42P01", "42S02", "1146"})
+
+#: Errnos of MySQL/MariaDB failing to connect or losing the connection: access denied (1044,
+#: 1045), unknown database (1049), and the client's can't connect / server gone / lost (2002,
+#: 2003, 2005, 2006, 2013). PostgreSQL's are whole SQLSTATE classes (`_CONNECTION_CLASSES`).
+_CONNECTION_ERRNOS = frozenset({"1044", "1045", "1049", "2002", "2003", "2005", "2006", "2013"})
+#: connection_exception (08), invalid_authorization_specification (28), invalid_catalog_name
+#: (3D: the database does not exist), operator_intervention (57: the server shut down).
+_CONNECTION_CLASSES = ("08", "28", "3D", "57P")
+
+
+def driver_error_codes(error: BaseException) -> tuple[str, ...]:
+    """Every code of a driver's `error`: SQLSTATE, SQLite error name, errno (as text)."""
+    codes = []
+    for attribute in ("sqlstate", "pgcode", "sqlite_errorname"):
+        value = getattr(error, attribute, None)
+        if isinstance(value, str) and value:
+            codes.append(value)
+    args = getattr(error, "args", ())
+    if args and isinstance(args[0], int) and not isinstance(args[0], bool):
+        codes.append(str(args[0]))  # MySQL drivers: (errno, message)
+    return tuple(codes)
+
+
+def driver_error_code(error: BaseException) -> str | None:
+    """The first of `driver_error_codes(error)`, the one messages name; None if it has none."""
+    codes = driver_error_codes(error)
+    return codes[0] if codes else None
+
+
+def is_collision(error: BaseException) -> bool:
+    """Whether a driver's `error` says that concurrent transactions collided (retry them)."""
+    return not _COLLISIONS.isdisjoint(driver_error_codes(error))
 
 
 def is_missing_table(error: BaseException | None) -> bool:
@@ -23,30 +61,25 @@ def is_missing_table(error: BaseException | None) -> bool:
     """
     if error is None:
         return False
-    code = driver_error_code(error)
-    if code in _MISSING_TABLE:
+    codes = driver_error_codes(error)
+    if not _MISSING_TABLE.isdisjoint(codes):
         return True
-    if code is None or code.startswith("SQLITE_"):
+    if all(code.startswith("SQLITE_") for code in codes):
         return str(error).lower().lstrip().startswith("no such table")
     return False
 
 
-def is_collision(error: BaseException) -> bool:
-    """Whether a driver's `error` says that concurrent transactions collided (retry them)."""
-    return driver_error_code(error) in _COLLISIONS
+def is_connection_failure(error: BaseException) -> bool:
+    """Whether a driver's `error` is about reaching the server, not about a statement.
 
-
-def driver_error_code(error: BaseException) -> str | None:
-    """The SQLSTATE, errno (as text) or SQLite error name of a driver's `error`, if it has one."""
-    # psycopg 3; psycopg2; sqlite3 (Python 3.11+)
-    for attribute in ("sqlstate", "pgcode", "sqlite_errorname"):
-        value = getattr(error, attribute, None)
-        if isinstance(value, str) and value:
-            return value
-    args = getattr(error, "args", ())
-    if args and isinstance(args[0], int) and not isinstance(args[0], bool):
-        return str(args[0])  # MySQL drivers: (errno, message)
-    return None
+    psycopg raises connection failures (refused, unknown database, bad password, a server
+    that went away) as an ``OperationalError`` with no SQLSTATE: the server sent no error
+    for a statement. Such messages name hosts, databases and users, never event data.
+    """
+    codes = driver_error_codes(error)
+    if not codes:
+        return type(error).__name__ == "OperationalError"
+    return any(code in _CONNECTION_ERRNOS or code.startswith(_CONNECTION_CLASSES) for code in codes)
 
 
 def describe_driver_error(error: BaseException) -> str:
@@ -59,9 +92,15 @@ def describe_driver_error(error: BaseException) -> str:
     data, which must not travel into logs through the library's messages. Backends raise
     their error ``from`` the driver's, so its full text stays at hand for debugging.
 
+    The one exception is a failure to reach the server (`is_connection_failure`): its text
+    names the host, database or user at fault, which is what the reader needs, and no
+    statement ran that could have quoted event data.
+
     Args:
         error: the driver's own exception (not a wrapper that adds the SQL and parameters).
     """
+    if is_connection_failure(error):
+        return f"{type(error).__name__}: {' '.join(str(error).split())}"
     code = driver_error_code(error)
     where = "its message, which may quote event data, is the chained error.__cause__"
     return (

@@ -6,7 +6,9 @@ Users of the library need only `event_sourcery`; adapters import from here.
 from event_sourcery._driver_errors import (
     describe_driver_error,
     driver_error_code,
+    driver_error_codes,
     is_collision,
+    is_connection_failure,
     is_missing_table,
 )
 from event_sourcery._gaps import GapTracker
@@ -68,8 +70,10 @@ __all__ = [
     "describe_driver_error",
     "deserialize",
     "driver_error_code",
+    "driver_error_codes",
     "innodb_transactions",
     "is_collision",
+    "is_connection_failure",
     "is_missing_table",
     "is_repeat",
     "new_versions",
