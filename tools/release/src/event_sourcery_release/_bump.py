@@ -90,7 +90,7 @@ def bump(
         )
     old = distribution.version
     run(
-        [uv(), "version", "--package", distribution.name, "--bump", part, "--frozen"],
+        [uv(), "version", "--package", distribution.name, "--bump", part, "--no-sync"],
         cwd=distribution.root,
     )
     new = Distribution(distribution.root, distribution.name).version

@@ -79,9 +79,7 @@ class Distribution:
     @cached_property
     def version(self) -> Version:
         """The version in ``pyproject.toml``, as ``uv version`` reads it."""
-        result = run(
-            [uv(), "version", "--package", self.name, "--short", "--frozen"], cwd=self.root
-        )
+        result = run([uv(), "version", "--package", self.name, "--short"], cwd=self.root)
         return Version(result.stdout.strip())
 
     @property
@@ -119,7 +117,12 @@ class Distribution:
         )
         if diff.returncode not in (0, 1):
             raise ReleaseError(f"git diff against {self.tag(self.last_release)} failed")
-        return diff.returncode == 1
+        # A new file that is not committed yet is a change too (git diff does not list it).
+        untracked = run(
+            ["git", "ls-files", "--others", "--exclude-standard", "--", f"packages/{self.name}"],
+            cwd=self.root,
+        )
+        return diff.returncode == 1 or bool(untracked.stdout.strip())
 
     @property
     def unreleased_entries(self) -> list[str]:
