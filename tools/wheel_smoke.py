@@ -332,17 +332,27 @@ def exercise(projects: Sequence[Project], venv_python: Path, scratch: Path) -> N
             what="importing the wheels failed",
         )
     )
+    # With --package only some distributions are installed: run what they make runnable.
     names = {p.name for p in projects}
-    if names != {p.name for p in workspace_projects()}:
-        return  # one distribution's release (--package): its imports are what it can show
-    print(
-        run(
-            [venv_python, "-c", _DRIVER_IMPORTS, *_DRIVERS],
-            cwd=scratch,
-            what="importing the extras' drivers failed",
+    if names == {p.name for p in workspace_projects()}:
+        print(
+            run(
+                [venv_python, "-c", _DRIVER_IMPORTS, *_DRIVERS],
+                cwd=scratch,
+                what="importing the extras' drivers failed",
+            )
         )
-    )
+    if "event-sourcery-sqlalchemy" in names:
+        run_quickstart(venv_python, scratch)
+    if "event-sourcery-testing" in names:
+        output = run_kit(
+            venv_python, scratch, what="the conformance kit failed on the installed wheels"
+        )
+        print("  conformance kit on the wheels: " + output.splitlines()[-1])
 
+
+def run_quickstart(venv_python: Path, scratch: Path) -> None:
+    """docs/quickstart.py (SQLAlchemy on SQLite) with the installed wheels."""
     quickstart = scratch / "quickstart.py"
     shutil.copy(REPO / "docs" / "quickstart.py", quickstart)
     output = run(
@@ -351,11 +361,6 @@ def exercise(projects: Sequence[Project], venv_python: Path, scratch: Path) -> N
     if "Balance: 5 at version 5" not in output:
         raise SmokeFailure(f"docs/quickstart.py printed something unexpected:\n{output}")
     print("  docs/quickstart.py on the wheels: ok")
-
-    output = run_kit(
-        venv_python, scratch, what="the conformance kit failed on the installed wheels"
-    )
-    print("  conformance kit on the wheels: " + output.splitlines()[-1])
 
 
 def run_kit(venv_python: Path, scratch: Path, *, what: str) -> str:
@@ -430,7 +435,9 @@ def smoke(work: Path, python: str, package: str | None = None) -> None:
         check_sdist(project, dist)
     chosen = with_siblings(projects, package) if package else projects
     if package:
-        print(f"installing {package} alone, with its siblings from this build: {chosen}")
+        siblings = ", ".join(p.name for p in chosen if p.name != canonicalize_name(package))
+        print(f"installing {package} alone, with the siblings it requires from this build:")
+        print(f"  {siblings or 'none'}")
     venv_python = install(chosen, wheels, venv, python)
     exercise(chosen, venv_python, scratch)
     if not package:

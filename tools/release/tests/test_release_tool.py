@@ -153,3 +153,23 @@ def test_changelog_section_of_a_version_is_its_release_notes() -> None:
     assert section.text == "- New.\n"
     with pytest.raises(_changelog.ChangelogError, match='"## Unreleased" has no entries'):
         _changelog.release(text, Version("0.3.0"), "2027-02-01")
+
+
+def test_lowest_core_is_the_oldest_release_the_range_admits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(_WORKSPACE.replace("core = {", "event-sourcery = {"))
+    _member(tmp_path, "event-sourcery", "0.1.0", notes="\n- First.\n")
+    _member(tmp_path, "old-backend", "0.1.0", '"event-sourcery>=0.1,<0.3"', "\n- First.\n")
+    _member(tmp_path, "new-backend", "0.1.0", '"event-sourcery>=0.2,<0.3"', "\n- First.\n")
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "start")
+    _git(tmp_path, "tag", "event-sourcery/v0.1.0")
+    _member(tmp_path, "event-sourcery", "0.2.0", notes="\n- Second.\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["lowest-core"]) == 0
+    out = capsys.readouterr().out
+    assert "old-backend" in out
+    assert "lowest core 0.1.0: tag event-sourcery/v0.1.0" in out
+    assert "lowest core 0.2.0: this checkout" in out

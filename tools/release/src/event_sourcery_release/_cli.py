@@ -7,6 +7,9 @@ Commands:
     bump NAME PART      PART = major, minor or patch: new version, changelog section dated,
                         siblings whose range must move (or --needed-by) moved
     release NAME        everything a release does but the upload (the release workflow runs it)
+    lowest-core [--json]
+                        the oldest core each distribution's range admits, and its tag if it is
+                        older than this checkout's (CI's lowest job tests each against it)
 
 Exit codes: 0 success; 1 a check failed or a release was refused (one line each says why);
 2 a usage error.
@@ -21,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from event_sourcery_release._bump import bump
+from event_sourcery_release._lowest import CORE, lowest_cores
 from event_sourcery_release._release import release
 from event_sourcery_release._workspace import (
     Distribution,
@@ -81,6 +85,17 @@ def _check(root: Path) -> int:
     return 1 if failures else 0
 
 
+def _lowest_core(root: Path, *, as_json: bool) -> int:
+    rows = lowest_cores(find(root, CORE))
+    if as_json:
+        print(json.dumps([{**vars(r), "version": str(r.version)} for r in rows], indent=2))
+        return 0
+    for row in rows:
+        where = f"tag {row.tag}" if row.tag else "this checkout (the workspace run covers it)"
+        print(f"{row.distribution:<27} {row.requirement:<28} lowest core {row.version}: {where}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="es-release",
@@ -92,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="where each distribution stands")
     status.add_argument("--json", action="store_true", help="a JSON list, for scripts")
     commands.add_parser("check", help="the CI changelog check")
+    lowest = commands.add_parser("lowest-core", help="the oldest core each distribution admits")
+    lowest.add_argument("--json", action="store_true", help="a JSON list, for CI")
     bumping = commands.add_parser("bump", help="bump one distribution's version")
     bumping.add_argument("name")
     bumping.add_argument("part", choices=["major", "minor", "patch"])
@@ -130,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _status(root, as_json=args.json)
         if args.command == "check":
             return _check(root)
+        if args.command == "lowest-core":
+            return _lowest_core(root, as_json=args.json)
         distribution = find(root, args.name)
         if args.command == "bump":
             for line in bump(
