@@ -11,7 +11,11 @@ a module left out of a wheel, or a missing ``py.typed`` all pass the test suite 
    sdist, without the workspace's ``[tool.uv.sources]``.
 2. Checks each wheel: version as in its ``pyproject.toml``, ``py.typed`` present, no tests
    shipped, and every requirement on another distribution of this repository satisfied by the
-   version built here (a broken range fails here, with both versions named).
+   version built here (a broken range fails here, with both versions named). And the metadata a
+   user sees on the registry page (``check_metadata``): the project URLs, the MIT license
+   expression with the repository's ``LICENSE`` in the wheel and the sdist, the Python-version
+   classifiers of the tested matrix, keywords, and the package README as the Markdown long
+   description, with absolute links only (a relative one is broken on the registry page).
 3. A fresh virtual environment (``uv venv``, a system interpreter, no downloads) outside the
    repository, and ``uv pip install`` of the wheel files only, with every extra; their
    dependencies come from the package index as they would for a user. No workspace source is
@@ -22,6 +26,10 @@ a module left out of a wheel, or a missing ``py.typed`` all pass the test suite 
    wheel it needs), no extras, as a user's test dependency: it must not bring a cipher library
    or a database driver (``_LEAN``), and the conformance kit must run there, its encryption
    contract skipped.
+
+``--package NAME`` (what ``es-release release`` runs) checks every wheel the same way but installs
+only that distribution and the siblings it requires, built from this checkout, and exercises what
+they contain.
 
 Slow and needs the package index, so it is a step of ``.ci/run`` rather than a pytest test.
 Exits non-zero with ``WHEEL SMOKE FAILED: ...`` on the first problem.
@@ -35,12 +43,14 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import tomllib
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.parser import HeaderParser
+from email.message import Message
+from email.parser import Parser
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -79,10 +89,26 @@ for module_name, version in expected.items():
     dist = module_name.replace("_", "-")
     assert importlib.metadata.version(dist) == version, (dist, importlib.metadata.version(dist))
     print(f"  import {module_name} {version} from site-packages: ok")
-for driver in ("psycopg", "pymysql", "sqlalchemy", "pydantic"):
+"""
+
+# Third-party modules a full install (every extra of every distribution) must be able to import.
+_DRIVERS = ("psycopg", "pymysql", "sqlalchemy", "pydantic")
+_DRIVER_IMPORTS = """\
+import importlib, sys
+for driver in sys.argv[1:]:
     importlib.import_module(driver)
     print(f"  import {driver}: ok")
 """
+
+# What every wheel's metadata must say (the registry page): one repository, one site.
+_REPOSITORY = "https://github.com/event-sourcery/event-sourcery"
+_SITE = "https://event-sourcery.github.io/event-sourcery/"
+_URL_LABELS = {"Homepage", "Documentation", "Repository", "Changelog", "Issues"}
+# The Python versions CI tests (docs/releasing.md's compatibility table, checked against the
+# workflow's matrix by tools/release/tests/test_matrix.py).
+_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
+# A Markdown link or image whose target has no scheme: fine on GitHub, broken on a registry page.
+_RELATIVE_LINK = re.compile(r"!?\[[^\]]*\]\((?![a-z][a-z0-9+.-]*:|#)([^)\s]+)")
 
 
 # What a bare `pip install event-sourcery-testing` must not bring: it is a test dependency for
@@ -102,6 +128,7 @@ class Project:
     version: Version
     import_name: str
     extras: tuple[str, ...]
+    requires: tuple[str, ...]  # canonical names of every run-time requirement
 
 
 def workspace_projects() -> list[Project]:
@@ -114,6 +141,10 @@ def workspace_projects() -> list[Project]:
                 version=Version(meta["version"]),
                 import_name=meta["name"].replace("-", "_"),
                 extras=tuple(sorted(meta.get("optional-dependencies", {}))),
+                requires=tuple(
+                    canonicalize_name(Requirement(line).name)
+                    for line in meta.get("dependencies", [])
+                ),
             )
         )
     if not projects:
@@ -174,7 +205,7 @@ def check_wheel(project: Project, wheel: Path, built: dict[str, Version]) -> Non
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         metadata_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
-        metadata = HeaderParser().parsestr(archive.read(metadata_name).decode())
+        metadata = Parser().parsestr(archive.read(metadata_name).decode())
     if Version(metadata["Version"]) != project.version:
         raise SmokeFailure(
             f"{wheel.name}: version {metadata['Version']}, pyproject says {project.version}"
@@ -196,7 +227,55 @@ def check_wheel(project: Project, wheel: Path, built: dict[str, Version]) -> Non
                 f"builds {sibling} {built[sibling]}: fix the range in "
                 f"packages/{project.name}/pyproject.toml"
             )
-    print(f"  {wheel.name}: version, py.typed, contents, sibling ranges ok")
+    check_metadata(project, wheel, metadata, names)
+    print(f"  {wheel.name}: version, py.typed, contents, sibling ranges, metadata ok")
+
+
+def check_metadata(project: Project, wheel: Path, metadata: Message, names: list[str]) -> None:
+    """What a user reads on the registry page: URLs, license, classifiers, keywords, README."""
+    where = f"{wheel.name} (packages/{project.name}/pyproject.toml)"
+    urls = {
+        label.strip(): url.strip()
+        for label, _, url in (line.partition(",") for line in metadata.get_all("Project-URL") or [])
+    }
+    if set(urls) != _URL_LABELS:
+        raise SmokeFailure(f"{where}: [project.urls] has {sorted(urls)}, not {sorted(_URL_LABELS)}")
+    if stray := [u for u in urls.values() if not u.startswith((_REPOSITORY, _SITE))]:
+        raise SmokeFailure(f"{where}: project URLs outside {_REPOSITORY} and {_SITE}: {stray}")
+    if metadata["License-Expression"] != "MIT" or metadata.get_all("License-File") != ["LICENSE"]:
+        raise SmokeFailure(f'{where}: want license = "MIT" and license-files = ["LICENSE"]')
+    licence = next((n for n in names if n.endswith(".dist-info/licenses/LICENSE")), None)
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = archive.read(licence) if licence else b""
+    if shipped != (REPO / "LICENSE").read_bytes():
+        raise SmokeFailure(f"{wheel.name}: its licenses/LICENSE is not the repository's LICENSE")
+    classifiers = set(metadata.get_all("Classifier") or [])
+    wanted = {f"Programming Language :: Python :: {v}" for v in _PYTHONS} | {"Typing :: Typed"}
+    if missing := sorted(wanted - classifiers):
+        raise SmokeFailure(f"{where}: classifiers missing {missing}")
+    if not metadata["Keywords"]:
+        raise SmokeFailure(f"{where}: no keywords")
+    readme = (REPO / "packages" / project.name / "README.md").read_text(encoding="utf-8")
+    if metadata["Description-Content-Type"] != "text/markdown" or (
+        str(metadata.get_payload()).strip() != readme.strip()
+    ):
+        raise SmokeFailure(f"{where}: the long description is not its README.md, as Markdown")
+    if relative := _RELATIVE_LINK.findall(readme):
+        raise SmokeFailure(
+            f"packages/{project.name}/README.md is the registry page, where relative links "
+            f"break: make these absolute: {relative}"
+        )
+
+
+def check_sdist(project: Project, dist: Path) -> None:
+    """The sdist carries the LICENSE too (a wheel built from it gets it from there)."""
+    stem = re.sub(r"[-_.]+", "_", project.name)
+    (sdist,) = dist.glob(f"{stem}-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        member = archive.extractfile(f"{stem}-{project.version}/LICENSE")
+        shipped = member.read() if member else b""
+    if shipped != (REPO / "LICENSE").read_bytes():
+        raise SmokeFailure(f"{sdist.name} does not ship the repository's LICENSE")
 
 
 def install(
@@ -244,6 +323,7 @@ def install(
 
 
 def exercise(projects: Sequence[Project], venv_python: Path, scratch: Path) -> None:
+    """Import every installed package; run the quickstart and the kit if they are installed."""
     versions = [f"{p.import_name}={p.version}" for p in projects]
     print(
         run(
@@ -252,7 +332,27 @@ def exercise(projects: Sequence[Project], venv_python: Path, scratch: Path) -> N
             what="importing the wheels failed",
         )
     )
+    # With --package only some distributions are installed: run what they make runnable.
+    names = {p.name for p in projects}
+    if names == {p.name for p in workspace_projects()}:
+        print(
+            run(
+                [venv_python, "-c", _DRIVER_IMPORTS, *_DRIVERS],
+                cwd=scratch,
+                what="importing the extras' drivers failed",
+            )
+        )
+    if "event-sourcery-sqlalchemy" in names:
+        run_quickstart(venv_python, scratch)
+    if "event-sourcery-testing" in names:
+        output = run_kit(
+            venv_python, scratch, what="the conformance kit failed on the installed wheels"
+        )
+        print("  conformance kit on the wheels: " + output.splitlines()[-1])
 
+
+def run_quickstart(venv_python: Path, scratch: Path) -> None:
+    """docs/quickstart.py (SQLAlchemy on SQLite) with the installed wheels."""
     quickstart = scratch / "quickstart.py"
     shutil.copy(REPO / "docs" / "quickstart.py", quickstart)
     output = run(
@@ -261,11 +361,6 @@ def exercise(projects: Sequence[Project], venv_python: Path, scratch: Path) -> N
     if "Balance: 5 at version 5" not in output:
         raise SmokeFailure(f"docs/quickstart.py printed something unexpected:\n{output}")
     print("  docs/quickstart.py on the wheels: ok")
-
-    output = run_kit(
-        venv_python, scratch, what="the conformance kit failed on the installed wheels"
-    )
-    print("  conformance kit on the wheels: " + output.splitlines()[-1])
 
 
 def run_kit(venv_python: Path, scratch: Path, *, what: str) -> str:
@@ -312,7 +407,22 @@ def check_lean(
     print(f"  conformance kit on a bare {name}: " + output.splitlines()[-1])
 
 
-def smoke(work: Path, python: str) -> None:
+def with_siblings(projects: Sequence[Project], name: str) -> list[Project]:
+    """The distribution ``name`` and every sibling it requires, directly or not."""
+    by_name = {p.name: p for p in projects}
+    if canonicalize_name(name) not in by_name:
+        raise SmokeFailure(f"no distribution {name!r} in packages/ (there are: {sorted(by_name)})")
+    wanted: set[str] = set()
+    todo: list[str] = [canonicalize_name(name)]
+    while todo:
+        current = todo.pop()
+        if current not in wanted:
+            wanted.add(current)
+            todo.extend(r for r in by_name[current].requires if r in by_name)
+    return [p for p in projects if p.name in wanted]
+
+
+def smoke(work: Path, python: str, package: str | None = None) -> None:
     projects = workspace_projects()
     dist, venv, scratch = work / "dist", work / "venv", work / "scratch"
     scratch.mkdir(parents=True)
@@ -322,23 +432,31 @@ def smoke(work: Path, python: str) -> None:
     wheels = {p.name: _wheel_of(p, dist) for p in projects}
     for project in projects:
         check_wheel(project, wheels[project.name], built)
-    venv_python = install(projects, wheels, venv, python)
-    exercise(projects, venv_python, scratch)
-    check_lean(projects, wheels, work, python)
+        check_sdist(project, dist)
+    chosen = with_siblings(projects, package) if package else projects
+    if package:
+        siblings = ", ".join(p.name for p in chosen if p.name != canonicalize_name(package))
+        print(f"installing {package} alone, with the siblings it requires from this build:")
+        print(f"  {siblings or 'none'}")
+    venv_python = install(chosen, wheels, venv, python)
+    exercise(chosen, venv_python, scratch)
+    if not package:
+        check_lean(projects, wheels, work, python)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--keep", type=Path, help="work in this (new) folder and keep it")
     parser.add_argument("--python", default=sys.executable, help="interpreter of the clean venv")
+    parser.add_argument("--package", help="install and exercise only this distribution")
     args = parser.parse_args(argv)
     try:
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=False)
-            smoke(args.keep.resolve(), args.python)
+            smoke(args.keep.resolve(), args.python, args.package)
         else:
             with tempfile.TemporaryDirectory(prefix="event-sourcery-wheels-") as work:
-                smoke(Path(work), args.python)
+                smoke(Path(work), args.python, args.package)
     except SmokeFailure as failure:
         print(f"WHEEL SMOKE FAILED: {failure}", file=sys.stderr, flush=True)
         return 1

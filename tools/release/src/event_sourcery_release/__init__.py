@@ -1,0 +1,1 @@
+"""The release tool of the repository (never published): ``es-release --help``."""
