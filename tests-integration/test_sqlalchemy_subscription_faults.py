@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from uuid import uuid4
 
 import pytest
 from event_sourcery import Event, StreamId
 from event_sourcery.exceptions import StorageError
 from event_sourcery_sqlalchemy import SQLAlchemyBackend
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import URL, Engine, create_engine, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -82,3 +83,56 @@ def test_postgresql_listen_connection_killed_while_waiting_is_a_storage_error(
             assert again.wrapped_event.event.which == "after"
     finally:
         listening.dispose()
+
+
+def _moves_away(session: Session, empty_database: Callable[[str], URL]) -> list[str]:
+    """Change, mid-transaction, what `session`'s connection shows of itself; returns the
+    statements that undo it before the commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        # A session cannot change its database; nothing it can change may hide it either.
+        for statement in (
+            "SET LOCAL search_path TO pg_catalog",
+            "SET LOCAL application_name TO 'elsewhere'",
+            "SET LOCAL ROLE pg_monitor",
+        ):
+            session.execute(text(statement))
+        return []  # SET LOCAL ends with the transaction
+    home = session.execute(text("SELECT DATABASE()")).scalar_one()
+    session.execute(text(f"USE `{empty_database('mariadb').database}`"))
+    return [f"USE `{home}`"]
+
+
+@pytest.mark.parametrize("database_engine", ["mariadb", "postgresql"], indirect=True)
+def test_writer_whose_connection_moves_to_another_database_is_still_waited_for(
+    database_engine: Engine, empty_database: Callable[[str], URL]
+) -> None:
+    """E1 appended on connection 1, which then runs ``USE other_db`` (MariaDB); E2 appended and
+    committed on connection 2. E2 must wait for E1's transaction: it was delivered at once,
+    and E1, once committed, never (the gap below E2 was passed as final). On PostgreSQL a
+    session cannot change its database; the test pins that what it can change (search path,
+    application name, role) does not hide it either."""
+    category = f"moved-{uuid4().hex}"
+    with (
+        Session(database_engine) as reader,
+        Session(database_engine) as first,
+        Session(database_engine) as second,
+    ):
+        start = SQLAlchemyBackend(reader).event_store.position
+        reader.commit()
+        subscriber = SQLAlchemyBackend(reader).subscriber.start_from(start).to_category(category)
+        records = subscriber.build_iter(timelimit=0.3)
+        assert next(records) is None
+        SQLAlchemyBackend(first).event_store.append(
+            Fault(which="E1"), stream_id=StreamId(category=category)
+        )
+        back = _moves_away(first, empty_database)
+        SQLAlchemyBackend(second).event_store.append(
+            Fault(which="E2"), stream_id=StreamId(category=category)
+        )
+        second.commit()
+        assert next(records) is None  # E2 held back behind E1's position
+        for statement in back:
+            first.execute(text(statement))
+        first.commit()
+        got = [next(records), next(records)]
+        assert [r.wrapped_event.event.which for r in got if r] == ["E1", "E2"]

@@ -1,0 +1,107 @@
+"""Subscriptions on Django when the database misbehaves under them (issue 11, defects 2, 4).
+
+- PostgreSQL: a subscription waiting for a notification whose connection dies raises a
+  `StorageError` (the driver's error chained), never the driver's; rebuilt from its
+  checkpoint, it resumes with nothing missed.
+- MariaDB: a writer whose connection selects another database while its transaction is open
+  still holds its position: the subscription waits for it rather than passing it as a gap.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+from pathlib import Path
+from types import ModuleType
+from uuid import uuid4
+
+import pytest
+from event_sourcery import Event, StreamId
+
+
+def _load_support() -> ModuleType:
+    name, path = "es_django_integration", Path(__file__).with_name("django_support.py")
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None
+        assert spec.loader is not None
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+support = _load_support()
+support.configure()
+kit = sys.modules["es_django_kit"]
+
+
+class DjangoFault(Event):
+    __event_name__ = "es_integration.DjangoFault"
+    which: str
+
+
+def _in_thread(target: object, *args: object) -> threading.Thread:
+    """Run `target` in a thread with Django connections of its own, closed at its end."""
+    from django.db import connections
+
+    def run() -> None:
+        try:
+            target(*args)  # type: ignore[operator]
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(**kit.DATABASE_ACCESS, databases=["mariadb"])
+def test_mariadb_writer_that_selects_another_database_is_still_waited_for(
+    request: pytest.FixtureRequest,
+) -> None:
+    """E1 appended on connection 1, which then runs ``USE other_db``; E2 appended and committed
+    on connection 2. E2 must wait for E1's transaction: it was delivered at once, and E1, once
+    committed, never (the gap below E2 was passed as final)."""
+    support.require(request, "mariadb")
+    from django.db import connections, transaction
+    from event_sourcery_django import DjangoBackend
+
+    backend = DjangoBackend(using="mariadb")
+    category = f"djuse-{uuid4().hex}"
+    other = f"es_other_{uuid4().hex[:12]}"
+    with connections["mariadb"].cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{other}`")
+    try:
+        start = backend.event_store.position
+        records = backend.subscriber.start_from(start).to_category(category).build_iter(0.3)
+        assert next(records) is None
+        switched, release = threading.Event(), threading.Event()
+
+        def first_writer() -> None:
+            with transaction.atomic(using="mariadb"):
+                DjangoBackend(using="mariadb").event_store.append(
+                    DjangoFault(which="E1"), stream_id=StreamId(category=category)
+                )
+                with connections["mariadb"].cursor() as cursor:
+                    cursor.execute("SELECT DATABASE()")
+                    (home,) = cursor.fetchone()
+                    cursor.execute(f"USE `{other}`")
+                switched.set()
+                release.wait(30)
+                with connections["mariadb"].cursor() as cursor:
+                    cursor.execute(f"USE `{home}`")
+
+        writer = _in_thread(first_writer)
+        assert switched.wait(30)
+        backend.event_store.append(DjangoFault(which="E2"), stream_id=StreamId(category=category))
+        try:
+            assert next(records) is None  # E2 held back behind E1's position
+        finally:
+            release.set()
+            writer.join()
+        got = [next(records), next(records)]
+        assert [r.wrapped_event.event.which for r in got if r] == ["E1", "E2"]
+    finally:
+        with connections["mariadb"].cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{other}`")
