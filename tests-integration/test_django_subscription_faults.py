@@ -12,12 +12,14 @@ from __future__ import annotations
 import importlib.util
 import sys
 import threading
+import time
 from pathlib import Path
 from types import ModuleType
 from uuid import uuid4
 
 import pytest
 from event_sourcery import Event, StreamId
+from event_sourcery.exceptions import StorageError
 
 
 def _load_support() -> ModuleType:
@@ -54,6 +56,47 @@ def _in_thread(target: object, *args: object) -> threading.Thread:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
+
+
+@pytest.mark.django_db(**kit.DATABASE_ACCESS, databases=["postgresql"])
+def test_postgresql_listen_connection_killed_while_waiting_is_a_storage_error(
+    request: pytest.FixtureRequest,
+) -> None:
+    support.require(request, "postgresql")
+    from django.db import connections
+    from event_sourcery_django import DjangoBackend
+
+    backend = DjangoBackend(using="postgresql")
+    category = f"djkilled-{uuid4().hex}"
+    backend.event_store.append(DjangoFault(which="before"), stream_id=StreamId(category=category))
+    subscriber = backend.subscriber.to_category(category)
+    records = subscriber.start_from(0).build_iter(2)
+    first = next(records)
+    assert first is not None
+    assert first.wrapped_event.event.which == "before"
+    checkpoint = first.position
+
+    def kill() -> None:
+        time.sleep(0.5)
+        with connections["postgresql"].cursor() as cursor:
+            # The subscription's connection: the one whose last read filtered on the category
+            # (Django binds parameters on the client, so the value is in the statement).
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND query LIKE %s",
+                [f"%s.category IN ('{category}')%"],
+            )
+            assert cursor.fetchall(), "the subscription's connection was not found"
+
+    killer = _in_thread(kill)
+    with pytest.raises(StorageError) as caught:
+        next(records)  # waiting for a notification when its connection dies
+    killer.join()
+    assert caught.value.__cause__ is not None  # the driver's error, for debugging
+    backend.event_store.append(DjangoFault(which="after"), stream_id=StreamId(category=category))
+    again = next(subscriber.start_from(checkpoint).build_iter(2))
+    assert again is not None
+    assert again.wrapped_event.event.which == "after"
 
 
 @pytest.mark.django_db(**kit.DATABASE_ACCESS, databases=["mariadb"])
