@@ -20,7 +20,6 @@ from event_sourcery.exceptions import StorageError
 from event_sourcery_sqlalchemy import SQLAlchemyBackend
 from sqlalchemy import URL, Engine, create_engine, text
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 
 class Fault(Event):
@@ -53,11 +52,9 @@ def test_postgresql_listen_connection_killed_while_waiting_is_a_storage_error(
 ) -> None:
     category = f"killed-{uuid4().hex}"
     name = f"es-fault-{uuid4().hex[:12]}"
-    # The subscription's own engine, named so that only its connection is killed, unpooled so
-    # that no dead connection waits in a pool for the subscription rebuilt after the fault.
-    listening = create_engine(
-        postgresql_engine.url, poolclass=NullPool, connect_args={"application_name": name}
-    )
+    # The subscription's own engine, named so that only its connection is killed. Pooled: the
+    # dead connection must not be handed to the subscription rebuilt after the fault.
+    listening = create_engine(postgresql_engine.url, connect_args={"application_name": name})
     try:
         with Session(postgresql_engine) as writer, Session(listening) as reader:
             store = SQLAlchemyBackend(writer).event_store
