@@ -133,3 +133,36 @@ def test_writer_whose_connection_moves_to_another_database_is_still_waited_for(
         first.commit()
         got = [next(records), next(records)]
         assert [r.wrapped_event.event.which for r in got if r] == ["E1", "E2"]
+
+
+@pytest.mark.parametrize("database_engine", ["mariadb", "postgresql"], indirect=True)
+def test_position_waits_for_a_writer_whose_connection_moves_to_another_database(
+    database_engine: Engine, empty_database: Callable[[str], URL]
+) -> None:
+    """`store.position` promises that nothing lower can still appear: it must wait for E1's
+    transaction too (it returned at once, above E1's uncommitted position)."""
+    category = f"moved-position-{uuid4().hex}"
+    with Session(database_engine) as first, Session(database_engine) as second:
+        SQLAlchemyBackend(first).event_store.append(
+            Fault(which="E1"), stream_id=StreamId(category=category)
+        )
+        back = _moves_away(first, empty_database)
+        SQLAlchemyBackend(second).event_store.append(
+            Fault(which="E2"), stream_id=StreamId(category=category)
+        )
+        second.commit()
+        answers: list[int] = []
+
+        def ask() -> None:
+            with Session(database_engine) as asking:
+                answers.append(SQLAlchemyBackend(asking).event_store.position)
+
+        asking = threading.Thread(target=ask, daemon=True)
+        asking.start()
+        asking.join(1.0)
+        assert not answers  # still waiting for E1's transaction
+        for statement in back:
+            first.execute(text(statement))
+        first.commit()
+        asking.join(10)
+        assert answers  # once it has ended
