@@ -9,10 +9,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from uuid import uuid4
@@ -99,6 +101,46 @@ def test_postgresql_listen_connection_killed_while_waiting_is_a_storage_error(
     assert again.wrapped_event.event.which == "after"
 
 
+@contextlib.contextmanager
+def _writer_elsewhere(category: str) -> Iterator[None]:
+    """E1 appended in a transaction (another thread's connection) that then runs ``USE`` of
+    another database, and stays open until the block ends; then it selects its own database
+    back and commits."""
+    from django.db import connections, transaction
+    from event_sourcery_django import DjangoBackend
+
+    other = f"es_other_{uuid4().hex[:12]}"
+    switched, release = threading.Event(), threading.Event()
+
+    def first_writer() -> None:
+        with transaction.atomic(using="mariadb"):
+            DjangoBackend(using="mariadb").event_store.append(
+                DjangoFault(which="E1"), stream_id=StreamId(category=category)
+            )
+            with connections["mariadb"].cursor() as cursor:
+                cursor.execute("SELECT DATABASE()")
+                (home,) = cursor.fetchone()
+                cursor.execute(f"USE `{other}`")
+            switched.set()
+            release.wait(30)
+            with connections["mariadb"].cursor() as cursor:
+                cursor.execute(f"USE `{home}`")
+
+    with connections["mariadb"].cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{other}`")
+    try:
+        writer = _in_thread(first_writer)
+        assert switched.wait(30)
+        try:
+            yield
+        finally:
+            release.set()
+            writer.join()
+    finally:
+        with connections["mariadb"].cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{other}`")
+
+
 @pytest.mark.django_db(**kit.DATABASE_ACCESS, databases=["mariadb"])
 def test_mariadb_writer_that_selects_another_database_is_still_waited_for(
     request: pytest.FixtureRequest,
@@ -107,44 +149,36 @@ def test_mariadb_writer_that_selects_another_database_is_still_waited_for(
     on connection 2. E2 must wait for E1's transaction: it was delivered at once, and E1, once
     committed, never (the gap below E2 was passed as final)."""
     support.require(request, "mariadb")
-    from django.db import connections, transaction
     from event_sourcery_django import DjangoBackend
 
     backend = DjangoBackend(using="mariadb")
     category = f"djuse-{uuid4().hex}"
-    other = f"es_other_{uuid4().hex[:12]}"
-    with connections["mariadb"].cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE `{other}`")
-    try:
-        start = backend.event_store.position
-        records = backend.subscriber.start_from(start).to_category(category).build_iter(0.3)
-        assert next(records) is None
-        switched, release = threading.Event(), threading.Event()
-
-        def first_writer() -> None:
-            with transaction.atomic(using="mariadb"):
-                DjangoBackend(using="mariadb").event_store.append(
-                    DjangoFault(which="E1"), stream_id=StreamId(category=category)
-                )
-                with connections["mariadb"].cursor() as cursor:
-                    cursor.execute("SELECT DATABASE()")
-                    (home,) = cursor.fetchone()
-                    cursor.execute(f"USE `{other}`")
-                switched.set()
-                release.wait(30)
-                with connections["mariadb"].cursor() as cursor:
-                    cursor.execute(f"USE `{home}`")
-
-        writer = _in_thread(first_writer)
-        assert switched.wait(30)
+    start = backend.event_store.position
+    records = backend.subscriber.start_from(start).to_category(category).build_iter(0.3)
+    assert next(records) is None
+    with _writer_elsewhere(category):
         backend.event_store.append(DjangoFault(which="E2"), stream_id=StreamId(category=category))
-        try:
-            assert next(records) is None  # E2 held back behind E1's position
-        finally:
-            release.set()
-            writer.join()
-        got = [next(records), next(records)]
-        assert [r.wrapped_event.event.which for r in got if r] == ["E1", "E2"]
-    finally:
-        with connections["mariadb"].cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{other}`")
+        assert next(records) is None  # E2 held back behind E1's position
+    got = [next(records), next(records)]
+    assert [r.wrapped_event.event.which for r in got if r] == ["E1", "E2"]
+
+
+@pytest.mark.django_db(**kit.DATABASE_ACCESS, databases=["mariadb"])
+def test_mariadb_position_waits_for_a_writer_that_selects_another_database(
+    request: pytest.FixtureRequest,
+) -> None:
+    """`store.position` promises that nothing lower can still appear: it must wait for E1's
+    transaction too (it returned at once, above E1's uncommitted position)."""
+    support.require(request, "mariadb")
+    from event_sourcery_django import DjangoBackend
+
+    backend = DjangoBackend(using="mariadb")
+    category = f"djuse-position-{uuid4().hex}"
+    answers: list[int] = []
+    with _writer_elsewhere(category):
+        backend.event_store.append(DjangoFault(which="E2"), stream_id=StreamId(category=category))
+        asking = _in_thread(lambda: answers.append(backend.event_store.position))
+        asking.join(1.0)
+        assert not answers  # still waiting for E1's transaction
+    asking.join(10)
+    assert answers  # once it has ended
