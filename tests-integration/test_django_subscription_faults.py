@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -101,33 +102,53 @@ def test_postgresql_listen_connection_killed_while_waiting_is_a_storage_error(
     assert again.wrapped_event.event.which == "after"
 
 
+#: What makes writer E1's connection look elsewhere mid-transaction, per server, and undoes
+#: it before the commit. MariaDB: ``USE`` of another database ({other}), then of its own
+#: ({home}). PostgreSQL: a session cannot change its database; what it can change (search
+#: path, application name, role) must not hide it either (SET LOCAL ends with the commit).
+_MOVES = {
+    "mariadb": (["USE `{other}`"], ["USE `{home}`"]),
+    "postgresql": (
+        [
+            "SET LOCAL search_path TO pg_catalog",
+            "SET LOCAL application_name TO 'elsewhere'",
+            "SET LOCAL ROLE pg_monitor",
+        ],
+        [],
+    ),
+}
+
+
 @contextlib.contextmanager
-def _writer_elsewhere(category: str) -> Iterator[None]:
-    """E1 appended in a transaction (another thread's connection) that then runs ``USE`` of
-    another database, and stays open until the block ends; then it selects its own database
-    back and commits."""
+def _writer_elsewhere(using: str, category: str) -> Iterator[None]:
+    """E1 appended in a transaction on another thread's connection, which then moves away
+    (`_MOVES`) and stays open until the block ends; then it moves back and commits."""
     from django.db import connections, transaction
     from event_sourcery_django import DjangoBackend
 
     other = f"es_other_{uuid4().hex[:12]}"
+    away, back = _MOVES[using]
     switched, release = threading.Event(), threading.Event()
 
+    def run(statements: list[str], **names: str) -> None:
+        with connections[using].cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement.format(**names))
+
     def first_writer() -> None:
-        with transaction.atomic(using="mariadb"):
-            DjangoBackend(using="mariadb").event_store.append(
+        with transaction.atomic(using=using):
+            DjangoBackend(using=using).event_store.append(
                 DjangoFault(which="E1"), stream_id=StreamId(category=category)
             )
-            with connections["mariadb"].cursor() as cursor:
-                cursor.execute("SELECT DATABASE()")
-                (home,) = cursor.fetchone()
-                cursor.execute(f"USE `{other}`")
+            home = connections[using].settings_dict["NAME"]
+            run(away, other=other)
             switched.set()
             release.wait(30)
-            with connections["mariadb"].cursor() as cursor:
-                cursor.execute(f"USE `{home}`")
+            run(back, home=home)
 
-    with connections["mariadb"].cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE `{other}`")
+    created = using == "mariadb"
+    if created:
+        run(["CREATE DATABASE `{other}`"], other=other)
     try:
         writer = _in_thread(first_writer)
         assert switched.wait(30)
@@ -137,45 +158,55 @@ def _writer_elsewhere(category: str) -> Iterator[None]:
             release.set()
             writer.join()
     finally:
-        with connections["mariadb"].cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{other}`")
+        if created:
+            run(["DROP DATABASE IF EXISTS `{other}`"], other=other)
 
 
-@pytest.mark.django_db(**kit.DATABASE_ACCESS, databases=["mariadb"])
-def test_mariadb_writer_that_selects_another_database_is_still_waited_for(
-    request: pytest.FixtureRequest,
+def _servers() -> list[Any]:
+    """A parameter per server, on its test database when it has an alias (else it skips)."""
+    return [
+        pytest.param(server, marks=pytest.mark.django_db(**kit.DATABASE_ACCESS, databases=[server]))
+        if server in support.databases()
+        else pytest.param(server)
+        for server in _MOVES
+    ]
+
+
+@pytest.mark.parametrize("using", _servers())
+def test_writer_whose_connection_moves_to_another_database_is_still_waited_for(
+    request: pytest.FixtureRequest, using: str
 ) -> None:
-    """E1 appended on connection 1, which then runs ``USE other_db``; E2 appended and committed
-    on connection 2. E2 must wait for E1's transaction: it was delivered at once, and E1, once
-    committed, never (the gap below E2 was passed as final)."""
-    support.require(request, "mariadb")
+    """E1 appended on connection 1, which then runs ``USE other_db`` (MariaDB); E2 appended
+    and committed on connection 2. E2 must wait for E1's transaction: it was delivered at once,
+    and E1, once committed, never (the gap below E2 was passed as final)."""
+    support.require(request, using)
     from event_sourcery_django import DjangoBackend
 
-    backend = DjangoBackend(using="mariadb")
+    backend = DjangoBackend(using=using)
     category = f"djuse-{uuid4().hex}"
     start = backend.event_store.position
     records = backend.subscriber.start_from(start).to_category(category).build_iter(0.3)
     assert next(records) is None
-    with _writer_elsewhere(category):
+    with _writer_elsewhere(using, category):
         backend.event_store.append(DjangoFault(which="E2"), stream_id=StreamId(category=category))
         assert next(records) is None  # E2 held back behind E1's position
     got = [next(records), next(records)]
     assert [r.wrapped_event.event.which for r in got if r] == ["E1", "E2"]
 
 
-@pytest.mark.django_db(**kit.DATABASE_ACCESS, databases=["mariadb"])
-def test_mariadb_position_waits_for_a_writer_that_selects_another_database(
-    request: pytest.FixtureRequest,
+@pytest.mark.parametrize("using", _servers())
+def test_position_waits_for_a_writer_whose_connection_moves_to_another_database(
+    request: pytest.FixtureRequest, using: str
 ) -> None:
     """`store.position` promises that nothing lower can still appear: it must wait for E1's
     transaction too (it returned at once, above E1's uncommitted position)."""
-    support.require(request, "mariadb")
+    support.require(request, using)
     from event_sourcery_django import DjangoBackend
 
-    backend = DjangoBackend(using="mariadb")
+    backend = DjangoBackend(using=using)
     category = f"djuse-position-{uuid4().hex}"
     answers: list[int] = []
-    with _writer_elsewhere(category):
+    with _writer_elsewhere(using, category):
         backend.event_store.append(DjangoFault(which="E2"), stream_id=StreamId(category=category))
         asking = _in_thread(lambda: answers.append(backend.event_store.position))
         asking.join(1.0)
