@@ -9,9 +9,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from uuid import uuid4
 
 import pytest
@@ -82,21 +83,43 @@ def test_postgresql_listen_connection_killed_while_waiting_is_a_storage_error(
         listening.dispose()
 
 
-def _moves_away(session: Session, empty_database: Callable[[str], URL]) -> list[str]:
-    """Change, mid-transaction, what `session`'s connection shows of itself; returns the
-    statements that undo it before the commit."""
-    if session.get_bind().dialect.name == "postgresql":
-        # A session cannot change its database; nothing it can change may hide it either.
-        for statement in (
-            "SET LOCAL search_path TO pg_catalog",
-            "SET LOCAL application_name TO 'elsewhere'",
-            "SET LOCAL ROLE pg_monitor",
-        ):
-            session.execute(text(statement))
-        return []  # SET LOCAL ends with the transaction
-    home = session.execute(text("SELECT DATABASE()")).scalar_one()
-    session.execute(text(f"USE `{empty_database('mariadb').database}`"))
-    return [f"USE `{home}`"]
+@contextlib.contextmanager
+def _writer_elsewhere(
+    engine: Engine, category: str, empty_database: Callable[[str], URL]
+) -> Iterator[None]:
+    """E1 appended on one connection, which then moves away (below) and keeps its transaction
+    open, and E2 appended and committed on another; at the end of the block the first moves
+    back and commits.
+
+    Moving away, MariaDB: ``USE`` of another database. PostgreSQL: a session cannot change
+    its database; what it can change (search path, application name, role) must not hide it
+    either (``SET LOCAL`` ends with the transaction)."""
+    with Session(engine) as first, Session(engine) as second:
+        SQLAlchemyBackend(first).event_store.append(
+            Fault(which="E1"), stream_id=StreamId(category=category)
+        )
+        if engine.dialect.name == "postgresql":
+            away = [
+                "SET LOCAL search_path TO pg_catalog",
+                "SET LOCAL application_name TO 'elsewhere'",
+                "SET LOCAL ROLE pg_monitor",
+            ]
+            back = []
+        else:
+            home = first.execute(text("SELECT DATABASE()")).scalar_one()
+            away, back = [f"USE `{empty_database('mariadb').database}`"], [f"USE `{home}`"]
+        for statement in away:
+            first.execute(text(statement))
+        SQLAlchemyBackend(second).event_store.append(
+            Fault(which="E2"), stream_id=StreamId(category=category)
+        )
+        second.commit()
+        try:
+            yield
+        finally:  # a connection must not go back to the pool in another database
+            for statement in back:
+                first.execute(text(statement))
+        first.commit()
 
 
 @pytest.mark.parametrize("database_engine", ["mariadb", "postgresql"], indirect=True)
@@ -105,32 +128,17 @@ def test_writer_whose_connection_moves_to_another_database_is_still_waited_for(
 ) -> None:
     """E1 appended on connection 1, which then runs ``USE other_db`` (MariaDB); E2 appended and
     committed on connection 2. E2 must wait for E1's transaction: it was delivered at once,
-    and E1, once committed, never (the gap below E2 was passed as final). On PostgreSQL a
-    session cannot change its database; the test pins that what it can change (search path,
-    application name, role) does not hide it either."""
+    and E1, once committed, never (the gap below E2 was passed as final). On PostgreSQL the
+    test pins the rule (see `_writer_elsewhere`)."""
     category = f"moved-{uuid4().hex}"
-    with (
-        Session(database_engine) as reader,
-        Session(database_engine) as first,
-        Session(database_engine) as second,
-    ):
+    with Session(database_engine) as reader:
         start = SQLAlchemyBackend(reader).event_store.position
         reader.commit()
         subscriber = SQLAlchemyBackend(reader).subscriber.start_from(start).to_category(category)
         records = subscriber.build_iter(timelimit=0.3)
         assert next(records) is None
-        SQLAlchemyBackend(first).event_store.append(
-            Fault(which="E1"), stream_id=StreamId(category=category)
-        )
-        back = _moves_away(first, empty_database)
-        SQLAlchemyBackend(second).event_store.append(
-            Fault(which="E2"), stream_id=StreamId(category=category)
-        )
-        second.commit()
-        assert next(records) is None  # E2 held back behind E1's position
-        for statement in back:
-            first.execute(text(statement))
-        first.commit()
+        with _writer_elsewhere(database_engine, category, empty_database):
+            assert next(records) is None  # E2 held back behind E1's position
         got = [next(records), next(records)]
         assert [r.wrapped_event.event.which for r in got if r] == ["E1", "E2"]
 
@@ -141,28 +149,16 @@ def test_position_waits_for_a_writer_whose_connection_moves_to_another_database(
 ) -> None:
     """`store.position` promises that nothing lower can still appear: it must wait for E1's
     transaction too (it returned at once, above E1's uncommitted position)."""
-    category = f"moved-position-{uuid4().hex}"
-    with Session(database_engine) as first, Session(database_engine) as second:
-        SQLAlchemyBackend(first).event_store.append(
-            Fault(which="E1"), stream_id=StreamId(category=category)
-        )
-        back = _moves_away(first, empty_database)
-        SQLAlchemyBackend(second).event_store.append(
-            Fault(which="E2"), stream_id=StreamId(category=category)
-        )
-        second.commit()
-        answers: list[int] = []
+    answers: list[int] = []
 
-        def ask() -> None:
-            with Session(database_engine) as asking:
-                answers.append(SQLAlchemyBackend(asking).event_store.position)
+    def ask() -> None:
+        with Session(database_engine) as asking:
+            answers.append(SQLAlchemyBackend(asking).event_store.position)
 
-        asking = threading.Thread(target=ask, daemon=True)
+    asking = threading.Thread(target=ask, daemon=True)
+    with _writer_elsewhere(database_engine, f"moved-position-{uuid4().hex}", empty_database):
         asking.start()
         asking.join(1.0)
         assert not answers  # still waiting for E1's transaction
-        for statement in back:
-            first.execute(text(statement))
-        first.commit()
-        asking.join(10)
-        assert answers  # once it has ended
+    asking.join(10)
+    assert answers  # once it has ended
