@@ -10,7 +10,8 @@ it holds are therefore not waited for: commit them before reading them through t
   of other databases cannot write our tables, so their transactions never hold a subscription
   back. Not a snapshot's in-progress list: that one leaves out transactions whose id is at or
   above its ``xmax`` (one past the newest *completed* id), which may hold positions.
-- MariaDB: InnoDB's read-write transactions of connections on this database, from
+- MariaDB: InnoDB's read-write transactions of the server's connections, whatever database
+  they have selected (one may run ``USE`` while its transaction holds a position), from
   ``SHOW ENGINE INNODB STATUS`` (needs the PROCESS privilege).
 - SQLite: none. Writers take turns, so a position missing below a visible one is never filled.
 """
@@ -70,25 +71,20 @@ _UNKNOWN: Marker = frozenset({"unknown"})
 
 
 def _innodb(cursor: CursorWrapper, exclude: int) -> Marker:
-    """InnoDB's read-write transactions of other connections on this database, right now.
+    """InnoDB's read-write transactions of the server's other connections, right now.
 
     ``SHOW ENGINE INNODB STATUS`` (INNODB_TRX is a cache up to 100 ms stale, and lists
     read-only transactions too); parsed by the core's `innodb_transactions`.
     """
     cursor.execute("SHOW ENGINE INNODB STATUS")
     row = cursor.fetchone()
-    found = innodb_transactions(str(row[2])) if row is not None else None
+    # Every connection of the server, whatever database it has selected: see
+    # `innodb_transactions` for why, and what it costs.
+    excluding = {session_id(cursor.db), exclude}
+    found = innodb_transactions(str(row[2]), excluding=excluding) if row is not None else None
     if found is None:
         return _UNKNOWN
-    if not found:
-        return NOTHING
-    cursor.execute(
-        "SELECT id FROM information_schema.processlist "
-        "WHERE db IS NOT NULL AND db <> DATABASE() OR id = CONNECTION_ID() OR id = %s",
-        [exclude],
-    )
-    elsewhere = {int(r[0]) for r in cursor.fetchall()}
-    return frozenset(str(trx) for trx, thread in found.items() if thread not in elsewhere)
+    return frozenset(str(trx) for trx in found) if found else NOTHING
 
 
 def ended(cursor: CursorWrapper, sql: Dialect, taken: Marker) -> bool:

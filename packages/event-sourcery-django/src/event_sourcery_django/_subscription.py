@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import select
 import time
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -245,13 +245,22 @@ class DjangoLogCursor(LogCursor):
             time.sleep(min(timeout, GAP_INTERVAL))
             return
         sql = self._sql
-        if sql is not None and sql.is_postgresql and self._connection is not None:
+        connection = self._connection
+        if sql is not None and sql.is_postgresql and connection is not None:
             try:
-                _wait_for_notification(self._connection, min(timeout, LISTEN_FALLBACK))
-            except DATABASE_ERRORS as error:
+                _wait_for_notification(connection, min(timeout, LISTEN_FALLBACK))
+            # The driver's own calls, outside Django's error wrapping: a connection that dies
+            # meanwhile raises the driver's error (psycopg's OperationalError).
+            except (*DATABASE_ERRORS, _driver_error(connection)) as error:
                 raise translate(error, "waiting for new events") from error
             return
         _wakeups.wait(self._using, self._seen_generation, min(timeout, POLL_INTERVAL))
+
+
+def _driver_error(connection: BaseDatabaseWrapper) -> type[Exception]:
+    """The base class of the errors of `connection`'s DB-API driver."""
+    error: type[Exception] = cast(Any, connection).Database.Error  # a backend's attribute
+    return error
 
 
 def _wait_for_notification(connection: BaseDatabaseWrapper, timeout: float) -> None:

@@ -15,7 +15,9 @@ has ended. Each database tells those transactions its own way:
   transaction drew and committed a higher one); trusting the list lost events under load.
   "Running in a snapshot" is therefore: in its list, or at or above its ``xmax``.
 - MariaDB: InnoDB's list of read-write transactions, as ``SHOW ENGINE INNODB STATUS`` prints
-  it at the moment of the query (needs the PROCESS privilege). A writer has its transaction id
+  it at the moment of the query (needs the PROCESS privilege), of every database of the
+  server: a connection may select another database while its transaction holds a position
+  (see `event_sourcery.interfaces.innodb_transactions`). A writer has its transaction id
   before it draws an auto-increment id: every append writes the stream row first (InnoDB
   assigns the id at a transaction's first write, and draws auto-increment values before that
   in the INSERT itself, so the order matters; see `_statements`). That holds in every
@@ -202,6 +204,9 @@ class PostgresInFlight(InFlight):
         return int(position)
 
 
+_CONNECTION_ID = "event_sourcery_sqlalchemy.connection_id"
+
+
 class InnoDBInFlight(InFlight):
     """Markers from InnoDB's own list of read-write transactions (MariaDB).
 
@@ -220,25 +225,16 @@ class InnoDBInFlight(InFlight):
         )
         self._position = text(f"SELECT COALESCE(MAX(id), 0), CONNECTION_ID() FROM {self.table}")
         self._status = text("SHOW ENGINE INNODB STATUS")
-        # Connections working in another database are left out: the store's tables are
-        # written unqualified, by connections whose default database holds them.
-        self._elsewhere = text(
-            "SELECT id FROM information_schema.processlist "
-            "WHERE db IS NOT NULL AND db <> DATABASE() OR id = CONNECTION_ID()"
-        )
+        self._own = text("SELECT CONNECTION_ID()")
 
     def _transactions(self, connection: Connection, exclude: int | None) -> frozenset[int] | None:
-        """Read-write transactions of the other connections on this database; None: unknown."""
+        """Read-write transactions of the server's other connections, whatever database they
+        have selected (see `innodb_transactions` for why); None: unknown."""
         status = connection.execute(self._status).one()[2]
-        found = innodb_transactions(status)
-        if found is None:
-            return None
-        if not found:
-            return frozenset()
-        elsewhere = set(connection.execute(self._elsewhere).scalars())
-        return frozenset(
-            trx for trx, thread in found.items() if thread not in elsewhere and thread != exclude
-        )
+        own = connection.info.get(_CONNECTION_ID)  # kept with the DB-API connection
+        if own is None:
+            own = connection.info[_CONNECTION_ID] = int(connection.execute(self._own).scalar_one())
+        return innodb_transactions(status, excluding={own, exclude or own})
 
     def head(self, connection: Connection, after: int, limit: int) -> Head:
         rows = connection.execute(self._head, {"after": after, "limit": limit}).all()

@@ -226,8 +226,14 @@ class SQLAlchemyLogCursor(LogCursor):
             return
         try:
             if self._listening:
+                self._listening = False
                 with connection.begin():
                     connection.execute(text(f"UNLISTEN {self._channel()}"))
+        except self._errors:
+            # The connection is gone (often why the subscription is closing: the error that
+            # ended it is the one its caller must see), and its LISTEN with it. Invalidated,
+            # so the pool never hands it out again.
+            connection.invalidate()
         finally:
             connection.close()
 
@@ -374,17 +380,18 @@ class SQLAlchemyLogCursor(LogCursor):
         interval = _FAST_POLL if quiet < _IDLE_AFTER else _SLOW_POLL
         try:
             listener = self._listen(self._connect())
-        except DATABASE_ERRORS as error:
-            raise translate(error, "listening for new events") from error
-        if listener is None:
-            time.sleep(min(timeout, interval))
-            return
-        # Woken by the first notification; without one, poll anyway after a while, in case
-        # notifications are lost on the way.
-        for _ in listener.notifies(timeout=min(timeout, _SLOW_POLL), stop_after=1):
-            break
-        for _ in listener.notifies(timeout=0):
-            pass  # the rest of the burst: one poll reads them all
+            if listener is None:
+                time.sleep(min(timeout, interval))
+                return
+            # Woken by the first notification; without one, poll anyway after a while, in
+            # case notifications are lost on the way. The driver's own calls: a connection
+            # that dies meanwhile raises the driver's error, translated like SQLAlchemy's.
+            for _ in listener.notifies(timeout=min(timeout, _SLOW_POLL), stop_after=1):
+                break
+            for _ in listener.notifies(timeout=0):
+                pass  # the rest of the burst: one poll reads them all
+        except self._errors as error:
+            raise translate(error, "waiting for new events") from error
 
 
 class SQLAlchemySubscriptionStrategy(SubscriptionStrategy):
