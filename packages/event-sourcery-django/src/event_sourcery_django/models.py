@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.db import models
 
 from event_sourcery_django import _tables
-from event_sourcery_django._fields import LabelField
+from event_sourcery_django._fields import ExactCharField, LabelField
 
 _TYPE_LENGTH = 255
 
@@ -56,7 +56,7 @@ class EventRecord(models.Model):
     )
     version = models.BigIntegerField(null=True)
     uuid = models.UUIDField()
-    type = models.CharField(max_length=_TYPE_LENGTH)
+    type = ExactCharField(max_length=_TYPE_LENGTH)
     schema_version = models.IntegerField(default=1)
     data = models.TextField(help_text="The event as JSON text.")
     context = models.TextField(help_text="The event's context (metadata) as JSON text.")
@@ -85,7 +85,7 @@ class Snapshot(models.Model):
     )
     version = models.BigIntegerField()
     uuid = models.UUIDField()
-    type = models.CharField(max_length=_TYPE_LENGTH)
+    type = ExactCharField(max_length=_TYPE_LENGTH)
     schema_version = models.IntegerField(default=1)
     data = models.TextField()
     context = models.TextField()
@@ -110,7 +110,7 @@ class OutboxRecord(models.Model):
     stream_name = LabelField(null=True, blank=True)
     version = models.BigIntegerField(null=True)
     uuid = models.UUIDField()
-    type = models.CharField(max_length=_TYPE_LENGTH)
+    type = ExactCharField(max_length=_TYPE_LENGTH)
     schema_version = models.IntegerField(default=1)
     data = models.TextField()
     context = models.TextField()

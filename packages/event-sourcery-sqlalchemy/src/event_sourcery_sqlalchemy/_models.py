@@ -48,8 +48,8 @@ _INFO_KEY: Final = "event_sourcery_sqlalchemy.models"
 # Autoincrement ids: BIGINT everywhere but SQLite, where only "INTEGER PRIMARY KEY" is an alias
 # of the rowid that AUTOINCREMENT can keep from ever being reused.
 _ID = BigInteger().with_variant(Integer(), "sqlite")
-# tenant_id, category and name compare byte-wise: MariaDB's default collation would make
-# "Acc" and "acc" one stream (the tables get a binary collation below).
+# tenant_id, category, name and the event type compare exactly: MariaDB's default collation
+# would make "Acc" and "acc" one stream (the tables get a binary collation below).
 _LABEL = String(MAX_IDENTIFIER_LENGTH)
 # CHAR(32) outside PostgreSQL on every SQLAlchemy version: 2.1 would otherwise switch MariaDB
 # to its native UUID type, and rows written by 2.0 would no longer match.
@@ -65,13 +65,19 @@ _JSON = JSON().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 # store always writes UTC and reads naive values back as UTC.
 _TIMESTAMP = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
+# MariaDB's collation for every text column. Binary, so case and accents count, and NO PAD:
+# utf8mb4_bin is PAD SPACE, which makes "Deposited " equal "Deposited" in comparisons and in
+# unique indexes (a type filter let the padded name through). NO PAD compares exactly, as
+# PostgreSQL and SQLite do. Tables made by earlier versions need the ALTER in the changelog.
+_MARIADB_COLLATION: Final = "utf8mb4_nopad_bin"
+
 _TABLE_OPTIONS: Final[dict[str, Any]] = {
     f"{dialect}_{option}": value
     for dialect in ("mysql", "mariadb")
     for option, value in (
         ("engine", "InnoDB"),
         ("charset", "utf8mb4"),
-        ("collate", "utf8mb4_bin"),
+        ("collate", _MARIADB_COLLATION),
     )
 }
 
