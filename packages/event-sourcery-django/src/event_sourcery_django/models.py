@@ -70,7 +70,9 @@ class EventRecord(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["stream", "version"], name="es_django_events_stream_version_uq"
-            )
+            ),
+            # Event ids are unique per tenant, refused by the append's INSERT itself.
+            models.UniqueConstraint(fields=["uuid", "tenant_id"], name="es_django_events_uuid_uq"),
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any, Final
 
 from event_sourcery.exceptions import InvalidInput
-from event_sourcery.interfaces import MAX_IDENTIFIER_LENGTH
+from event_sourcery.interfaces import EVENT_ID_INDEX, MAX_IDENTIFIER_LENGTH
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -193,6 +193,9 @@ def _define(metadata: MetaData, prefix: str) -> SQLAlchemyModels:
         ForeignKeyConstraint(["stream_id"], [streams.c.id], name=name("events_stream_fk")),
         # Also the index a stream is read through, in version order.
         UniqueConstraint("stream_id", "version", name=name("events_stream_version_uq")),
+        # Event ids are unique per tenant: the index refuses a taken id as part of the
+        # append's INSERT, with no query of its own (see `violates_event_id_index`).
+        UniqueConstraint("uuid", "tenant_id", name=name(EVENT_ID_INDEX)),
         # Positions must never be reused, not even those of the newest events after a delete.
         sqlite_autoincrement=True,
         **_TABLE_OPTIONS,

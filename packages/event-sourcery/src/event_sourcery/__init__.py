@@ -15,6 +15,7 @@ from event_sourcery._versioning import NO_VERSIONING
 from event_sourcery.exceptions import (
     AnotherStreamWithThisNameButOtherIdExists,
     ConcurrentStreamWriteError,
+    DuplicateEventId,
     EventStoreException,
     ExpectedVersionUsedOnVersionlessStream,
     IncompatibleUuidAndName,
@@ -30,6 +31,7 @@ __all__ = [
     "BackendConfig",
     "ConcurrentStreamWriteError",
     "Context",
+    "DuplicateEventId",
     "Event",
     "EventRegistry",
     "EventStore",

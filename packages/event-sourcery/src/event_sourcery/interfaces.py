@@ -16,6 +16,7 @@ from event_sourcery._storage import StorageStrategy
 from event_sourcery._stream_id import StoredStreamIds
 from event_sourcery._subscription import LogCursor, SubscriptionFilter, SubscriptionStrategy
 from event_sourcery._versioning import (
+    EVENT_ID_INDEX,
     MISSING,
     NO_VERSIONING,
     VERSIONLESS,
@@ -26,12 +27,15 @@ from event_sourcery._versioning import (
     check_append,
     check_name,
     check_snapshot,
+    check_unique_event_ids,
     is_repeat,
     new_versions,
     snapshot_applies,
+    violates_event_id_index,
 )
 
 __all__ = [
+    "EVENT_ID_INDEX",
     "MAX_IDENTIFIER_LENGTH",
     "MISSING",
     "NO_VERSIONING",
@@ -59,6 +63,7 @@ __all__ = [
     "check_name",
     "check_snapshot",
     "check_tenant_id",
+    "check_unique_event_ids",
     "deserialize",
     "innodb_transactions",
     "is_repeat",
@@ -68,4 +73,5 @@ __all__ = [
     "snapshot_applies",
     "utc_from_text",
     "uuid_from_hex",
+    "violates_event_id_index",
 ]

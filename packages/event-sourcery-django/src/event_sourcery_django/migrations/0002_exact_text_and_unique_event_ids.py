@@ -1,4 +1,5 @@
-"""Event types, stream names, categories and tenant ids compare exactly on MariaDB.
+"""Event types, stream names, categories and tenant ids compare exactly on MariaDB; event ids
+are unique per tenant.
 
 Before, the `type` columns had the database's default collation (case-insensitive on MariaDB)
 and the label columns `utf8mb4_bin`, which pads with spaces: "Deposited", "deposited" and
@@ -9,7 +10,7 @@ would otherwise rebuild every table to change a field's class).
 
 from typing import Any
 
-from django.db import migrations
+from django.db import migrations, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 import event_sourcery_django._fields
@@ -63,5 +64,13 @@ class Migration(migrations.Migration):
                 )
                 for model_name in ("eventrecord", "outboxrecord", "snapshot")
             ],
+        ),
+        # After the collations, so tenant ids compare exactly. Fails if the table holds an
+        # event id twice in one tenant, which earlier versions accepted: see the changelog.
+        migrations.AddConstraint(
+            model_name="eventrecord",
+            constraint=models.UniqueConstraint(
+                fields=("uuid", "tenant_id"), name="es_django_events_uuid_uq"
+            ),
         ),
     ]
