@@ -75,6 +75,7 @@ class Append:
         "created",
         "events",
         "expected",
+        "inserted",
         "key",
         "sql",
         "stream_id",
@@ -106,6 +107,7 @@ class Append:
         # What the claim did, to take it back if the events are refused (`_undo_claim`).
         self.created = False
         self.bound_name = False
+        self.inserted: list[int] = []  # events inserted one by one, see `_insert_rows`
 
     def run(self) -> list[int]:
         """Store the events; their positions, in order."""
@@ -135,7 +137,9 @@ class Append:
         """
         if self.sql.undo_claim is None:
             return
-        delete, restore_version, unbind_name = self.sql.undo_claim
+        delete, restore_version, unbind_name, delete_events = self.sql.undo_claim
+        if self.inserted:
+            self.connection.execute(delete_events, {"p_ids": self.inserted})
         if self.created:
             self.connection.execute(delete, {"p_id": stream_pk})
             return
@@ -407,4 +411,7 @@ class Append:
             # One row goes as a plain execute: the executemany path costs more per call.
             params = rows[0] if len(rows) == 1 else rows
             return sorted(self.connection.execute(sql.insert_events, params).scalars())
-        return [_inserted_id(self.connection.execute(sql.insert_events, row)) for row in rows]
+        # One at a time: remember each, so a refused later row can be taken back with them.
+        for row in rows:
+            self.inserted.append(_inserted_id(self.connection.execute(sql.insert_events, row)))
+        return self.inserted

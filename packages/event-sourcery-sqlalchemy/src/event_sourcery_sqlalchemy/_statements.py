@@ -163,13 +163,17 @@ class Statements:
         # `Append.run`): deleting the row it created, or restoring the row it changed. Only
         # where a failed statement leaves the transaction open (SQLite, MariaDB); PostgreSQL
         # aborts the whole transaction, so nothing of the append can be committed there.
-        self.undo_claim: tuple[Delete, Update, Update] | None = None
+        self.undo_claim: tuple[Delete, Update, Update, Delete] | None = None
         if family != "postgresql":
             by_id = st.c.id == bindparam("p_id")
             self.undo_claim = (
                 delete(st).where(by_id),
                 update(st).values(version=bindparam("p_version")).where(by_id),
                 update(st).values(name=None).where(by_id),
+                # Rows inserted one by one before the refused one (without RETURNING).
+                delete(models.events).where(
+                    models.events.c.id.in_(bindparam("p_ids", expanding=True))
+                ),
             )
 
         # --- events --------------------------------------------------------------------------
