@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from event_sourcery import NO_VERSIONING, EventStore, StreamId, WrappedEvent
@@ -103,7 +104,7 @@ def test_a_unique_violation_on_event_versions_is_a_conflict(
     models = default_models()
     row = session.execute(select(models.events).where(models.events.c.version == 1)).first()
     assert row is not None
-    stray = {**row._asdict(), "version": 2}
+    stray = {**row._asdict(), "version": 2, "uuid": uuid4()}  # event ids are unique
     del stray["id"]
     session.execute(insert(models.events), [stray])
     with pytest.raises(ConcurrentStreamWriteError) as raised:

@@ -14,8 +14,10 @@ from event_sourcery_sqlalchemy import (
     configure_models,
 )
 from sqlalchemy import Engine, MetaData, create_engine, inspect
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declarative_base, mapped_column
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.schema import CreateTable
 
 from ._events import Deposited
 
@@ -117,6 +119,10 @@ def test_constraint_names_ignore_the_naming_convention() -> None:
         "es_streams_name_uq",
     }
     assert {fk["name"] for fk in inspector.get_foreign_keys("es_events")} == {"es_events_stream_fk"}
+    assert {uq["name"] for uq in inspector.get_unique_constraints("es_events")} == {
+        "es_events_stream_version_uq",
+        "es_events_uuid_uq",
+    }
     assert models.events.primary_key.name == "es_events_pk"
 
 
@@ -160,3 +166,11 @@ def test_a_backend_without_models_uses_the_default_names(
         # Only custom_* tables exist: the default-named ones are not there.
         with pytest.raises(StorageError, match="configure_models"):
             SQLAlchemyBackend(session).event_store.load_stream(StreamId())
+
+
+def test_mariadb_tables_compare_text_exactly(base: type[DeclarativeBase]) -> None:
+    # utf8mb4_bin pads with spaces: "Deposited " would equal "Deposited" (issue 11, item 3).
+    models = configure_models(base)
+    for table in models.tables:
+        ddl = str(CreateTable(table).compile(dialect=mysql.dialect()))
+        assert "COLLATE utf8mb4_nopad_bin" in ddl, table.name

@@ -19,6 +19,7 @@ def test_top_level_names_are_pinned() -> None:
         "BackendConfig",
         "ConcurrentStreamWriteError",
         "Context",
+        "DuplicateEventId",
         "Event",
         "EventRegistry",
         "EventStore",

@@ -11,7 +11,12 @@ from collections.abc import Callable
 from django.db import DatabaseError, DataError, IntegrityError
 from django.db.transaction import TransactionManagementError
 from event_sourcery.exceptions import EventSerializationError, EventStoreException, StorageError
-from event_sourcery.interfaces import describe_driver_error, is_collision, is_missing_table
+from event_sourcery.interfaces import (
+    describe_driver_error,
+    is_collision,
+    is_missing_table,
+    violates_event_id_index,
+)
 
 #: What a storage method catches around its statements. Some drivers raise UnicodeError (a
 #: string they cannot encode) or OverflowError (an int beyond 64 bits) as is.
@@ -61,6 +66,7 @@ def translate(
     action: str,
     *,
     conflict: Callable[[], EventStoreException] | None = None,
+    duplicate_id: Callable[[], EventStoreException] | None = None,
     writing_events: bool = False,
 ) -> EventStoreException:
     """The Event Sourcery error to raise (``from error``) for a database `error`.
@@ -70,11 +76,16 @@ def translate(
         action: what the store was doing, for the message ("appending to stream ...").
         conflict: makes the error for a uniqueness/foreign key violation, i.e. a concurrent
             writer won; without it such a violation is a `StorageError`.
+        duplicate_id: makes the error for a violation of the events' id index (an event id
+            taken in the tenant); checked before `conflict`.
         writing_events: event data was being written, so a value the database refuses is the
             event's problem.
     """
-    if conflict is not None and isinstance(error, IntegrityError):
-        return conflict()
+    if isinstance(error, IntegrityError):
+        if duplicate_id is not None and violates_event_id_index(str(error.__cause__ or error)):
+            return duplicate_id()
+        if conflict is not None:
+            return conflict()
     # The class and code only: a database's message may quote the values it refused.
     detail = describe_driver_error(_driver_error(error))
     if writing_events and isinstance(error, DataError | UnicodeError):

@@ -12,7 +12,11 @@ from typing import Any, Self
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from event_sourcery import StreamId
-from event_sourcery.exceptions import ConcurrentStreamWriteError, EventStoreException
+from event_sourcery.exceptions import (
+    ConcurrentStreamWriteError,
+    DuplicateEventId,
+    EventStoreException,
+)
 from event_sourcery.interfaces import (
     NO_VERSIONING,
     ExpectedVersion,
@@ -149,6 +153,7 @@ class DjangoStorageStrategy(StorageStrategy):
                 error,
                 f"appending to stream {stream_id!r}",
                 conflict=conflict,
+                duplicate_id=lambda: DuplicateEventId(stream_id),
                 writing_events=True,
             ) from error
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.db import models
 
 from event_sourcery_django import _tables
-from event_sourcery_django._fields import LabelField
+from event_sourcery_django._fields import ExactCharField, LabelField
 
 _TYPE_LENGTH = 255
 
@@ -56,7 +56,7 @@ class EventRecord(models.Model):
     )
     version = models.BigIntegerField(null=True)
     uuid = models.UUIDField()
-    type = models.CharField(max_length=_TYPE_LENGTH)
+    type = ExactCharField(max_length=_TYPE_LENGTH)
     schema_version = models.IntegerField(default=1)
     data = models.TextField(help_text="The event as JSON text.")
     context = models.TextField(help_text="The event's context (metadata) as JSON text.")
@@ -70,7 +70,9 @@ class EventRecord(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["stream", "version"], name="es_django_events_stream_version_uq"
-            )
+            ),
+            # Event ids are unique per tenant, refused by the append's INSERT itself.
+            models.UniqueConstraint(fields=["uuid", "tenant_id"], name="es_django_events_uuid_uq"),
         ]
 
     def __str__(self) -> str:
@@ -85,7 +87,7 @@ class Snapshot(models.Model):
     )
     version = models.BigIntegerField()
     uuid = models.UUIDField()
-    type = models.CharField(max_length=_TYPE_LENGTH)
+    type = ExactCharField(max_length=_TYPE_LENGTH)
     schema_version = models.IntegerField(default=1)
     data = models.TextField()
     context = models.TextField()
@@ -110,7 +112,7 @@ class OutboxRecord(models.Model):
     stream_name = LabelField(null=True, blank=True)
     version = models.BigIntegerField(null=True)
     uuid = models.UUIDField()
-    type = models.CharField(max_length=_TYPE_LENGTH)
+    type = ExactCharField(max_length=_TYPE_LENGTH)
     schema_version = models.IntegerField(default=1)
     data = models.TextField()
     context = models.TextField()

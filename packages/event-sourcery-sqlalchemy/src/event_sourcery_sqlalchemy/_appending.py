@@ -28,6 +28,7 @@ from event_sourcery.interfaces import (
     check_append,
     check_name,
     is_repeat,
+    violates_event_id_index,
 )
 from sqlalchemy import Connection, CursorResult, exc
 
@@ -68,7 +69,19 @@ class _Repeat(Exception):
 class Append:
     """Appends `events` at `expected` to one stream, in the transaction of `connection`."""
 
-    __slots__ = ("connection", "events", "expected", "key", "sql", "stream_id", "tenant", "version")
+    __slots__ = (
+        "bound_name",
+        "connection",
+        "created",
+        "events",
+        "expected",
+        "inserted",
+        "key",
+        "sql",
+        "stream_id",
+        "tenant",
+        "version",
+    )
 
     def __init__(
         self,
@@ -91,6 +104,10 @@ class Append:
             "p_category": stream_id.category or "",
             "p_uuid": stream_id.uuid,
         }
+        # What the claim did, to take it back if the events are refused (`_undo_claim`).
+        self.created = False
+        self.bound_name = False
+        self.inserted: list[int] = []  # events inserted one by one, see `_insert_rows`
 
     def run(self) -> list[int]:
         """Store the events; their positions, in order."""
@@ -105,7 +122,33 @@ class Append:
                 stream_pk = self._claim()
         except _Repeat as repeat:
             return repeat.positions
-        return self._insert_rows(stream_pk)
+        try:
+            return self._insert_rows(stream_pk)
+        except exc.IntegrityError as error:
+            if violates_event_id_index(str(error.orig)):
+                self._undo_claim(stream_pk)
+            raise
+
+    def _undo_claim(self, stream_pk: int) -> None:
+        """Take back the claim after the events were refused: nothing of the append stays.
+
+        Where a failed statement leaves the transaction open, the claim's write would
+        otherwise be committed with the caller's work: a stream at a version without events.
+        """
+        if self.sql.undo_claim is None:
+            return
+        delete, restore_version, unbind_name, delete_events = self.sql.undo_claim
+        if self.inserted:
+            self.connection.execute(delete_events, {"p_ids": self.inserted})
+        if self.created:
+            self.connection.execute(delete, {"p_id": stream_pk})
+            return
+        if isinstance(self.expected, int):  # a versionless claim leaves the version as it was
+            self.connection.execute(
+                restore_version, {"p_id": stream_pk, "p_version": self.expected}
+            )
+        if self.bound_name:
+            self.connection.execute(unbind_name, {"p_id": stream_pk})
 
     # --- the fast paths --------------------------------------------------------------------------
 
@@ -206,7 +249,7 @@ class Append:
         try:
             if sql.driver_claim is not None:  # only with RETURNING (`DriverInsert.supports`)
                 rows = sql.driver_claim["create"].rows(self.connection, params)
-                return int(rows[0][0]) if rows else None
+                return self._created(int(rows[0][0]) if rows else None)
             result = self.connection.execute(sql.create_stream, params)
         except exc.IntegrityError as error:
             # Only where the statement is known to fail alone (see `_create_stream`).
@@ -215,10 +258,14 @@ class Append:
             return None
         if sql.create_id_from is IdFrom.RETURNING:
             created = result.scalar()
-            return None if created is None else int(created)
+            return self._created(None if created is None else int(created))
         if result.rowcount != 1:
             return None
-        return _inserted_id(result)
+        return self._created(_inserted_id(result))
+
+    def _created(self, stream_pk: int | None) -> int | None:
+        self.created = stream_pk is not None
+        return stream_pk
 
     def _bump(self, expected: int) -> int | None:
         """Move a versioned stream from `expected` to the new version; its row id, or None."""
@@ -293,6 +340,7 @@ class Append:
                 statement = sql.rewrite_versioned
                 params["p_expected"] = own.version
             if connection.execute(statement, params).rowcount == 1:
+                self.bound_name = binds_name
                 return int(own.id)
         if expected is NO_VERSIONING:
             raise StorageError(
@@ -363,4 +411,7 @@ class Append:
             # One row goes as a plain execute: the executemany path costs more per call.
             params = rows[0] if len(rows) == 1 else rows
             return sorted(self.connection.execute(sql.insert_events, params).scalars())
-        return [_inserted_id(self.connection.execute(sql.insert_events, row)) for row in rows]
+        # One at a time: remember each, so a refused later row can be taken back with them.
+        for row in rows:
+            self.inserted.append(_inserted_id(self.connection.execute(sql.insert_events, row)))
+        return self.inserted

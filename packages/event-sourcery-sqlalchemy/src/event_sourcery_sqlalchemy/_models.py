@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any, Final
 
 from event_sourcery.exceptions import InvalidInput
-from event_sourcery.interfaces import MAX_IDENTIFIER_LENGTH
+from event_sourcery.interfaces import EVENT_ID_INDEX, MAX_IDENTIFIER_LENGTH
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -48,8 +48,8 @@ _INFO_KEY: Final = "event_sourcery_sqlalchemy.models"
 # Autoincrement ids: BIGINT everywhere but SQLite, where only "INTEGER PRIMARY KEY" is an alias
 # of the rowid that AUTOINCREMENT can keep from ever being reused.
 _ID = BigInteger().with_variant(Integer(), "sqlite")
-# tenant_id, category and name compare byte-wise: MariaDB's default collation would make
-# "Acc" and "acc" one stream (the tables get a binary collation below).
+# tenant_id, category, name and the event type compare exactly: MariaDB's default collation
+# would make "Acc" and "acc" one stream (the tables get a binary collation below).
 _LABEL = String(MAX_IDENTIFIER_LENGTH)
 # CHAR(32) outside PostgreSQL on every SQLAlchemy version: 2.1 would otherwise switch MariaDB
 # to its native UUID type, and rows written by 2.0 would no longer match.
@@ -65,13 +65,19 @@ _JSON = JSON().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 # store always writes UTC and reads naive values back as UTC.
 _TIMESTAMP = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
+# MariaDB's collation for every text column. Binary, so case and accents count, and NO PAD:
+# utf8mb4_bin is PAD SPACE, which makes "Deposited " equal "Deposited" in comparisons and in
+# unique indexes (a type filter let the padded name through). NO PAD compares exactly, as
+# PostgreSQL and SQLite do. Tables made by earlier versions need the ALTER in the changelog.
+_MARIADB_COLLATION: Final = "utf8mb4_nopad_bin"
+
 _TABLE_OPTIONS: Final[dict[str, Any]] = {
     f"{dialect}_{option}": value
     for dialect in ("mysql", "mariadb")
     for option, value in (
         ("engine", "InnoDB"),
         ("charset", "utf8mb4"),
-        ("collate", "utf8mb4_bin"),
+        ("collate", _MARIADB_COLLATION),
     )
 }
 
@@ -187,6 +193,9 @@ def _define(metadata: MetaData, prefix: str) -> SQLAlchemyModels:
         ForeignKeyConstraint(["stream_id"], [streams.c.id], name=name("events_stream_fk")),
         # Also the index a stream is read through, in version order.
         UniqueConstraint("stream_id", "version", name=name("events_stream_version_uq")),
+        # Event ids are unique per tenant: the index refuses a taken id as part of the
+        # append's INSERT, with no query of its own (see `violates_event_id_index`).
+        UniqueConstraint("uuid", "tenant_id", name=name(EVENT_ID_INDEX)),
         # Positions must never be reused, not even those of the newest events after a delete.
         sqlite_autoincrement=True,
         **_TABLE_OPTIONS,

@@ -159,6 +159,22 @@ class Statements:
         self.rewrite_versionless = rewrite.where(
             st.c.id == bindparam("p_id"), st.c.version.is_(None)
         )
+        # Taking back a claim whose events' INSERT was refused (an event id taken, see
+        # `Append.run`): deleting the row it created, or restoring the row it changed. Only
+        # where a failed statement leaves the transaction open (SQLite, MariaDB); PostgreSQL
+        # aborts the whole transaction, so nothing of the append can be committed there.
+        self.undo_claim: tuple[Delete, Update, Update, Delete] | None = None
+        if family != "postgresql":
+            by_id = st.c.id == bindparam("p_id")
+            self.undo_claim = (
+                delete(st).where(by_id),
+                update(st).values(version=bindparam("p_version")).where(by_id),
+                update(st).values(name=None).where(by_id),
+                # Rows inserted one by one before the refused one (without RETURNING).
+                delete(models.events).where(
+                    models.events.c.id.in_(bindparam("p_ids", expanding=True))
+                ),
+            )
 
         # --- events --------------------------------------------------------------------------
         # Where the payload columns are plain text (MariaDB), the store writes the JSON text.

@@ -11,7 +11,11 @@ from json import dumps
 from typing import Any, Self
 
 from event_sourcery import StreamId
-from event_sourcery.exceptions import ConcurrentStreamWriteError, EventStoreException
+from event_sourcery.exceptions import (
+    ConcurrentStreamWriteError,
+    DuplicateEventId,
+    EventStoreException,
+)
 from event_sourcery.interfaces import (
     NO_VERSIONING,
     ExpectedVersion,
@@ -112,6 +116,7 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
                 error,
                 f"appending to stream {stream_id!r}",
                 conflict=conflict,
+                duplicate_id=lambda: DuplicateEventId(stream_id),
                 writing_events=True,
             ) from error
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Self
 from uuid import UUID
 
-from event_sourcery import Backend, EventRegistry, StreamId
+from event_sourcery import Backend, DuplicateEventId, EventRegistry, StreamId
 from event_sourcery.encryption import InMemoryKeyStorage, KeyStorage
 from event_sourcery.interfaces import (
     MISSING,
@@ -49,6 +49,8 @@ class InMemoryData:
 
     streams: dict[_Key, _Stream] = field(default_factory=dict)
     names: dict[tuple[str | None, str | None, str], UUID] = field(default_factory=dict)
+    #: Every stored event id, by tenant: the SQL backends' unique (uuid, tenant) index.
+    event_ids: set[tuple[str | None, UUID]] = field(default_factory=set)
     #: The global log: index = position - 1; None where an event was deleted.
     log: list[RecordedRaw | None] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -152,6 +154,11 @@ class InMemoryStorageStrategy(StorageStrategy):
                 return repeated
             check_append(stream_id, self._state(stream), expected)
             self._check_name(stream_id, stream)
+            ids = [(self.tenant_id, raw.uuid) for raw in events]
+            taken = [event_id for tenant, event_id in ids if (tenant, event_id) in data.event_ids]
+            if taken:
+                raise DuplicateEventId(stream_id, taken)
+            data.event_ids.update(ids)
             if stream is None:
                 stream = _Stream(name=stream_id.name, version=None)
                 data.streams[key] = stream
@@ -185,8 +192,9 @@ class InMemoryStorageStrategy(StorageStrategy):
                 return
             if stream.name is not None:
                 self._data.names.pop((self.tenant_id, stream_id.category, stream.name), None)
-            for position, _ in stream.events:
+            for position, raw in stream.events:
                 self._data.log[position - 1] = None
+                self._data.event_ids.discard((self.tenant_id, raw.uuid))
 
     def current_position(self) -> int:
         # Like the SQL backends: the newest event still stored (deleting it lowers this).

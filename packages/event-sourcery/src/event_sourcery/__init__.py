@@ -16,6 +16,7 @@ from event_sourcery._versioning import NO_VERSIONING
 from event_sourcery.exceptions import (
     AnotherStreamWithThisNameButOtherIdExists,
     ConcurrentStreamWriteError,
+    DuplicateEventId,
     EventStoreException,
     ExpectedVersionUsedOnVersionlessStream,
     IncompatibleUuidAndName,
@@ -32,6 +33,7 @@ __all__ = [
     "BackendConfig",
     "ConcurrentStreamWriteError",
     "Context",
+    "DuplicateEventId",
     "Event",
     "EventRegistry",
     "EventStore",

@@ -18,6 +18,7 @@ from event_sourcery._tracing import NO_INSTRUMENTATION, Instrumentation, ambient
 from event_sourcery._versioning import (
     ExpectedVersion,
     check_expected,
+    check_unique_event_ids,
     check_version_arg,
     new_versions,
 )
@@ -169,9 +170,14 @@ class EventStore:
             expected_version: the stream's current version (0: it must not exist yet), or
                 `NO_VERSIONING` for a versionless stream.
 
+        Event ids (`WrappedEvent.uuid`) are unique per tenant. Re-sending a stored append (the
+        same events, by id and in order, at the same expected version, after a lost reply)
+        stores nothing and succeeds; any other append of a stored id is refused.
+
         Raises `ConcurrentStreamWriteError` when the stream's version differs from
         `expected_version`, a `VersioningMismatch` when versioned and versionless appends
-        are mixed, `InvalidInput` subclasses for bad arguments. Nothing is stored on an error.
+        are mixed, `DuplicateEventId` when an event id is taken (see above), `InvalidInput`
+        subclasses for bad arguments. Nothing is stored on an error.
         """
         _check_stream_id(stream_id)
         expected = check_expected(expected_version)
@@ -187,6 +193,8 @@ class EventStore:
         default = _default_context(self._instrumentation)
         versions = new_versions(expected, len(events))
         raws = serialize_all(events, stream_id, versions, registry, encryption, tenant, default)
+        # Before any I/O: an id twice in one append could never be a re-send of it.
+        check_unique_event_ids(stream_id, [raw.uuid for raw in raws])
         positions = self._storage.insert_events(stream_id, expected, raws)
         if self._listeners or self._outbox:
             self._after_insert(events, raws, positions)

@@ -13,6 +13,7 @@ EventStoreException
 │   └── VersionRangeOnVersionlessStream
 ├── AnotherStreamWithThisNameButOtherIdExists
 ├── IncompatibleUuidAndName
+├── DuplicateEventId                    an event id taken in the tenant, or twice in one append
 ├── UnknownEventType                    a stored event type has no registered class
 ├── UnexpectedEventType                 a typed read met an event not of the classes asked for
 ├── DuplicateEventName                  two classes registered under one event name
@@ -116,6 +117,27 @@ class IncompatibleUuidAndName(EventStoreException):
         super().__init__(
             f"Stream {uuid} is stored with name {stored_name!r}, not {given_name!r}; "
             "a stream's name cannot change."
+        )
+
+
+class DuplicateEventId(EventStoreException):
+    """An event's id (`WrappedEvent.uuid`) is taken: event ids are unique per tenant.
+
+    Raised when one append carries an id twice, or carries an id already stored in the tenant
+    (on another stream, or earlier in the same one) and is not a re-send of a stored append:
+    the re-send at the same expected version, with the same events in the same order, is
+    accepted and stores nothing (see `EventStore.append`). Nothing of the refused append is
+    stored; with a backend that writes in your transaction, roll it back.
+    """
+
+    def __init__(self, stream_id: Any, event_ids: Any = ()) -> None:
+        self.stream_id = stream_id
+        self.event_ids = tuple(event_ids)
+        which = ", ".join(str(event_id) for event_id in self.event_ids) or "an event id"
+        super().__init__(
+            f"Appending to stream {stream_id!r}: {which} is already used in this tenant "
+            "(event ids are unique per tenant). Give new events new ids (WrappedEvent.wrap "
+            "without uuid=); re-send an append only whole, at the same expected version."
         )
 
 

@@ -24,6 +24,7 @@ from event_sourcery._storage import StorageStrategy
 from event_sourcery._stream_id import StoredStreamIds
 from event_sourcery._subscription import LogCursor, SubscriptionFilter, SubscriptionStrategy
 from event_sourcery._versioning import (
+    EVENT_ID_INDEX,
     MISSING,
     NO_VERSIONING,
     VERSIONLESS,
@@ -34,12 +35,15 @@ from event_sourcery._versioning import (
     check_append,
     check_name,
     check_snapshot,
+    check_unique_event_ids,
     is_repeat,
     new_versions,
     snapshot_applies,
+    violates_event_id_index,
 )
 
 __all__ = [
+    "EVENT_ID_INDEX",
     "MAX_IDENTIFIER_LENGTH",
     "MISSING",
     "NO_VERSIONING",
@@ -67,6 +71,7 @@ __all__ = [
     "check_name",
     "check_snapshot",
     "check_tenant_id",
+    "check_unique_event_ids",
     "describe_driver_error",
     "deserialize",
     "driver_error_code",
@@ -82,4 +87,5 @@ __all__ = [
     "snapshot_applies",
     "utc_from_text",
     "uuid_from_hex",
+    "violates_event_id_index",
 ]

@@ -13,7 +13,12 @@ from event_sourcery import (
 )
 
 from event_sourcery_testing.conformance._events import Deposited
-from event_sourcery_testing.conformance._support import fresh_name, payloads, snapshot_of_store
+from event_sourcery_testing.conformance._support import (
+    fresh_name,
+    fresh_tenant,
+    payloads,
+    snapshot_of_store,
+)
 
 
 class NamesContract:
@@ -29,6 +34,27 @@ class NamesContract:
         assert payloads(loaded) == [Deposited(amount=1), Deposited(amount=2)]
         (raw, _) = store.load_stream_raw(StreamId(name=name, category="acc"))
         assert raw.stream_id.name == name
+
+    def test_names_categories_and_tenants_differing_in_case_are_distinct(
+        self, backend: Backend
+    ) -> None:
+        # Databases whose default collation ignores case (MariaDB's) must still keep them apart.
+        name, category, tenant = fresh_name(), f"cat-{uuid4().hex}", fresh_tenant()
+        variants = [
+            (name, category, tenant),
+            (name.upper(), category, tenant),
+            (name, category.upper(), tenant),
+            (name, category, tenant.upper()),
+        ]
+        for amount, (each_name, each_category, each_tenant) in enumerate(variants):
+            store = backend.in_tenant_mode(each_tenant).event_store
+            store.append(
+                Deposited(amount=amount), stream_id=StreamId(name=each_name, category=each_category)
+            )
+        for amount, (each_name, each_category, each_tenant) in enumerate(variants):
+            store = backend.in_tenant_mode(each_tenant).event_store
+            loaded = store.load_stream(StreamId(name=each_name, category=each_category))
+            assert payloads(loaded) == [Deposited(amount=amount)]
 
     def test_name_bound_to_explicit_uuid_is_kept(self, backend: Backend) -> None:
         store, name, uuid = backend.event_store, fresh_name(), uuid4()

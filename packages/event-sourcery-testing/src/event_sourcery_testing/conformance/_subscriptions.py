@@ -8,7 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from event_sourcery import Backend, EventRegistry, Recorded, StreamId, UnknownEventType
+from event_sourcery import Backend, Event, EventRegistry, Recorded, StreamId, UnknownEventType
 from event_sourcery.exceptions import InvalidInput
 
 from event_sourcery_testing.conformance._events import Deposited, Withdrawn
@@ -17,6 +17,38 @@ from event_sourcery_testing.conformance._support import fresh_name, fresh_tenant
 
 #: Generous bound for "delivered live, not after a full timelimit" (the CI machine is shared).
 _LIVE = 5.0
+
+
+class _Exact(Event):
+    amount: int
+
+
+class _OtherCase(Event):
+    amount: int
+
+
+class _Padded(Event):
+    amount: int
+
+
+# Types whose names differ from `_Exact`'s only by case or a trailing space: a database that
+# compares case-insensitively, or pads with spaces (MariaDB's PAD SPACE collations), would
+# let them through a filter on `_Exact`.
+_EXACT_NAME = "es_conformance.Deposited"
+
+
+def _look_alike_registry() -> tuple[EventRegistry, list[type[Event]]]:
+    registry = EventRegistry()
+    registry.add(_Exact, name=_EXACT_NAME)
+    registry.add(_OtherCase, name=_EXACT_NAME.lower())
+    look_alikes: list[type[Event]] = [_OtherCase]
+    try:  # a registry may refuse the name outright, which is as exact
+        registry.add(_Padded, name=f"{_EXACT_NAME} ")
+    except InvalidInput:
+        pass
+    else:
+        look_alikes.append(_Padded)
+    return registry, look_alikes
 
 
 def _category() -> str:
@@ -107,6 +139,21 @@ class SubscriptionsContract(Hooks):
         assert [r.tenant_id for r in _collect(by_tenant, 2)] == [tenant_id, tenant_id]
         default = backend.subscriber.to_category(category).in_tenants(None).build_batch(10, 1)
         assert [r.tenant_id for r in next(default)] == [None, None]
+
+    def test_type_filter_compares_names_exactly(self, backend: Backend) -> None:
+        registry, look_alikes = _look_alike_registry()
+        typed, category = backend.with_registry(registry), _category()
+        classes: list[type[Event]] = [*look_alikes, _Exact]
+        events = [cls(amount=number) for number, cls in enumerate(classes)]
+        typed.event_store.append(*events, stream_id=StreamId(category=category))
+        self.commit(backend)
+        batch = typed.subscriber.to_category(category).to_events([_Exact]).build_batch(10, 1)
+        assert [r.wrapped_event.event for r in next(batch)] == [events[-1]]
+        for look_alike in look_alikes:
+            only = typed.subscriber.to_category(category).to_events([look_alike])
+            assert [type(r.wrapped_event.event) for r in next(only.build_batch(10, 1))] == [
+                look_alike
+            ]
 
     def test_deleted_events_are_not_delivered(self, backend: Backend) -> None:
         category, store = _category(), backend.event_store
