@@ -24,7 +24,7 @@ pytestmark = pytest.mark.parametrize(
 
 
 class Noted(Event):
-    __event_name__ = "es_integration.Noted"
+    __event_name__ = "es_integration.event_ids.Noted"
     number: int
 
 
