@@ -81,7 +81,7 @@ def test_a_lone_surrogate_is_stored_escaped_as_json_dumps_writes_it() -> None:
     assert _round_trip(event) == event
 
 
-def test_one_append_shares_a_creation_time_and_gets_distinct_random_uuids() -> None:
+def test_one_append_shares_a_creation_time_and_gets_distinct_time_ordered_uuids() -> None:
     before = datetime.now(UTC)
     events = [Measured(value=n) for n in range(50)]
 
@@ -91,7 +91,7 @@ def test_one_append_shares_a_creation_time_and_gets_distinct_random_uuids() -> N
     assert before <= raws[0].created_at <= datetime.now(UTC)
     assert raws[0].created_at.tzinfo is UTC
     assert len({raw.uuid for raw in raws}) == 50
-    assert {(raw.uuid.version, raw.uuid.variant) for raw in raws} == {(4, uuid.RFC_4122)}
+    assert {(raw.uuid.version, raw.uuid.variant) for raw in raws} == {(7, uuid.RFC_4122)}
     assert [raw.version for raw in raws] == list(range(1, 51))
 
 

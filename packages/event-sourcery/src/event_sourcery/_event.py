@@ -6,12 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import TypeVar
 
 from event_sourcery._frozen import positional_builder
+from event_sourcery._readers import new_uuid
 from event_sourcery._registry import default_registry
 
 
@@ -74,7 +75,7 @@ class WrappedEvent(Generic[TEvent]):
 
     event: TEvent
     version: int | None = None
-    uuid: UUID = field(default_factory=uuid4)
+    uuid: UUID = field(default_factory=new_uuid)
     created_at: datetime = field(default_factory=utc_now)
     context: Context = EMPTY_CONTEXT
 
@@ -92,7 +93,7 @@ class WrappedEvent(Generic[TEvent]):
         return cls(
             event,
             version,
-            uuid or uuid4(),
+            uuid or new_uuid(),
             created_at or utc_now(),
             context or EMPTY_CONTEXT,
         )

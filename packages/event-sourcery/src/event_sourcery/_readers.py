@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from os import urandom
+from time import time_ns
 from uuid import UUID, SafeUUID
 
 _new, _UNKNOWN = object.__new__, SafeUUID.unknown
@@ -25,21 +26,34 @@ def uuid_of_int(number: int) -> UUID:
     return value
 
 
-#: The bits a random (version 4, RFC 4122 variant) uuid has fixed, as uuid4() sets them.
-_V4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
-_V4_SET = (0x8000 << 48) | (4 << 76)
+#: The bits of a version 7 uuid (RFC 9562) that come from the random source: 12 after the
+#: version, 62 after the variant; the top 48 are the Unix time in milliseconds.
+_V7_RANDOM = (0xFFF << 64) | ((1 << 62) - 1)
+_V7_SET = (7 << 76) | (0b10 << 62)
 
 
 def new_uuids(count: int) -> list[UUID]:
-    """`count` random uuids (version 4), from one read of the OS's random source.
+    """`count` new event ids: version 7 uuids (time-ordered), from one read of the random source.
 
-    ``uuid4()`` reads it once per uuid, a system call each; an append of 100 events made 100.
+    Time-ordered because event ids are unique per tenant through a database index: random
+    (version 4) keys land all over that B-tree, so each append touched pages across the whole
+    index (SQLite's batch appends ran at 0.43x the raw driver with them, 0.75x without the
+    index); ids that grow with time land at its right edge, as Marten's sequential event ids
+    do. 74 random bits per id keep them unguessable and collision-free; the creation time they
+    reveal is stored beside every event anyway. ``uuid4()`` would also read the random source
+    once per uuid, a system call each.
     """
     random = urandom(16 * count)
+    millis = time_ns() // 1_000_000 << 80
     return [
-        uuid_of_int((int.from_bytes(random[offset : offset + 16]) & _V4_CLEAR) | _V4_SET)
+        uuid_of_int(millis | (int.from_bytes(random[offset : offset + 16]) & _V7_RANDOM) | _V7_SET)
         for offset in range(0, 16 * count, 16)
     ]
+
+
+def new_uuid() -> UUID:
+    """One new event id, as `new_uuids` makes them."""
+    return new_uuids(1)[0]
 
 
 def uuid_from_hex(text: str) -> UUID:
