@@ -103,6 +103,17 @@ def _replace_child(parent: ast.AST, old: ast.AST, new: ast.AST) -> None:
     raise ValueError("node not found in its parent")
 
 
+def _unmutated_statement(node: ast.AST) -> bool:
+    if isinstance(node, ast.Assert):
+        return True
+    if isinstance(node, ast.If):
+        return "TYPE_CHECKING" in ast.unparse(node.test)
+    return isinstance(node, ast.Assign) and any(
+        isinstance(target, ast.Name) and target.id in ("__all__", "__slots__")
+        for target in node.targets
+    )
+
+
 def _skipped(tree: ast.Module) -> set[int]:
     """ids of nodes never mutated: docstrings, annotations, asserts (type narrowing only),
     `__all__`/`__slots__`, and `if TYPE_CHECKING:` blocks."""
@@ -114,23 +125,14 @@ def _skipped(tree: ast.Module) -> set[int]:
 
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
-            if isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-                skip(body[0])
-        if isinstance(node, ast.AnnAssign):
-            skip(node.annotation)
-        elif isinstance(node, ast.arg):
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            skip(first)  # a docstring (or a bare constant: nothing to mutate either way)
+        if isinstance(node, ast.AnnAssign | ast.arg):
             skip(node.annotation)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             skip(node.returns)
-        elif isinstance(node, ast.Assert):
-            skip(node)
-        elif isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id in ("__all__", "__slots__")
-            for target in node.targets
-        ):
-            skip(node)
-        elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        elif _unmutated_statement(node):
             skip(node)
     return skipped
 
@@ -467,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     survivors = [m for r in results for m in r.survived]
     if survivors:
         report.append("Survivors (kill each with a test, or record it as equivalent):")
-        report += [f"- {m.path}:{m.line} `{m.original}` -> `{m.mutated}`  key: {m.key}" for m in survivors]
+        report += [f"- {m.path}:{m.line}: {m.key}" for m in survivors]
     stale = list(_stale(config, every))
     if stale:
         report.append(f"Equivalents in {config.equivalents_file} that match no mutant any more:")
