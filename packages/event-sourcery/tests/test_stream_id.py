@@ -87,3 +87,56 @@ def test_stored_stream_ids_equal_validated_ones_and_are_built_once_per_stream() 
     streams.get(uuid4(), None, None, lambda value: value)
     streams.get(uuid4(), None, None, lambda value: value)
     assert streams.get(uuid.hex, "acc-1", "accounts", lambda text: UUID(hex=text)) is not first
+
+
+def test_stream_id_never_equals_a_bare_stream_uuid() -> None:
+    # Equal objects must hash alike. A StreamId hashes its uuid with its category, a
+    # StreamUUID (like a UUID) its uuid alone, so StreamId(u) == StreamUUID(u) broke sets and
+    # dicts. A StreamUUID has no category, so it is not a stream's identity: never equal.
+    uuid = uuid4()
+    assert StreamId(uuid) != StreamUUID(uuid)
+    assert StreamUUID(uuid) != StreamId(uuid)
+    assert StreamId(uuid, category="c") != StreamUUID(uuid)
+    assert len({StreamId(uuid), StreamUUID(uuid)}) == 2
+    assert StreamUUID(uuid) == uuid  # a StreamUUID is still the uuid it carries
+    assert hash(StreamUUID(uuid)) == hash(uuid)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda u: StreamId(u),
+        lambda u: StreamId(u, name="n"),
+        lambda u: StreamId(u, category="c"),
+        lambda u: StreamUUID(u),
+        lambda u: StreamUUID(u, name="n"),
+        lambda u: u,
+    ],
+)
+def test_equal_ids_hash_alike(make: object) -> None:
+    uuid = uuid4()
+    kinds = [
+        StreamId(uuid),
+        StreamId(uuid, name="n"),
+        StreamId(uuid, category="c"),
+        StreamId(uuid, name="n", category="c"),
+        StreamUUID(uuid),
+        StreamUUID(uuid, name="n"),
+        uuid,
+    ]
+    one = make(uuid)  # type: ignore[operator]
+    for other in kinds:
+        if one == other or other == one:
+            assert one == other
+            assert other == one
+            assert hash(one) == hash(other)
+
+
+def test_stored_stream_ids_start_over_only_when_full() -> None:
+    from event_sourcery.interfaces import StoredStreamIds
+
+    streams = StoredStreamIds(size=2)
+    uuid = uuid4()
+    first = streams.get(uuid, None, None, lambda value: value)
+    streams.get(uuid4(), None, None, lambda value: value)  # now full, nothing dropped yet
+    assert streams.get(uuid, None, None, lambda value: value) is first
