@@ -445,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for found in every.values():
             for m in found:
                 mark = "  [equivalent]" if m.key in config.equivalents else ""
-                print(f"{m.path}:{m.line}: {m.original} -> {m.mutated}{mark}")
+                print(f"{m.path}:{m.line}: [{m.index}] {m.original} -> {m.mutated}{mark}")
         return 0
     results: list[Result] = []
     for path in paths:

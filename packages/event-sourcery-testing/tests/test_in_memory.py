@@ -1,0 +1,73 @@
+"""What the in-memory backend alone promises, beyond the conformance kit every backend runs."""
+
+from event_sourcery import StreamId
+from event_sourcery_testing import InMemoryBackend
+from event_sourcery_testing._in_memory import InMemoryData, InMemoryOutboxStrategy
+from event_sourcery_testing.conformance._events import Deposited
+
+
+def test_deleting_the_newest_stream_lowers_the_position() -> None:
+    # No concurrent writers share this store, so the position can be checked exactly (the
+    # kit cannot: other tests append to a shared database meanwhile).
+    store = InMemoryBackend().event_store
+    older, newest = StreamId(), StreamId()
+    store.append(Deposited(amount=1), stream_id=older)
+    store.append(Deposited(amount=2), Deposited(amount=3), stream_id=newest)
+    assert store.position == 3
+    store.delete_stream(newest)
+    assert store.position == 1
+    store.delete_stream(older)
+    assert store.position == 0
+    store.append(Deposited(amount=4), stream_id=StreamId())
+    assert store.position == 4  # positions are never reused
+
+
+def test_deleting_an_older_stream_keeps_the_position() -> None:
+    store = InMemoryBackend().event_store
+    older, newest = StreamId(), StreamId()
+    store.append(Deposited(amount=1), stream_id=older)
+    store.append(Deposited(amount=2), stream_id=newest)
+    store.delete_stream(older)
+    assert store.position == 2
+
+
+def _outbox_with(entries: int) -> InMemoryOutboxStrategy:
+    backend = InMemoryBackend().with_outbox()
+    store = backend.event_store
+    for amount in range(entries):
+        store.append(Deposited(amount=amount), stream_id=StreamId())
+    assert isinstance(backend.data, InMemoryData)
+    return InMemoryOutboxStrategy(backend.data)
+
+
+def test_a_claimed_entry_is_not_claimed_again_until_released() -> None:
+    outbox = _outbox_with(3)
+    first = outbox.claim(limit=2, max_attempts=1)
+    assert len(first) == 2
+    (rest,) = outbox.claim(limit=10, max_attempts=1)
+    assert rest.id not in {entry.id for entry in first}
+    assert outbox.claim(limit=10, max_attempts=1) == []
+    outbox.release(first)
+    assert [entry.id for entry in outbox.claim(limit=10, max_attempts=1)] == [
+        entry.id for entry in first
+    ]
+
+
+def test_a_failed_entry_counts_an_attempt_and_is_claimable_until_dead() -> None:
+    outbox = _outbox_with(1)
+    (entry,) = outbox.claim(limit=1, max_attempts=2)
+    outbox.failed(entry, "Boom")
+    (again,) = outbox.claim(limit=1, max_attempts=2)
+    assert (again.id, again.attempts, again.last_error) == (entry.id, 1, "Boom")
+    outbox.failed(again, "Boom")
+    assert outbox.claim(limit=1, max_attempts=2) == []
+    assert [dead.attempts for dead in outbox.dead_letters(max_attempts=2, limit=10)] == [2]
+    outbox.reset_attempts([entry.id])
+    (retried,) = outbox.claim(limit=1, max_attempts=2)
+    assert (retried.attempts, retried.last_error) == (0, None)
+
+
+def test_claim_stops_at_its_limit() -> None:
+    outbox = _outbox_with(3)
+    assert len(outbox.claim(limit=1, max_attempts=1)) == 1
+    assert len(outbox.claim(limit=3, max_attempts=1)) == 2
