@@ -318,9 +318,9 @@ def _child(path: str, index: int, pytest_args: list[str]) -> int:
         tree = mutated_tree(file.read_text(), index)
         code = compile(tree, str(file), "exec")
         sys.meta_path.insert(0, _MutantFinder(module_name(path), file, code))
-    # hypothesis is imported first, on purpose: its plugin cannot be assert-rewritten then.
-    quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    return pytest.main(["-x", "-q", "--no-header", "-p", "no:randomly", *quiet, *pytest_args])
+    # Plain asserts: pytest's rewriting import hook would go before ours and load the
+    # original source of the modules of a pytest plugin (all of event_sourcery_testing).
+    return pytest.main(["-x", "-q", "--no-header", "--assert=plain", *pytest_args])
 
 
 @dataclass
