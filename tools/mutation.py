@@ -39,10 +39,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType, ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
-_SWAPS: dict[type[ast.AST], type[ast.AST]] = {
+_SWAPS: dict[type[ast.AST], Any] = {
     ast.Lt: ast.LtE,
     ast.LtE: ast.Lt,
     ast.Gt: ast.GtE,
@@ -205,13 +206,14 @@ def _sites(source: str) -> list[_Site]:
             add(original, ast.unparse(node), swap_aug)
             node.op = kept
         elif isinstance(node, ast.Constant) and type(node.value) is int:
+            value: int = node.value
             for delta in (1, -1):
 
-                def shift(n: ast.AST, _: object, d: int = delta) -> None:
+                def shift(n: ast.AST, _: object, v: int = value + delta) -> None:
                     assert isinstance(n, ast.Constant)
-                    n.value += d
+                    n.value = v
 
-                add(text(node), repr(node.value + delta), shift)
+                add(text(node), repr(value + delta), shift)
         elif isinstance(node, ast.Constant) and type(node.value) is bool:
 
             def flip(n: ast.AST, _: object) -> None:
