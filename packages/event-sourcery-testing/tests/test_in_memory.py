@@ -1,8 +1,16 @@
 """What the in-memory backend alone promises, beyond the conformance kit every backend runs."""
 
+from uuid import uuid4
+
 from event_sourcery import StreamId
+from event_sourcery.interfaces import SubscriptionFilter
 from event_sourcery_testing import InMemoryBackend
-from event_sourcery_testing._in_memory import InMemoryData, InMemoryOutboxStrategy
+from event_sourcery_testing._in_memory import (
+    InMemoryData,
+    InMemoryOutboxStrategy,
+    InMemoryStorageStrategy,
+    InMemorySubscriptionStrategy,
+)
 from event_sourcery_testing.conformance._events import Deposited
 
 
@@ -71,3 +79,26 @@ def test_claim_stops_at_its_limit() -> None:
     outbox = _outbox_with(3)
     assert len(outbox.claim(limit=1, max_attempts=1)) == 1
     assert len(outbox.claim(limit=3, max_attempts=1)) == 2
+
+
+def test_scoped_for_tenant_shares_the_data_in_another_tenant() -> None:
+    data = InMemoryData()
+    storage = InMemoryStorageStrategy(data)
+    scoped = storage.scoped_for_tenant("t-1")
+    assert isinstance(scoped, InMemoryStorageStrategy)
+    assert (scoped.tenant_id, storage.tenant_id) == ("t-1", None)
+    InMemoryBackend(data=data).in_tenant_mode("t-1").event_store.append(
+        Deposited(amount=1), stream_id=(stream := StreamId())
+    )
+    assert len(scoped.fetch_events(stream)) == 1
+    assert storage.fetch_events(stream) == []
+
+
+def test_the_log_shows_the_name_a_stream_was_given_later() -> None:
+    data = InMemoryData()
+    store, uuid, name = InMemoryBackend(data=data).event_store, uuid4(), f"n-{uuid4().hex}"
+    store.append(Deposited(amount=1), stream_id=StreamId(uuid))
+    store.append(Deposited(amount=2), stream_id=StreamId(uuid, name=name), expected_version=1)
+    records = InMemorySubscriptionStrategy(data).open(0, SubscriptionFilter()).fetch(10)
+    assert [record.raw.stream_id.name for record in records] == [name, name]
+    assert [record.raw.stream_id.uuid for record in records] == [uuid, uuid]
