@@ -140,3 +140,19 @@ def test_stored_stream_ids_start_over_only_when_full() -> None:
     first = streams.get(uuid, None, None, lambda value: value)
     streams.get(uuid4(), None, None, lambda value: value)  # now full, nothing dropped yet
     assert streams.get(uuid, None, None, lambda value: value) is first
+
+
+def test_comparisons_with_other_types_are_plain_false() -> None:
+    uuid = uuid4()
+    assert (StreamId(uuid) == uuid) is False
+    assert (StreamId(uuid) == StreamUUID(uuid)) is False
+    assert (StreamId(uuid) == str(uuid)) is False  # NotImplemented, then Python's own False
+    assert (StreamId(uuid) != str(uuid)) is True
+
+
+def test_stream_uuid_repr_and_pickling_keep_the_name() -> None:
+    uuid = uuid4()
+    assert repr(StreamUUID(uuid)) == f"StreamUUID('{uuid}')"
+    assert repr(StreamUUID(uuid, name="n")) == f"StreamUUID('{uuid}', name='n')"
+    copy = pickle.loads(pickle.dumps(StreamUUID(uuid, name="n")))
+    assert (type(copy), copy.uuid, copy.name) == (StreamUUID, uuid, "n")

@@ -185,3 +185,7 @@ def test_repeat_is_the_same_uuids_at_the_same_versions() -> None:
     assert is_repeat([first], [first, second]) is False  # only part of it was stored
     assert is_repeat([second, first], [first, second]) is False
     assert is_repeat([], []) is False  # nothing re-sent is no repeat
+
+
+def test_no_versioning_reads_as_its_name() -> None:
+    assert repr(NO_VERSIONING) == "NO_VERSIONING"
