@@ -102,3 +102,17 @@ def test_the_log_shows_the_name_a_stream_was_given_later() -> None:
     records = InMemorySubscriptionStrategy(data).open(0, SubscriptionFilter()).fetch(10)
     assert [record.raw.stream_id.name for record in records] == [name, name]
     assert [record.raw.stream_id.uuid for record in records] == [uuid, uuid]
+
+
+def test_an_entry_purged_during_a_run_is_left_alone() -> None:
+    # An operator may purge an entry a worker has claimed; the worker's verdict then finds
+    # nothing to update, and must not fail.
+    outbox = _outbox_with(2)
+    claimed = outbox.claim(limit=2, max_attempts=1)
+    outbox.remove([entry.id for entry in claimed])
+    outbox.failed(claimed[0], "Boom")
+    outbox.release(claimed[1:])
+    outbox.published(claimed[1])
+    outbox.reset_attempts([claimed[0].id])
+    assert outbox.claim(limit=10, max_attempts=1) == []
+    assert outbox.dead_letters(max_attempts=1, limit=10) == []
