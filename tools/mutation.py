@@ -185,25 +185,15 @@ def _sites(source: str) -> list[_Site]:
                 copy = ast.Compare(node.left, list(node.ops), node.comparators)
                 copy.ops[position] = swapped()
                 add(text(node), ast.unparse(copy), swap_op)
-        elif isinstance(node, ast.BoolOp | ast.BinOp) and type(node.op) in _SWAPS:
+        elif isinstance(node, ast.BoolOp | ast.BinOp | ast.AugAssign) and type(node.op) in _SWAPS:
             swapped = _SWAPS[type(node.op)]
 
             def swap(n: ast.AST, _: object, s: type = swapped) -> None:
                 n.op = s()  # type: ignore[attr-defined]
 
             original = text(node)
-            node.op, kept = swapped(), node.op
+            node.op, kept = swapped(), node.op  # unparsed with the swapped operator, then back
             add(original, ast.unparse(node), swap)
-            node.op = kept
-        elif isinstance(node, ast.AugAssign) and type(node.op) in _SWAPS:
-            swapped = _SWAPS[type(node.op)]
-
-            def swap_aug(n: ast.AST, _: object, s: type = swapped) -> None:
-                n.op = s()  # type: ignore[attr-defined]
-
-            original = text(node)
-            node.op, kept = swapped(), node.op
-            add(original, ast.unparse(node), swap_aug)
             node.op = kept
         elif isinstance(node, ast.Constant) and type(node.value) is int:
             value: int = node.value
