@@ -2,7 +2,9 @@
 
 from uuid import uuid4
 
-from event_sourcery import StreamId
+import pytest
+from event_sourcery import StreamId, WrappedEvent
+from event_sourcery.exceptions import InvalidSnapshot
 from event_sourcery.interfaces import SubscriptionFilter
 from event_sourcery_testing import InMemoryBackend
 from event_sourcery_testing._in_memory import (
@@ -116,3 +118,9 @@ def test_an_entry_purged_during_a_run_is_left_alone() -> None:
     outbox.reset_attempts([claimed[0].id])
     assert outbox.claim(limit=10, max_attempts=1) == []
     assert outbox.dead_letters(max_attempts=1, limit=10) == []
+
+
+def test_snapshot_of_a_missing_stream_says_it_does_not_exist() -> None:
+    store = InMemoryBackend().event_store
+    with pytest.raises(InvalidSnapshot, match="does not exist; append events before a snapshot"):
+        store.save_snapshot(StreamId(), WrappedEvent.wrap(Deposited(amount=0), 1))

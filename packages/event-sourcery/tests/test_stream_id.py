@@ -1,6 +1,7 @@
 """StreamUUID / StreamId semantics: identity, names, categories, validation."""
 
 import pickle
+from unittest.mock import ANY
 from uuid import UUID, uuid4
 
 import pytest
@@ -156,3 +157,9 @@ def test_stream_uuid_repr_and_pickling_keep_the_name() -> None:
     assert repr(StreamUUID(uuid, name="n")) == f"StreamUUID('{uuid}', name='n')"
     copy = pickle.loads(pickle.dumps(StreamUUID(uuid, name="n")))
     assert (type(copy), copy.uuid, copy.name) == (StreamUUID, uuid, "n")
+
+
+def test_unknown_types_decide_equality_themselves() -> None:
+    # NotImplemented, not False, for what is not a UUID: mock.ANY and the like then answer.
+    assert StreamId() == ANY
+    assert StreamId(category="c") == ANY
