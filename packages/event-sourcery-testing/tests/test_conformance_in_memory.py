@@ -66,4 +66,4 @@ class _ThoroughContract(StatefulContract):
 
 def test_stateful_comparison_catches_a_diverging_backend() -> None:
     with pytest.raises(AssertionError, match="backend .* != model"):
-        _ThoroughContract().test_backend_matches_in_memory_model(_ForgetfulBackend())
+        _ThoroughContract().test_backend_matches_independent_model(_ForgetfulBackend())

@@ -117,3 +117,102 @@ def test_rolled_back_gap_is_passed_after_its_transaction_ends() -> None:
     reader.poll()
     assert reader.delivered == [2]
     assert not reader.tracker.waiting
+
+
+# The tracker alone, poll by poll: each test pins one decision of the rule (found by mutation).
+
+
+class Markers:
+    """Hands out numbered markers and counts them: taking one costs a backend a query."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+
+    def __call__(self) -> int:
+        self.taken += 1
+        return self.taken
+
+
+def test_contiguous_positions_are_no_gap() -> None:
+    tracker: GapTracker[int] = GapTracker(position=4)
+    markers = Markers()
+    assert tracker.safe_bound([5, 6, 7], markers) == 7
+    assert markers.taken == 0
+    assert tracker.waiting is False
+
+
+def test_gap_holds_delivery_before_it_and_takes_one_marker() -> None:
+    tracker: GapTracker[int] = GapTracker(position=4)
+    markers = Markers()
+    assert tracker.safe_bound([5, 7, 8], markers) == 5
+    assert tracker.waiting is True
+    assert tracker.safe_bound([5, 7, 8], markers) == 5  # still open: no second marker
+    assert markers.taken == 1
+
+
+def test_gap_stays_open_while_its_transactions_run() -> None:
+    tracker: GapTracker[int] = GapTracker(position=0)
+    tracker.safe_bound([2], Markers())
+    tracker.confirm(lambda marker: False)
+    assert tracker.waiting is True
+    assert tracker.settled == 0
+    assert tracker.safe_bound([2], Markers()) == 0
+
+
+def test_confirm_without_an_open_gap_asks_nothing() -> None:
+    tracker: GapTracker[int] = GapTracker(position=3)
+
+    def ended(marker: int) -> bool:
+        raise AssertionError("no gap is open, so no marker to ask about")
+
+    tracker.confirm(ended)
+    assert tracker.settled == 0
+
+
+def test_position_just_past_a_settled_gap_is_not_held_again() -> None:
+    tracker: GapTracker[int] = GapTracker(position=0)
+    tracker.safe_bound([2], Markers())  # 1 is missing
+    tracker.confirm(lambda marker: True)
+    assert (tracker.settled, tracker.waiting) == (2, False)
+    # 2 was deleted meanwhile; 3 is right past the settled gap, and 1..2 can no longer appear.
+    markers = Markers()
+    assert tracker.safe_bound([3], markers) == 3
+    assert markers.taken == 0
+
+
+def test_several_open_gaps_settle_in_one_poll() -> None:
+    # Without a horizon (a backend that reads everything at once calls it so): the tracker
+    # remembers the highest position seen, not the first, so gaps 1, 3 and 5 all settle at once.
+    tracker: GapTracker[int] = GapTracker(position=0)
+    assert tracker.safe_bound([2, 4, 6], Markers()) == 0
+    tracker.confirm(lambda marker: True)
+    assert tracker.settled == 6
+    assert tracker.safe_bound([2, 4, 6], Markers()) == 6
+
+
+def test_horizon_settles_gaps_beyond_the_page_read() -> None:
+    tracker: GapTracker[int] = GapTracker(position=0)
+    assert tracker.safe_bound([2], Markers(), horizon=9) == 0
+    tracker.confirm(lambda marker: True)
+    assert tracker.settled == 9
+    markers = Markers()
+    assert tracker.safe_bound([2, 4, 6, 9], markers) == 9
+    assert markers.taken == 0
+
+
+def test_a_new_gap_after_the_settled_one_is_held() -> None:
+    tracker: GapTracker[int] = GapTracker(position=0)
+    tracker.safe_bound([2], Markers())
+    tracker.confirm(lambda marker: True)
+    tracker.advance(tracker.safe_bound([2], Markers()))
+    assert tracker.position == 2
+    assert tracker.safe_bound([4], Markers()) == 2
+    assert tracker.waiting is True
+
+
+def test_advance_never_goes_back() -> None:
+    tracker: GapTracker[int] = GapTracker(position=5)
+    tracker.advance(3)
+    assert tracker.position == 5
+    tracker.advance(8)
+    assert tracker.position == 8

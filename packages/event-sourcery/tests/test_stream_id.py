@@ -1,6 +1,7 @@
 """StreamUUID / StreamId semantics: identity, names, categories, validation."""
 
 import pickle
+from unittest.mock import ANY
 from uuid import UUID, uuid4
 
 import pytest
@@ -87,3 +88,78 @@ def test_stored_stream_ids_equal_validated_ones_and_are_built_once_per_stream() 
     streams.get(uuid4(), None, None, lambda value: value)
     streams.get(uuid4(), None, None, lambda value: value)
     assert streams.get(uuid.hex, "acc-1", "accounts", lambda text: UUID(hex=text)) is not first
+
+
+def test_stream_id_never_equals_a_bare_stream_uuid() -> None:
+    # Equal objects must hash alike. A StreamId hashes its uuid with its category, a
+    # StreamUUID (like a UUID) its uuid alone, so StreamId(u) == StreamUUID(u) broke sets and
+    # dicts. A StreamUUID has no category, so it is not a stream's identity: never equal.
+    uuid = uuid4()
+    assert StreamId(uuid) != StreamUUID(uuid)
+    assert StreamUUID(uuid) != StreamId(uuid)
+    assert StreamId(uuid, category="c") != StreamUUID(uuid)
+    assert len({StreamId(uuid), StreamUUID(uuid)}) == 2
+    assert StreamUUID(uuid) == uuid  # a StreamUUID is still the uuid it carries
+    assert hash(StreamUUID(uuid)) == hash(uuid)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda u: StreamId(u),
+        lambda u: StreamId(u, name="n"),
+        lambda u: StreamId(u, category="c"),
+        lambda u: StreamUUID(u),
+        lambda u: StreamUUID(u, name="n"),
+        lambda u: u,
+    ],
+)
+def test_equal_ids_hash_alike(make: object) -> None:
+    uuid = uuid4()
+    kinds = [
+        StreamId(uuid),
+        StreamId(uuid, name="n"),
+        StreamId(uuid, category="c"),
+        StreamId(uuid, name="n", category="c"),
+        StreamUUID(uuid),
+        StreamUUID(uuid, name="n"),
+        uuid,
+    ]
+    one = make(uuid)  # type: ignore[operator]
+    for other in kinds:
+        if one == other or other == one:
+            assert one == other
+            assert other == one
+            assert hash(one) == hash(other)
+
+
+def test_stored_stream_ids_start_over_only_when_full() -> None:
+    from event_sourcery.interfaces import StoredStreamIds
+
+    streams = StoredStreamIds(size=2)
+    uuid = uuid4()
+    first = streams.get(uuid, None, None, lambda value: value)
+    streams.get(uuid4(), None, None, lambda value: value)  # now full, nothing dropped yet
+    assert streams.get(uuid, None, None, lambda value: value) is first
+
+
+def test_comparisons_with_other_types_are_plain_false() -> None:
+    uuid = uuid4()
+    assert (StreamId(uuid) == uuid) is False
+    assert (StreamId(uuid) == StreamUUID(uuid)) is False
+    assert (StreamId(uuid) == str(uuid)) is False  # NotImplemented, then Python's own False
+    assert (StreamId(uuid) != str(uuid)) is True
+
+
+def test_stream_uuid_repr_and_pickling_keep_the_name() -> None:
+    uuid = uuid4()
+    assert repr(StreamUUID(uuid)) == f"StreamUUID('{uuid}')"
+    assert repr(StreamUUID(uuid, name="n")) == f"StreamUUID('{uuid}', name='n')"
+    copy = pickle.loads(pickle.dumps(StreamUUID(uuid, name="n")))
+    assert (type(copy), copy.uuid, copy.name) == (StreamUUID, uuid, "n")
+
+
+def test_unknown_types_decide_equality_themselves() -> None:
+    # NotImplemented, not False, for what is not a UUID: mock.ANY and the like then answer.
+    assert StreamId() == ANY
+    assert StreamId(category="c") == ANY

@@ -65,6 +65,7 @@ class StreamId(StreamUUID):
 
     Two StreamIds are equal when uuid and category are equal: the same uuid in two categories
     is two streams. The name is a label bound to the uuid; it does not take part in equality.
+    A StreamId never equals a plain `UUID` or `StreamUUID`, whatever its category.
     """
 
     __slots__ = ("category",)
@@ -90,7 +91,9 @@ class StreamId(StreamUUID):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, StreamId):
             return self.int == other.int and self.category == other.category
-        if isinstance(other, UUID) and not isinstance(other, StreamUUID):
+        if isinstance(other, UUID):
+            # Not even a StreamUUID of the same uuid: it has no category, so it names no
+            # stream, and it hashes like its uuid while a StreamId hashes with its category.
             return False
         return NotImplemented
 

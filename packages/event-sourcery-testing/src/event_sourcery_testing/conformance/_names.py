@@ -92,6 +92,15 @@ class NamesContract:
         with pytest.raises(AnotherStreamWithThisNameButOtherIdExists):
             store.append(Deposited(amount=3), stream_id=StreamId(uuid4(), name=name))
 
+    def test_append_by_uuid_alone_keeps_the_stored_name(self, backend: Backend) -> None:
+        store, uuid, name = backend.event_store, uuid4(), fresh_name()
+        store.append(Deposited(amount=1), stream_id=StreamId(uuid, name=name))
+        store.append(Deposited(amount=2), stream_id=StreamId(uuid), expected_version=1)
+        raws = store.load_stream_raw(StreamId(uuid))
+        assert [raw.stream_id.name for raw in raws] == [name, name]
+        with pytest.raises(AnotherStreamWithThisNameButOtherIdExists):
+            store.append(Deposited(amount=3), stream_id=StreamId(uuid4(), name=name))
+
     def test_one_name_in_two_categories_is_two_streams(self, backend: Backend) -> None:
         store, name = backend.event_store, fresh_name()
         in_a, in_b = StreamId(name=name, category="a"), StreamId(name=name, category="b")

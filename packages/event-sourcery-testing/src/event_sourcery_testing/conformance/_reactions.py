@@ -18,6 +18,10 @@ class Boom(Exception):
     """Raised on purpose."""
 
 
+class _Stop(BaseException):
+    """Raised on purpose, like a KeyboardInterrupt: not an `Exception`."""
+
+
 class SpecialDeposit(Deposited):
     """A subclass, to check that listeners match subclasses."""
 
@@ -266,6 +270,84 @@ class OutboxContract(Hooks):
         writer.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
         self.rollback(backend)
         assert self._drain(backend, lambda record: None, category) == []
+
+    def _failing_runs(self, worker: Backend, category: str, runs: int) -> list[int]:
+        """Run the outbox `runs` times failing every entry of `category`; the attempts each
+        run made on them."""
+        counts = []
+        for _ in range(runs):
+            tries = [0]
+
+            def fail_mine(record: Recorded, tries: list[int] = tries) -> None:
+                if record.stream_id.category == category:
+                    tries[0] += 1
+                    raise Boom("broker down")
+
+            worker.outbox.run(fail_mine, limit=1000)
+            self.commit(worker)
+            counts.append(tries[0])
+        return counts
+
+    def _dead_of(self, worker: Backend, category: str) -> list[OutboxEntry]:
+        return [
+            e
+            for e in worker.outbox.dead_letters(limit=1000)
+            if e.record.raw.stream_id.category == category
+        ]
+
+    def test_an_entry_is_tried_exactly_max_attempts_times(self, backend: Backend) -> None:
+        category = _category()
+        worker = backend.with_outbox(filterer=_mine(category), max_attempts=2)
+        worker.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
+        self.commit(worker)
+        assert self._failing_runs(worker, category, 1) == [1]
+        assert self._dead_of(worker, category) == []  # one failure left: not dead yet
+        assert self._failing_runs(worker, category, 3) == [1, 0, 0]
+        (dead,) = self._dead_of(worker, category)
+        assert dead.attempts == 2
+        worker.outbox.purge(dead.id)
+        self.commit(worker)
+
+    def test_retry_restores_every_attempt(self, backend: Backend) -> None:
+        category = _category()
+        worker = backend.with_outbox(filterer=_mine(category), max_attempts=2)
+        worker.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
+        self.commit(worker)
+        self._failing_runs(worker, category, 2)
+        (dead,) = self._dead_of(worker, category)
+        worker.outbox.retry(dead.id)
+        self.commit(worker)
+        assert self._dead_of(worker, category) == []
+        assert self._failing_runs(worker, category, 3) == [1, 1, 0]
+        (again,) = self._dead_of(worker, category)
+        assert (again.id, again.attempts) == (dead.id, 2)
+        worker.outbox.purge(dead.id)
+        self.commit(worker)
+
+    def test_interrupted_run_leaves_its_entries_to_the_next(self, backend: Backend) -> None:
+        # A BaseException (KeyboardInterrupt, a worker's shutdown) is no failure of the
+        # publisher: no attempt is counted, and the entries claimed but not published are
+        # handed back, so the next run publishes them (a claim left behind would hide them).
+        category = _category()
+        writer = backend.with_outbox(filterer=_mine(category), max_attempts=1)
+        stream = StreamId(category=category)
+        writer.event_store.append(Deposited(amount=1), Withdrawn(amount=2), stream_id=stream)
+        self.commit(writer)
+
+        def stop_at_mine(record: Recorded) -> None:
+            if record.stream_id.category == category:
+                raise _Stop
+
+        with pytest.raises(_Stop):
+            writer.outbox.run(stop_at_mine, limit=1000)
+        if self.capabilities.transactions:
+            self.rollback(writer)  # the worker's transaction ends with it
+        published = self._drain(writer, lambda record: None, category)
+        assert [r.wrapped_event.event for r in published] == [
+            Deposited(amount=1),
+            Withdrawn(amount=2),
+        ]
+        assert self._dead_of(writer, category) == []
 
     def test_bad_outbox_arguments_are_rejected(self, backend: Backend) -> None:
         with pytest.raises(InvalidInput):
