@@ -1,0 +1,66 @@
+"""How listings are printed: a table on a terminal, plain lines when piped, JSON on request.
+
+Rich decides what a terminal is and honours ``NO_COLOR`` (and ``FORCE_COLOR``); the console
+is made per command, on the ``sys.stdout`` of that moment (a test runner swaps it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+Row = Mapping[str, Any]
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A console on the current standard output (or error)."""
+    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def as_json(document: Any) -> str:
+    """`document` as one line of JSON."""
+    return json.dumps(document, ensure_ascii=False, default=str)
+
+
+def emit(rows: Sequence[Row], columns: Sequence[str], *, json_output: bool, title: str) -> None:
+    """Print `rows`: one JSON document, a table on a terminal, or tab-separated lines.
+
+    Piped output has a header line and one line per row, so ``cut`` and ``awk`` work;
+    scripts that want types use ``--json``.
+    """
+    out = console()
+    if json_output:
+        out.file.write(as_json(list(rows)) + "\n")
+        return
+    if not out.is_terminal:
+        lines = ["\t".join(columns)]
+        lines.extend("\t".join(_text(row.get(column)) for column in columns) for row in rows)
+        out.file.write("\n".join(lines) + "\n")
+        return
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_text(row.get(column)) for column in columns))
+    out.print(table)
+
+
+def emit_record(row: Row, columns: Sequence[str], *, json_output: bool) -> None:
+    """Print one row of a live listing: a JSON line, or one line of the columns."""
+    out = console()
+    if json_output:
+        out.file.write(as_json(row) + "\n")
+    else:
+        out.file.write("\t".join(_text(row.get(column)) for column in columns) + "\n")
+    out.file.flush()
