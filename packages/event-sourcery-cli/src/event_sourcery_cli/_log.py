@@ -56,19 +56,10 @@ def tail(
 ) -> list[RecordedRaw]:
     """The last `count` events of the log, oldest first.
 
-    Positions need not be dense (a deleted stream leaves a hole, KurrentDB's are byte
-    offsets), so the window before the head doubles until it holds `count` events.
+    Reads the whole log: a subscription starts only from a position the store gave out
+    (KurrentDB's are commit positions, not counts), and the port has no backwards read yet.
     """
-    head = backend.event_store.position
-    tenants = None if tenants is None else tuple(tenants)
-    window = max(count, 1)
-    while True:
-        after = max(head - window, 0)
-        last: deque[RecordedRaw] = deque(maxlen=count)
-        last.extend(walk(backend, after=after, tenants=tenants))
-        if len(last) >= count or after == 0:
-            return list(last)
-        window *= 2
+    return list(deque(walk(backend, tenants=tenants), maxlen=count))
 
 
 @dataclass(slots=True)
