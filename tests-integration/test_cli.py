@@ -49,8 +49,7 @@ def emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture(params=["postgresql", "mariadb", "kurrentdb"])
-def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     if request.param == "kurrentdb":
         emulator: Emulator = request.getfixturevalue("emulator")
         client = KurrentDBClient(emulator.uri)

@@ -46,7 +46,6 @@ def backend(session: Session) -> SQLAlchemyBackend:
 def run(url: str, monkeypatch: pytest.MonkeyPatch) -> Run:
     """``run("streams", "list")``: the command on the store, its output not a terminal."""
     monkeypatch.delenv("EVENT_SOURCERY_URL", raising=False)
-    monkeypatch.delenv("FORCE_COLOR", raising=False)  # CI forces colour: output is piped here
 
     def run(*args: str, url: str | None = url, input: str | None = None) -> Any:
         prefix = ["--url", url] if url is not None else []

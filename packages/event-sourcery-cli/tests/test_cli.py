@@ -193,3 +193,16 @@ def test_a_password_in_the_url_is_never_printed(run: Run) -> None:
 
 def test_a_bad_option_is_a_usage_error(run: Run) -> None:
     assert run("log", "tail", "-n", "-1").exit_code == 2
+
+
+def test_force_color_does_not_turn_piped_output_into_a_table(
+    run: Run, backend: SQLAlchemyBackend, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    category = _category()
+    backend.event_store.append(Opened(owner="ann"), stream_id=StreamId(category=category))
+    session.commit()
+    monkeypatch.setenv("FORCE_COLOR", "1")  # as CI sets it
+
+    result = run("streams", "list", "--category", category)
+
+    assert result.stdout.splitlines()[0].startswith("stream_id\tname\t")

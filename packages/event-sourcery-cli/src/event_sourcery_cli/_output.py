@@ -1,7 +1,8 @@
 """How listings are printed: a table on a terminal, plain lines when piped, JSON on request.
 
-Rich decides what a terminal is and honours ``NO_COLOR`` (and ``FORCE_COLOR``); the console
-is made per command, on the ``sys.stdout`` of that moment (a test runner swaps it).
+A table only when standard output is a terminal: ``FORCE_COLOR`` (which CI sets) changes the
+colours, never the shape of piped output that scripts read. Rich honours ``NO_COLOR``. The
+console is made per command, on the ``sys.stdout`` of that moment (a test runner swaps it).
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ Row = Mapping[str, Any]
 def console(*, stderr: bool = False) -> Console:
     """A console on the current standard output (or error)."""
     return Console(file=sys.stderr if stderr else sys.stdout, highlight=False)
+
+
+def _is_tty(out: Console) -> bool:
+    isatty = getattr(out.file, "isatty", None)
+    return bool(isatty is not None and isatty())
 
 
 def _text(value: Any) -> str:
@@ -43,7 +49,7 @@ def emit(rows: Sequence[Row], columns: Sequence[str], *, json_output: bool, titl
     if json_output:
         out.file.write(as_json(list(rows)) + "\n")
         return
-    if not out.is_terminal:
+    if not _is_tty(out):
         lines = ["\t".join(columns)]
         lines.extend("\t".join(_text(row.get(column)) for column in columns) for row in rows)
         out.file.write("\n".join(lines) + "\n")
