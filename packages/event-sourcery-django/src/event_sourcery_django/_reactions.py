@@ -226,3 +226,13 @@ class DjangoCheckpointStrategy(_OnAlias, CheckpointStrategy):
                 )
         except DATABASE_ERRORS as error:
             raise translate(error, f"saving the checkpoint of projection {name!r}") from error
+
+    def positions(self) -> dict[str, int]:
+        try:
+            connection, _, table = self._open()
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT name, position FROM {table}")
+                rows = cursor.fetchall()
+        except DATABASE_ERRORS as error:
+            raise translate(error, "reading the checkpoints") from error
+        return {str(name): int(position) for name, position in rows}

@@ -320,6 +320,10 @@ class InMemoryCheckpointStrategy(CheckpointStrategy):
         with self._data.lock:
             self._data.checkpoints[name] = position
 
+    def positions(self) -> dict[str, int]:
+        with self._data.lock:
+            return dict(self._data.checkpoints)
+
 
 class InMemoryBackend(Backend):
     """A complete backend in memory: fast, dependency-free, for unit tests and as a model.

@@ -301,6 +301,23 @@ class ProjectionsContract(Hooks):
         assert projector.position >= 3
         self.commit(backend)
 
+    def test_checkpoints_are_listed_by_name(self, backend: Backend) -> None:
+        category, name = _category(), f"proj-{uuid4().hex}"
+        stream = StreamId(category=category)
+        backend.event_store.append(Deposited(amount=1), Deposited(amount=2), stream_id=stream)
+        self.commit(backend)
+        assert name not in backend.projection_checkpoints()
+        projector = Projector(backend, name=name, handler=lambda _: None, categories=[category])
+        while projector.run_once():
+            self.commit(backend)
+
+        listed = backend.projection_checkpoints()
+
+        self.commit(backend)
+        assert listed[name] == projector.position
+        assert listed[name] > 0
+        assert list(listed) == sorted(listed)
+
     def test_rebuild_from_zero_replays_everything(self, backend: Backend) -> None:
         category = _category()
         seen: list[Recorded] = []
