@@ -15,7 +15,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from event_sourcery import Backend, Event, Recorded, StreamId
+from event_sourcery import Backend, Event, Projector, Recorded, StreamId
 from event_sourcery_cli import app
 from event_sourcery_kurrentdb import KurrentDBBackend
 from event_sourcery_sqlalchemy import SQLAlchemyBackend
@@ -124,3 +124,21 @@ def test_outbox_dead_letters_retry_and_purge(store: Store) -> None:
     assert mine() == [second]
     assert store.run("outbox", "purge", str(second), "--yes").exit_code == 0
     assert mine() == []
+
+
+def test_projections_list_shows_the_checkpoint(store: Store) -> None:
+    category, name = f"cli{uuid4().hex[:12]}", f"proj-{uuid4().hex}"
+    store.backend.event_store.append(CliOpened(owner="a"), stream_id=StreamId(category=category))
+    store.commit()
+    projector = Projector(store.backend, name=name, handler=lambda _: None, categories=[category])
+    while projector.run_once():
+        store.commit()
+    checkpoint = projector.position
+    store.commit()
+
+    result = store.run("projections", "list", "--json")
+
+    assert result.exit_code == 0, result.output
+    (row,) = [row for row in json.loads(result.stdout) if row["name"] == name]
+    assert row["checkpoint"] == checkpoint
+    assert row["lag"] == max(row["head"] - checkpoint, 0)
