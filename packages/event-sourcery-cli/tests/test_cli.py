@@ -206,3 +206,15 @@ def test_force_color_does_not_turn_piped_output_into_a_table(
     result = run("streams", "list", "--category", category)
 
     assert result.stdout.splitlines()[0].startswith("stream_id\tname\t")
+
+
+def test_piped_standard_error_stays_empty_on_success(
+    run: Run, backend: SQLAlchemyBackend, session: Session
+) -> None:
+    backend.event_store.append(Opened(owner="ann"), stream_id=StreamId(category=_category()))
+    session.commit()
+
+    for command in (("stats",), ("streams", "list"), ("log", "tail")):
+        result = run(*command)
+        assert result.exit_code == 0, result.output
+        assert result.stderr == ""  # no spinner when not on a terminal

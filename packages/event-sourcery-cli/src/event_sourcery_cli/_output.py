@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -56,7 +57,8 @@ def emit(rows: Sequence[Row], columns: Sequence[str], *, json_output: bool, titl
         return
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column)
+        # Folded, never cut with an ellipsis: an id is copied from here into the next command.
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(_text(row.get(column)) for column in columns))
     out.print(table)
@@ -70,3 +72,17 @@ def emit_record(row: Row, columns: Sequence[str], *, json_output: bool) -> None:
     else:
         out.file.write("\t".join(_text(row.get(column)) for column in columns) + "\n")
     out.file.flush()
+
+
+@contextmanager
+def working(what: str) -> Iterator[None]:
+    """A spinner saying `what` on standard error while the block runs, on a terminal only.
+
+    Piped or redirected, nothing is written: standard error keeps only errors.
+    """
+    err = console(stderr=True)
+    if not _is_tty(err):
+        yield
+        return
+    with err.status(what):
+        yield

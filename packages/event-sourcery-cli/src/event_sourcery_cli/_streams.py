@@ -12,7 +12,7 @@ from event_sourcery.interfaces import RecordedRaw
 
 from event_sourcery_cli._app import app, backend_of, handled, tenant_of
 from event_sourcery_cli._log import statistics, summarize, tail, walk
-from event_sourcery_cli._output import as_json, console, emit, emit_record
+from event_sourcery_cli._output import as_json, console, emit, emit_record, working
 
 streams = typer.Typer(help="The streams of the store.", no_args_is_help=True)
 log = typer.Typer(help="The global log of every stream.", no_args_is_help=True)
@@ -66,7 +66,7 @@ def list_streams(
     json_output: JsonOption = False,
 ) -> None:
     """Every stream with its event count, last version and last write (oldest write first)."""
-    with backend_of(ctx) as backend:
+    with backend_of(ctx) as backend, working("reading the log"):
         found = summarize(walk(backend, categories=category or (), tenants=_tenants(ctx)))
     rows = [summary.as_json() for summary in found]
     emit(rows, _STREAM_COLUMNS, json_output=json_output, title="Streams")
@@ -119,7 +119,8 @@ def tail_log(
     columns = (*_LOG_COLUMNS, "data") if data else _LOG_COLUMNS
     tenants = _tenants(ctx)
     with backend_of(ctx) as backend:
-        last = tail(backend, lines, tenants=tenants) if lines else []
+        with working("reading the log"):
+            last = tail(backend, lines, tenants=tenants) if lines else []
         if not follow:
             rows = [_log_row(record, data=data) for record in last]
             if json_output:
@@ -150,7 +151,7 @@ def tail_log(
 @handled
 def stats(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """How many events, streams, categories, tenants and event types the store holds."""
-    with backend_of(ctx) as backend:
+    with backend_of(ctx) as backend, working("reading the log"):
         found = statistics(walk(backend, tenants=_tenants(ctx)))
     if json_output:
         console().file.write(as_json(found) + "\n")
