@@ -18,8 +18,18 @@ def test_is_registered_for_each_sql_scheme() -> None:
 
 
 def test_yields_a_backend_on_a_session(tmp_path: Path) -> None:
+    (tmp_path / "x.db").touch()
     with open_url(f"sqlite:///{tmp_path / 'x.db'}") as backend:
         assert isinstance(backend, SQLAlchemyBackend)
+
+
+def test_a_missing_sqlite_file_is_refused_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "typo.db"
+
+    with pytest.raises(InvalidInput, match="no SQLite database at"), open_url(f"sqlite:///{path}"):
+        pass  # pragma: no cover
+
+    assert not path.exists()
 
 
 @pytest.mark.parametrize("url", ["postgresql+nosuchdriver://u:s3cr3t@h/db", "no url at all"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from event_sourcery import Backend
 from event_sourcery.exceptions import InvalidInput
@@ -28,7 +29,8 @@ def open_url(url: str) -> Iterator[Backend]:
     line inspects and operates a store, it never creates one.
 
     Raises:
-        InvalidInput: `url` is not a SQLAlchemy URL, or its driver is not installed.
+        InvalidInput: `url` is not a SQLAlchemy URL, its driver is not installed, or it names
+            a SQLite file that does not exist.
     """
     try:
         engine = create_engine(url)
@@ -39,6 +41,19 @@ def open_url(url: str) -> Iterator[Backend]:
             "looks like sqlite:///file.db or postgresql+psycopg://user@host/db, and its "
             "driver must be installed (the postgresql and mariadb extras)"
         ) from exc
+    database = engine.url.database
+    if (
+        engine.url.get_backend_name() == "sqlite"
+        and database not in (None, "", ":memory:")
+        and not database.startswith("file:")
+        and not Path(database).exists()
+    ):
+        engine.dispose()
+        # SQLite would make an empty file there: a typo must not leave one behind.
+        raise InvalidInput(
+            f"no SQLite database at {database!r}; check the path (sqlite:///relative.db, "
+            "sqlite:////absolute/path.db)"
+        )
     try:
         with Session(engine) as session:
             yield SQLAlchemyBackend(session)
