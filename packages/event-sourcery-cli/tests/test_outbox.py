@@ -48,8 +48,24 @@ def test_dead_letters_are_listed_with_their_error(
     assert {entry.id for entry in entries} <= set(rows)
     assert rows[entries[0].id]["last_error"] == "ConnectionError"
     assert rows[entries[0].id]["attempts"] == 1
-    status = json.loads(run("outbox", "status", "--max-attempts", "1", "--json").stdout)
-    assert status["dead_letters"] >= 2
+
+
+def test_status_counts_pending_entries_and_dead_letters(
+    run: Run, backend: SQLAlchemyBackend, session: Session
+) -> None:
+    before = json.loads(run("outbox", "status", "--max-attempts", "1", "--json").stdout)
+    _dead_letters(backend, session, 2)
+    backend.with_outbox().event_store.append(
+        Shipped(parcel="p"), stream_id=StreamId(category=f"cli{uuid4().hex[:12]}")
+    )
+    session.commit()
+
+    result = run("outbox", "status", "--max-attempts", "1")
+
+    assert result.exit_code == 0, result.output
+    pending, dead = result.stdout.splitlines()
+    assert pending == f"pending: {before['pending'] + 1}"
+    assert dead.startswith(f"dead letters: {before['dead_letters'] + 2} (oldest: entry ")
 
 
 def test_retry_by_id_gives_fresh_attempts(

@@ -24,7 +24,7 @@ MaxAttempts = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document, for scripts.")]
 Ids = Annotated[list[int] | None, typer.Argument(help="Entry ids (default: every dead letter).")]
-#: Dead letters read at a time, and the most `status` counts.
+#: The most dead letters `retry` and `purge` act on without ids.
 _PAGE = 1000
 _COLUMNS = ("id", "attempts", "last_error", "position", "category", "stream_id", "type")
 
@@ -65,20 +65,19 @@ def dead_letters(
 def status(
     ctx: typer.Context, max_attempts: MaxAttempts = 3, json_output: JsonOption = False
 ) -> None:
-    """How many dead letters wait, and the oldest one."""
+    """How many entries wait for publication, how many are dead letters, and the oldest one."""
     with backend_of(ctx) as backend:
-        entries = backend.with_outbox(max_attempts=max_attempts).outbox.dead_letters(_PAGE)
-    found = {
-        "dead_letters": len(entries),
-        "more_than": len(entries) >= _PAGE,
-        "oldest_dead_letter": _row(entries[0]) if entries else None,
-    }
+        box = backend.with_outbox(max_attempts=max_attempts).outbox
+        counts = box.counts()
+        oldest = box.dead_letters(1)
+    found = {**counts, "oldest_dead_letter": _row(oldest[0]) if oldest else None}
     if json_output:
         console().file.write(as_json(found) + "\n")
         return
-    count = f"{len(entries)}+" if found["more_than"] else str(len(entries))
-    oldest = f" (oldest: entry {entries[0].id}, {entries[0].last_error})" if entries else ""
-    console().file.write(f"dead letters: {count}{oldest}\n")
+    described = f" (oldest: entry {oldest[0].id}, {oldest[0].last_error})" if oldest else ""
+    console().file.write(
+        f"pending: {counts['pending']}\ndead letters: {counts['dead_letters']}{described}\n"
+    )
 
 
 def _chosen(ids: list[int] | None, entries: list[OutboxEntry]) -> list[int]:

@@ -173,6 +173,15 @@ class DjangoOutboxStrategy(_OnAlias, OutboxStrategy):
         )
         return self._entries(rows)
 
+    def counts(self, max_attempts: int) -> tuple[int, int]:
+        ((total, dead),) = self._run(
+            "counting outbox entries",
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN attempts >= %s THEN 1 ELSE 0 END), 0) "
+            "FROM {table}",
+            [max_attempts],
+        )
+        return int(total) - int(dead), int(dead)
+
     def _by_ids(self, action: str, statement: str, entry_ids: Sequence[int]) -> None:
         if entry_ids:
             placeholders = ", ".join(["%s"] * len(entry_ids))

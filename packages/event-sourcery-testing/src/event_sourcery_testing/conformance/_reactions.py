@@ -119,6 +119,28 @@ class OutboxContract(Hooks):
         assert published[0].position < published[1].position
         assert self._drain(backend, lambda record: None, category) == []
 
+    def test_counts_pending_entries_and_dead_letters(self, backend: Backend) -> None:
+        category = _category()
+        self._drain(backend, lambda record: None, category)  # nothing pending before this test
+        box = backend.with_outbox(filterer=_mine(category), max_attempts=1)
+        before = box.outbox.counts()
+        assert before["pending"] == 0
+        box.event_store.append(
+            Deposited(amount=1), Deposited(amount=2), stream_id=StreamId(category=category)
+        )
+        self.commit(backend)
+        assert box.outbox.counts() == {**before, "pending": 2}
+
+        def fail(record: Recorded) -> None:
+            raise Boom
+
+        box.outbox.run(fail, limit=1000)
+        self.commit(backend)
+
+        counts = box.outbox.counts()
+        self.commit(backend)
+        assert counts == {"pending": 0, "dead_letters": before["dead_letters"] + 2}
+
     def test_filterer_decides_what_enters(self, backend: Backend) -> None:
         category = _category()
 
