@@ -22,7 +22,11 @@ def test_is_registered_for_the_command_line() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_yields_a_backend_of_the_settings_and_commits() -> None:
+def test_yields_a_backend_of_the_settings_and_commits(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The opener sets DJANGO_SETTINGS_MODULE, as the command needs. Set here first, so that
+    # monkeypatch restores the original (unset) afterwards: pytest processes that later tests
+    # start would otherwise inherit it. (delenv of an unset variable records nothing.)
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "es_django_settings")
     stream = StreamId(category=f"cli{uuid4().hex[:12]}")
     with open_settings("es_django_settings") as backend:
         assert isinstance(backend, DjangoBackend)
