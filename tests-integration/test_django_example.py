@@ -2,7 +2,8 @@
 
 The project (``django_project/``) is copied to a temporary folder and driven as a user would:
 ``manage.py migrate``, requests through Django's test client in ``manage.py shell``, then
-``manage.py event_sourcery_worker --once`` publishing the outbox and running the projection.
+``manage.py event_sourcery_worker --once`` publishing the outbox and running the projection;
+and the ``event-sourcery`` command line (``--django-settings``) in the project's folder.
 """
 
 from __future__ import annotations
@@ -51,9 +52,9 @@ print(json.dumps(Client().get(f"/accounts/{sys.argv[-1]}/").json()))
 """
 
 
-def _manage(folder: Path, *args: str) -> str:
+def _python(folder: Path, *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=folder,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         capture_output=True,
@@ -61,8 +62,12 @@ def _manage(folder: Path, *args: str) -> str:
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, f"manage.py {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, f"{' '.join(args)}:\n{result.stdout}\n{result.stderr}"
     return result.stdout
+
+
+def _manage(folder: Path, *args: str) -> str:
+    return _python(folder, "manage.py", *args)
 
 
 @pytest.fixture
@@ -95,6 +100,36 @@ def test_the_example_project_runs(project: Path) -> None:
     ]
     balance = _manage(project, "shell", "-c", _BALANCE.replace("sys.argv[-1]", repr(account)))
     assert json.loads(balance.splitlines()[-1]) == {"owner": "Alice", "total": 150}
+
+
+_OPEN_ACCOUNT = """
+import json
+from django.test import Client
+
+client = Client()
+account = client.post("/accounts/", {"owner": "Alice"}).json()["account"]
+assert client.post(f"/accounts/{account}/deposits/", {"amount": 5}).status_code == 200
+print(json.dumps({"account": account}))
+"""
+
+
+def test_the_command_line_in_the_project(project: Path) -> None:
+    """`event-sourcery --django-settings` run in the project's folder, as an operator would."""
+    _manage(project, "migrate", "--verbosity", "0")
+    account = json.loads(_manage(project, "shell", "-c", _OPEN_ACCOUNT).splitlines()[-1])["account"]
+    _manage(
+        project, "event_sourcery_worker", "--outbox-publisher", "bank.bus.publish",
+        "--projection", "bank.projections.balances", "--once",
+    )  # fmt: skip
+    cli = ["-m", "event_sourcery_cli", "--django-settings", "bankproject.settings"]
+
+    streams = json.loads(_python(project, *cli, "streams", "list", "--json"))
+    projections = json.loads(_python(project, *cli, "projections", "list", "--json"))
+
+    assert [(row["stream_id"], row["events"]) for row in streams] == [(account, 2)]
+    assert [(row["checkpoint"], row["lag"]) for row in projections] == [
+        (streams[0]["last_position"], 0)
+    ]
 
 
 def test_the_document_shows_the_project_files_verbatim() -> None:

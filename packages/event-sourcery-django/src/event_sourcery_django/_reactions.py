@@ -173,6 +173,15 @@ class DjangoOutboxStrategy(_OnAlias, OutboxStrategy):
         )
         return self._entries(rows)
 
+    def counts(self, max_attempts: int) -> tuple[int, int]:
+        ((total, dead),) = self._run(
+            "counting outbox entries",
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN attempts >= %s THEN 1 ELSE 0 END), 0) "
+            "FROM {table}",
+            [max_attempts],
+        )
+        return int(total) - int(dead), int(dead)
+
     def _by_ids(self, action: str, statement: str, entry_ids: Sequence[int]) -> None:
         if entry_ids:
             placeholders = ", ".join(["%s"] * len(entry_ids))
@@ -226,3 +235,13 @@ class DjangoCheckpointStrategy(_OnAlias, CheckpointStrategy):
                 )
         except DATABASE_ERRORS as error:
             raise translate(error, f"saving the checkpoint of projection {name!r}") from error
+
+    def positions(self) -> dict[str, int]:
+        try:
+            connection, _, table = self._open()
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT name, position FROM {table}")
+                rows = cursor.fetchall()
+        except DATABASE_ERRORS as error:
+            raise translate(error, "reading the checkpoints") from error
+        return {str(name): int(position) for name, position in rows}

@@ -9,6 +9,7 @@ applied at least once (a crash between the handler and the save replays that bat
 from __future__ import annotations
 
 import json
+import re
 
 from event_sourcery.exceptions import ConcurrentStreamWriteError
 from event_sourcery.interfaces import CheckpointStrategy
@@ -17,7 +18,7 @@ from kurrentdbclient import StreamState
 from event_sourcery_kurrentdb._client import Connection, Expected
 from event_sourcery_kurrentdb._codec import CHECKPOINT, internal_event
 from event_sourcery_kurrentdb._errors import user_operation
-from event_sourcery_kurrentdb._streams import checkpoint_stream
+from event_sourcery_kurrentdb._streams import CHECKPOINT_PREFIX, checkpoint_stream, unescape
 
 
 class KurrentDBCheckpointStrategy(CheckpointStrategy):
@@ -50,3 +51,14 @@ class KurrentDBCheckpointStrategy(CheckpointStrategy):
         if expected is StreamState.NO_STREAM:
             # Only the newest checkpoint matters: let a scavenge remove the others.
             self._connection.set_metadata(stream, {"$maxCount": 1}, StreamState.ANY)
+
+    @user_operation(lambda self: "reading the checkpoints")
+    def positions(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        # `$all` still holds older checkpoints of a stream until a scavenge: its order makes
+        # the newest one win.
+        for record in self._connection.read_all_of_streams(f"{re.escape(CHECKPOINT_PREFIX)}.*"):
+            name = unescape(record.stream_name.removeprefix(CHECKPOINT_PREFIX))
+            if name is not None:
+                found[name] = json.loads(record.data)["position"]
+        return found

@@ -137,6 +137,18 @@ class Connection:
 
         return call(read, f"reading stream {stream!r}", self.retry)
 
+    def read_all_of_streams(self, include: str) -> tuple[RecordedEvent, ...]:
+        """Every record of `$all` whose whole stream name matches the regex `include`."""
+
+        def read() -> tuple[RecordedEvent, ...]:
+            return tuple(
+                self.client.read_all(
+                    filter_include=(include,), filter_by_stream_name=True, timeout=self.deadline
+                )
+            )
+
+        return call(read, f"reading $all for streams {include!r}", self.retry)
+
     def last(self, stream: str, count: int = 1) -> tuple[RecordedEvent, ...]:
         """The newest `count` records of `stream`, newest first."""
         return self.read(stream, backwards=True, limit=count)

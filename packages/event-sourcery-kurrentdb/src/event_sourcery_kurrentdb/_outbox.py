@@ -206,6 +206,14 @@ class KurrentDBOutboxStrategy(OutboxStrategy):
         dead = sorted(i for i, (attempts, _, _) in state.open.items() if attempts >= max_attempts)
         return self._load(dead[:limit], state)
 
+    def counts(self, max_attempts: int) -> tuple[int, int]:
+        state, _ = self._read_state()
+        dead = sum(1 for attempts, _, _ in state.open.values() if attempts >= max_attempts)
+        newest = self._connection.last(self._entries)
+        # Entries past `scanned` are in no state yet: every one of them waits to be claimed.
+        unscanned = newest[0].stream_position - state.scanned if newest else 0
+        return len(state.open) - dead + max(unscanned, 0), dead
+
     def reset_attempts(self, entry_ids: Sequence[int]) -> None:
         def reset(state: _State) -> None:
             for entry_id in entry_ids:

@@ -98,9 +98,13 @@ def name_stream(tenant_id: str | None, category: str | None, name: str) -> str:
     return f"{INTERNAL_PREFIX}name-{hashlib.sha256(key).hexdigest()}"
 
 
+#: Start of the name of every projection's checkpoint stream.
+CHECKPOINT_PREFIX = f"{INTERNAL_PREFIX}checkpoint-"
+
+
 def checkpoint_stream(name: str) -> str:
     """The stream of projection `name`'s checkpoints."""
-    return f"{INTERNAL_PREFIX}checkpoint-{escape(name)}"
+    return f"{CHECKPOINT_PREFIX}{escape(name)}"
 
 
 def outbox_streams(outbox_name: str) -> tuple[str, str]:

@@ -45,6 +45,7 @@ class _CheckpointStatements:
             self.create = insert(cp).values(values)
         self.load = select(cp.c.position, *identity).where(name).with_for_update()
         self.save = update(cp).where(name).values(position=bindparam("p_position"))
+        self.every = select(cp.c.name, cp.c.position)
 
 
 class SQLAlchemyCheckpointStrategy(CheckpointStrategy):
@@ -87,3 +88,11 @@ class SQLAlchemyCheckpointStrategy(CheckpointStrategy):
                 connection.execute(sql.save, params)
         except DATABASE_ERRORS as error:
             raise translate(error, f"saving checkpoint {name!r}") from error
+
+    def positions(self) -> dict[str, int]:
+        try:
+            connection, sql = self._open()
+            rows = connection.execute(sql.every).all()
+        except DATABASE_ERRORS as error:
+            raise translate(error, "reading the checkpoints") from error
+        return {str(name): int(position) for name, position in rows}

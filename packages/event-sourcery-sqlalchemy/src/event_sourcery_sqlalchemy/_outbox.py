@@ -21,8 +21,10 @@ from sqlalchemy import (
     BindParameter,
     Connection,
     bindparam,
+    case,
     cast,
     delete,
+    func,
     insert,
     select,
     type_coerce,
@@ -79,6 +81,8 @@ class _OutboxStatements:
         ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
         self.reset = update(ob).where(ob.c.id.in_(ids)).values(attempts=0, last_error=None)
         self.remove = delete(ob).where(ob.c.id.in_(ids))
+        dead = case((ob.c.attempts >= bindparam("max_attempts"), 1), else_=0)
+        self.counts = select(func.count(), func.coalesce(func.sum(dead), 0)).select_from(ob)
 
 
 class SQLAlchemyOutboxStrategy(OutboxStrategy):
@@ -182,6 +186,13 @@ class SQLAlchemyOutboxStrategy(OutboxStrategy):
     def dead_letters(self, max_attempts: int, limit: int) -> list[OutboxEntry]:
         params = {"max_attempts": max_attempts, "lim": limit}
         return self._entries("reading dead letters", params, claim=False)
+
+    def counts(self, max_attempts: int) -> tuple[int, int]:
+        _, sql = self._open()
+        total, dead = self._run(
+            "counting outbox entries", sql.counts, {"max_attempts": max_attempts}
+        ).one()
+        return int(total) - int(dead), int(dead)
 
     def reset_attempts(self, entry_ids: Sequence[int]) -> None:
         if entry_ids:

@@ -296,6 +296,11 @@ class InMemoryOutboxStrategy(OutboxStrategy):
                 if row is not None:
                     row[3] = False
 
+    def counts(self, max_attempts: int) -> tuple[int, int]:
+        with self._data.lock:
+            dead = sum(1 for row in self._data.outbox.values() if row[1] >= max_attempts)
+            return len(self._data.outbox) - dead, dead
+
     def dead_letters(self, max_attempts: int, limit: int) -> list[OutboxEntry]:
         with self._data.lock:
             dead = [(i, row) for i, row in self._data.outbox.items() if row[1] >= max_attempts]
@@ -327,6 +332,10 @@ class InMemoryCheckpointStrategy(CheckpointStrategy):
     def save(self, name: str, position: int) -> None:
         with self._data.lock:
             self._data.checkpoints[name] = position
+
+    def positions(self) -> dict[str, int]:
+        with self._data.lock:
+            return dict(self._data.checkpoints)
 
 
 class InMemoryBackend(Backend):

@@ -200,6 +200,14 @@ class Backend(ABC):
             raise InvalidInput("encryption is not configured: use backend.with_encryption(...)")
         return TenantEncryption(encryption, self.tenant_id)
 
+    def projection_checkpoints(self) -> dict[str, int]:
+        """Every projection's checkpoint (a global position) by name, sorted by name.
+
+        Read without locking, for monitoring: subtract one from `event_store.position` to
+        see how far behind the log a projection is. {} when no projection has run.
+        """
+        return dict(sorted(self._checkpoint_strategy().positions().items()))
+
     def with_encryption(
         self, *, strategy: EncryptionStrategy, key_storage: KeyStorage | None = None
     ) -> Self:

@@ -113,6 +113,14 @@ class OutboxStrategy(ABC):
         """Entries that failed `max_attempts` times or more, oldest first."""
 
     @abstractmethod
+    def counts(self, max_attempts: int) -> tuple[int, int]:
+        """``(pending, dead)``: entries with fewer than `max_attempts` failures, and the others.
+
+        For operators (`event-sourcery outbox status`); entries claimed by a running worker
+        count as pending.
+        """
+
+    @abstractmethod
     def reset_attempts(self, entry_ids: Sequence[int]) -> None:
         """Give these entries a fresh set of attempts."""
 
@@ -224,6 +232,11 @@ class Outbox:
     def dead_letters(self, limit: int = 100) -> list[OutboxEntry]:
         """Entries whose publication failed `max_attempts` times, oldest first."""
         return self._strategy.dead_letters(self._config.max_attempts, limit)
+
+    def counts(self) -> dict[str, int]:
+        """How many entries wait: ``{"pending": ..., "dead_letters": ...}`` (every tenant)."""
+        pending, dead = self._strategy.counts(self._config.max_attempts)
+        return {"pending": pending, "dead_letters": dead}
 
     def retry(self, *entry_ids: int) -> None:
         """Give these dead letters (or any entries) a fresh set of attempts."""

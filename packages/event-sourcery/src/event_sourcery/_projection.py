@@ -34,6 +34,14 @@ class CheckpointStrategy(ABC):
     def save(self, name: str, position: int) -> None:
         """Store the checkpoint in the current transaction."""
 
+    @abstractmethod
+    def positions(self) -> dict[str, int]:
+        """Every stored checkpoint by projection name; {} when there is none.
+
+        For operators (`event-sourcery projections list`): reads without locking, so a
+        checkpoint a worker is moving may be one batch behind.
+        """
+
 
 def _positive(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:

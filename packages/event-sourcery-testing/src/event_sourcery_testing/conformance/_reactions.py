@@ -123,6 +123,28 @@ class OutboxContract(Hooks):
         assert published[0].position < published[1].position
         assert self._drain(backend, lambda record: None, category) == []
 
+    def test_counts_pending_entries_and_dead_letters(self, backend: Backend) -> None:
+        category = _category()
+        self._drain(backend, lambda record: None, category)  # nothing pending before this test
+        box = backend.with_outbox(filterer=_mine(category), max_attempts=1)
+        before = box.outbox.counts()
+        assert before["pending"] == 0
+        box.event_store.append(
+            Deposited(amount=1), Deposited(amount=2), stream_id=StreamId(category=category)
+        )
+        self.commit(backend)
+        assert box.outbox.counts() == {**before, "pending": 2}
+
+        def fail(record: Recorded) -> None:
+            raise Boom
+
+        box.outbox.run(fail, limit=1000)
+        self.commit(backend)
+
+        counts = box.outbox.counts()
+        self.commit(backend)
+        assert counts == {"pending": 0, "dead_letters": before["dead_letters"] + 2}
+
     def test_filterer_decides_what_enters(self, backend: Backend) -> None:
         category = _category()
 
@@ -382,6 +404,23 @@ class ProjectionsContract(Hooks):
         assert totals["sum"] == 7
         assert projector.position >= 3
         self.commit(backend)
+
+    def test_checkpoints_are_listed_by_name(self, backend: Backend) -> None:
+        category, name = _category(), f"proj-{uuid4().hex}"
+        stream = StreamId(category=category)
+        backend.event_store.append(Deposited(amount=1), Deposited(amount=2), stream_id=stream)
+        self.commit(backend)
+        assert name not in backend.projection_checkpoints()
+        projector = Projector(backend, name=name, handler=lambda _: None, categories=[category])
+        while projector.run_once():
+            self.commit(backend)
+
+        listed = backend.projection_checkpoints()
+
+        self.commit(backend)
+        assert listed[name] == projector.position
+        assert listed[name] > 0
+        assert list(listed) == sorted(listed)
 
     def test_rebuild_from_zero_replays_everything(self, backend: Backend) -> None:
         category = _category()

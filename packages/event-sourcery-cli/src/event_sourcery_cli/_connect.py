@@ -1,0 +1,69 @@
+"""Finding a backend for a URL among the installed distributions (entry points).
+
+Each backend distribution registers, in the entry point group `GROUP`, one callable per URL
+scheme it serves: it takes the URL (or, for ``django``, the settings module) and returns a
+context manager that yields a `Backend` and commits (or closes) when the block ends. The
+command line imports no backend, so a third-party backend plugs in the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from importlib.metadata import entry_points
+
+from event_sourcery import Backend
+from event_sourcery.exceptions import InvalidInput
+
+#: The entry point group backends register in, keyed by URL scheme (``django`` for Django).
+GROUP = "event_sourcery.backends"
+
+#: What a backend registers: the URL in, a backend for the length of a ``with`` block out.
+BackendOpener = Callable[[str], AbstractContextManager[Backend]]
+
+
+def opener_for(scheme: str) -> BackendOpener:
+    """The registered opener of `scheme`; ``postgresql+psycopg`` falls back to ``postgresql``.
+
+    Raises:
+        InvalidInput: no installed distribution serves the scheme (the message lists those
+            that are served).
+    """
+    points = {point.name: point for point in entry_points(group=GROUP)}
+    scheme = scheme.lower()
+    point = points.get(scheme) or points.get(scheme.partition("+")[0])
+    if point is None:
+        served = ", ".join(sorted(points)) or "none"
+        raise InvalidInput(
+            f"no installed backend serves URL scheme {scheme!r} (served: {served}); install "
+            "the backend distribution, e.g. event-sourcery-sqlalchemy for sqlite, postgresql "
+            "and mysql, event-sourcery-kurrentdb for kurrentdb"
+        )
+    opener: BackendOpener = point.load()
+    return opener
+
+
+@contextmanager
+def open_backend(
+    *, url: str | None, django_settings: str | None, tenant: str | None
+) -> Iterator[Backend]:
+    """The backend of `url` (or of the Django project), scoped to `tenant` if given."""
+    if url is not None and django_settings is not None:
+        raise InvalidInput("give either --url or --django-settings, not both")
+    if django_settings is not None:
+        opener, target = opener_for("django"), django_settings
+    elif url is not None:
+        scheme, separator, _ = url.partition(":")
+        if not separator or not scheme:
+            # Not quoted: a URL may hold a password.
+            raise InvalidInput(
+                "the URL has no scheme; it looks like sqlite:///bank.db, "
+                "postgresql+psycopg://user@host/db or kurrentdb://host:2113?Tls=false"
+            )
+        opener, target = opener_for(scheme), url
+    else:
+        raise InvalidInput(
+            "no store given: pass --url URL (or set EVENT_SOURCERY_URL) or --django-settings"
+        )
+    with opener(target) as backend:
+        yield backend if tenant is None else backend.in_tenant_mode(tenant)
