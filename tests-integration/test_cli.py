@@ -102,9 +102,11 @@ def _fail(record: Recorded) -> None:
     raise ConnectionError("broker down")
 
 
+# Not on KurrentDB: the command line reaches its default outbox, which a real server shares
+# with other runs, and running this test's failing publisher there would dead-letter their
+# entries. The SQL servers' databases are private to the run.
+@pytest.mark.parametrize("store", ["postgresql", "mariadb"], indirect=True)
 def test_outbox_dead_letters_retry_and_purge(store: Store) -> None:
-    if isinstance(store.backend, KurrentDBBackend):
-        pytest.skip("the command line reaches KurrentDB's default outbox, shared by other runs")
     box = store.backend.with_outbox(max_attempts=1)
     stream = StreamId(category=f"cli{uuid4().hex[:12]}")
     box.event_store.append(CliOpened(owner="a"), CliOpened(owner="b"), stream_id=stream)
