@@ -169,7 +169,13 @@ def test_concurrent_writers_nothing_missed_duplicated_or_reordered(
                 delivered.extend(batch)
                 if not batch:
                     quiet_after_done += done.is_set()
-        assert all(writer.exitcode == 0 for writer in writers)
+        # Writers still running at the deadline are stopped, not left to write into a database
+        # the session drops, and the failure says what happened instead of `assert False`.
+        stuck = [writer for writer in writers if writer.is_alive()]
+        for writer in stuck:
+            writer.kill()
+        assert not stuck, f"{len(stuck)} writers still ran at the deadline (machine overloaded?)"
+        assert [writer.exitcode for writer in writers] == [0] * len(writers)
         committed = {line for out in outs for line in out.read_text().splitlines() if line}
         assert len(committed) > 1000  # the test wrote enough to mean something
         server = "mariadb" if database_engine.dialect.name in ("mysql", "mariadb") else None
