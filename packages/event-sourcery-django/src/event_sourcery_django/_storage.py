@@ -12,13 +12,7 @@ from typing import Any, Self
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from event_sourcery import StreamId
-from event_sourcery.exceptions import (
-    ConcurrentStreamWriteError,
-    DuplicateEventId,
-    EventStoreException,
-)
 from event_sourcery.interfaces import (
-    NO_VERSIONING,
     ExpectedVersion,
     RawEvent,
     StorageStrategy,
@@ -37,7 +31,7 @@ from event_sourcery_django._dialect import (
     read_time,
     read_uuid,
 )
-from event_sourcery_django._errors import DATABASE_ERRORS, translate
+from event_sourcery_django._errors import DATABASE_ERRORS, ERRORS, translate
 
 _PAYLOAD = "{t}.version, {uuid}, {t}.type, {t}.schema_version, {data}, {context}, {time}"
 
@@ -142,20 +136,7 @@ class DjangoStorageStrategy(StorageStrategy):
             with connection.cursor() as cursor:
                 return Append(cursor, sql, self._tenant, stream_id, expected, events).run()
         except DATABASE_ERRORS as error:
-            conflict = None
-            if expected is not NO_VERSIONING:
-                # A uniqueness or foreign key violation here means a concurrent writer (or a
-                # concurrent delete) got in first; the constraints back up the claim.
-                def conflict() -> EventStoreException:
-                    return ConcurrentStreamWriteError(stream_id, expected, None)
-
-            raise translate(
-                error,
-                f"appending to stream {stream_id!r}",
-                conflict=conflict,
-                duplicate_id=lambda: DuplicateEventId(stream_id),
-                writing_events=True,
-            ) from error
+            raise ERRORS.translate_append(error, stream_id, expected) from error
 
     def save_snapshot(self, snapshot: RawEvent) -> None:
         stream_id = snapshot.stream_id

@@ -11,13 +11,7 @@ from json import dumps
 from typing import Any, Self
 
 from event_sourcery import StreamId
-from event_sourcery.exceptions import (
-    ConcurrentStreamWriteError,
-    DuplicateEventId,
-    EventStoreException,
-)
 from event_sourcery.interfaces import (
-    NO_VERSIONING,
     ExpectedVersion,
     RawEvent,
     StorageStrategy,
@@ -29,7 +23,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session, scoped_session
 
 from event_sourcery_sqlalchemy._appending import MAX_VERSION, Append, state_of
-from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, translate
+from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, ERRORS, translate
 from event_sourcery_sqlalchemy._inflight import InFlight, in_flight_for
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 from event_sourcery_sqlalchemy._own import note_positions, resolve
@@ -105,20 +99,7 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
             note_positions(resolve(self._session), positions)
             return positions
         except DATABASE_ERRORS as error:
-            conflict = None
-            if expected is not NO_VERSIONING:
-                # A uniqueness or foreign key violation here means a concurrent writer (or a
-                # concurrent delete) got in first; the constraints back up the claim.
-                def conflict() -> EventStoreException:
-                    return ConcurrentStreamWriteError(stream_id, expected, None)
-
-            raise translate(
-                error,
-                f"appending to stream {stream_id!r}",
-                conflict=conflict,
-                duplicate_id=lambda: DuplicateEventId(stream_id),
-                writing_events=True,
-            ) from error
+            raise ERRORS.translate_append(error, stream_id, expected) from error
 
     def save_snapshot(self, snapshot: RawEvent) -> None:
         stream_id = snapshot.stream_id

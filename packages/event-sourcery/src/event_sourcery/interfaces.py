@@ -20,6 +20,7 @@ from event_sourcery._projection import CheckpointStrategy
 from event_sourcery._raw import RawEvent, as_utc, deserialize, raw_from_text, serialize
 from event_sourcery._readers import utc_from_text, uuid_from_hex
 from event_sourcery._recorded import RecordedRaw, build_recorded_raw
+from event_sourcery._sql_errors import SQLErrors
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._stream_id import StoredStreamIds
 from event_sourcery._subscription import LogCursor, SubscriptionFilter, SubscriptionStrategy
@@ -60,6 +61,7 @@ __all__ = [
     "OutboxStrategy",
     "RawEvent",
     "RecordedRaw",
+    "SQLErrors",
     "StorageStrategy",
     "StoredStreamIds",
     "StreamState",
