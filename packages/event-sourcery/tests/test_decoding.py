@@ -16,6 +16,8 @@ from event_sourcery.interfaces import (
     RecordedRaw,
     build_recorded_raw,
     deserialize,
+)
+from event_sourcery.sql import (
     raw_from_text,
 )
 

@@ -5,6 +5,8 @@ import sqlite3
 import pytest
 from event_sourcery.interfaces import (
     describe_driver_error,
+)
+from event_sourcery.sql import (
     driver_error_code,
     driver_error_codes,
     is_collision,

@@ -1,6 +1,8 @@
 """The gap rule, checked against a simulated log of concurrent transactions."""
 
-from event_sourcery.interfaces import GapTracker
+from event_sourcery.sql import (
+    GapTracker,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from event_sourcery.interfaces import innodb_transactions
+from event_sourcery.sql import (
+    innodb_transactions,
+)
 
 _STATUS = """
 =====================================

@@ -1,7 +1,11 @@
 """The public surface: re-export-only packages with sorted, pinned `__all__`."""
 
+from typing import Any
+
 import event_sourcery
 import event_sourcery.interfaces
+import event_sourcery.sql
+import pytest
 from event_sourcery import exceptions
 
 
@@ -46,10 +50,11 @@ def test_top_level_names_are_pinned() -> None:
     }
 
 
-def test_interfaces_names_are_sorted() -> None:
-    assert event_sourcery.interfaces.__all__ == isort_style(event_sourcery.interfaces.__all__)
-    for name in event_sourcery.interfaces.__all__:
-        assert hasattr(event_sourcery.interfaces, name)
+@pytest.mark.parametrize("module", [event_sourcery.interfaces, event_sourcery.sql])
+def test_backend_author_names_are_sorted(module: Any) -> None:
+    assert module.__all__ == isort_style(module.__all__)
+    for name in module.__all__:
+        assert hasattr(module, name)
 
 
 def test_every_exception_descends_from_the_root_and_is_drawn_in_the_tree() -> None:

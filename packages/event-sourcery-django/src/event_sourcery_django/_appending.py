@@ -7,7 +7,7 @@ claim matches no row (the slow path), to raise the exact error, to bind a name o
 
 The stream row is always written (or share-locked) BEFORE the events get their positions: that
 gives the transaction its id before any position is drawn, which the gap rule of subscriptions
-relies on (see `event_sourcery._gaps`). Keep that order.
+relies on (see `event_sourcery.sql._gaps`). Keep that order.
 """
 
 from __future__ import annotations

@@ -17,7 +17,14 @@ from uuid import UUID
 from django.db.backends.base.base import BaseDatabaseWrapper
 from event_sourcery import StreamId
 from event_sourcery.exceptions import StorageError
-from event_sourcery.interfaces import RawEvent, as_utc, utc_from_text, uuid_from_hex
+from event_sourcery.interfaces import (
+    RawEvent,
+    as_utc,
+)
+from event_sourcery.sql import (
+    utc_from_text,
+    uuid_from_hex,
+)
 
 from event_sourcery_django import _tables
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from django.db import DatabaseError, DataError, IntegrityError
 from django.db.transaction import TransactionManagementError
-from event_sourcery.interfaces import SQLErrors
+from event_sourcery.sql import (
+    SQLErrors,
+)
 
 #: What a storage method catches around its statements. Some drivers raise UnicodeError (a
 #: string they cannot encode) or OverflowError (an int beyond 64 bits) as is.

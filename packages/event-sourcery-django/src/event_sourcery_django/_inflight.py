@@ -1,4 +1,4 @@
-"""Transactions in flight: the markers of the gap rule (`event_sourcery._gaps`), per database.
+"""Transactions in flight: the markers of the gap rule (`event_sourcery.sql._gaps`), per database.
 
 A marker is the set of write transactions in progress, taken after a read; it has ended when
 none of them is in progress any more. The caller's own transaction is left out of markers, as
@@ -23,7 +23,9 @@ import time
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from event_sourcery.exceptions import StorageError
-from event_sourcery.interfaces import innodb_transactions
+from event_sourcery.sql import (
+    innodb_transactions,
+)
 
 from event_sourcery_django._dialect import Dialect
 

@@ -20,13 +20,15 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from event_sourcery.interfaces import (
-    GapTracker,
     LogCursor,
     RecordedRaw,
     StoredStreamIds,
     SubscriptionFilter,
     SubscriptionStrategy,
     build_recorded_raw,
+)
+from event_sourcery.sql import (
+    GapTracker,
     raw_from_text,
 )
 

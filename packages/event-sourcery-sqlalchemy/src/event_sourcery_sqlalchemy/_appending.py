@@ -28,6 +28,8 @@ from event_sourcery.interfaces import (
     check_append,
     check_name,
     is_repeat,
+)
+from event_sourcery.sql import (
     violates_event_id_index,
 )
 from sqlalchemy import Connection, CursorResult, exc

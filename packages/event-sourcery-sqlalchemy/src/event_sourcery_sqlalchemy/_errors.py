@@ -7,7 +7,9 @@ decided in the core (`SQLErrors`); this module names SQLAlchemy's classes and it
 
 from __future__ import annotations
 
-from event_sourcery.interfaces import SQLErrors
+from event_sourcery.sql import (
+    SQLErrors,
+)
 from sqlalchemy import exc
 
 #: What a storage method catches around its statements. Some drivers raise UnicodeError (a

@@ -1,4 +1,4 @@
-"""Transactions in flight, per database: the markers `event_sourcery._gaps` works with.
+"""Transactions in flight, per database: the markers `event_sourcery.sql._gaps` works with.
 
 A reader passes a missing position only once every transaction in flight when it saw the gap
 has ended. Each database tells those transactions its own way:
@@ -38,7 +38,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from event_sourcery.exceptions import StorageError
-from event_sourcery.interfaces import innodb_transactions
+from event_sourcery.sql import (
+    innodb_transactions,
+)
 from sqlalchemy import Connection, text
 
 #: How long `current_position` waits for transactions in flight before giving up.

@@ -12,7 +12,12 @@ from functools import cache
 from typing import Any, Final
 
 from event_sourcery.exceptions import InvalidInput
-from event_sourcery.interfaces import EVENT_ID_INDEX, MAX_IDENTIFIER_LENGTH
+from event_sourcery.interfaces import (
+    MAX_IDENTIFIER_LENGTH,
+)
+from event_sourcery.sql import (
+    EVENT_ID_INDEX,
+)
 from sqlalchemy import (
     JSON,
     BigInteger,

@@ -12,7 +12,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from event_sourcery.interfaces import as_utc, utc_from_text, uuid_from_hex
+from event_sourcery.interfaces import (
+    as_utc,
+)
+from event_sourcery.sql import (
+    utc_from_text,
+    uuid_from_hex,
+)
 from sqlalchemy import (
     BindParameter,
     ColumnElement,

@@ -119,7 +119,7 @@ class Statements:
             .order_by(ev.c.version)
         )
         # MariaDB, versionless appends: a write to the stream row comes before the events'
-        # INSERT, as `event_sourcery._gaps` requires. InnoDB draws auto-increment ids before it
+        # INSERT, as `event_sourcery.sql._gaps` requires. InnoDB draws auto-increment ids before it
         # gives a transaction its id, so without it a transaction whose first write is the
         # events' INSERT would hold positions while no marker of in-flight transactions can
         # show it. The UPDATE changes nothing, but gives the transaction its id (and locks the
@@ -314,7 +314,7 @@ def _appends_at_once(
     named = st.c.name == bindparam("p_name")
     bump = update(st).values(version=bindparam("p_version"))
 
-    # The rule of `event_sourcery._gaps`: the transaction has its id before the events'
+    # The rule of `event_sourcery.sql._gaps`: the transaction has its id before the events'
     # INSERT draws theirs. The other claims write the stream row, which assigns it before the
     # CTE returns a row, and the INSERT draws ids (nextval) only for rows joined to a claimed
     # one. A versionless claim of an existing stream only reads, so it asks for the id itself:

@@ -17,6 +17,8 @@ from event_sourcery.interfaces import (
     StorageStrategy,
     as_utc,
     check_snapshot,
+)
+from event_sourcery.sql import (
     raw_from_text,
 )
 from sqlalchemy import Connection

@@ -25,7 +25,6 @@ from typing import Any
 
 from event_sourcery.exceptions import StorageError
 from event_sourcery.interfaces import (
-    GapTracker,
     LogCursor,
     RawEvent,
     RecordedRaw,
@@ -33,6 +32,9 @@ from event_sourcery.interfaces import (
     SubscriptionFilter,
     SubscriptionStrategy,
     build_recorded_raw,
+)
+from event_sourcery.sql import (
+    GapTracker,
     raw_from_text,
 )
 from sqlalchemy import Connection, Dialect, Engine, create_engine, text
@@ -268,7 +270,7 @@ class SQLAlchemyLogCursor(LogCursor):
         return found
 
     def _bound(self, connection: Connection, exclude: int | None, limit: int) -> int:
-        """How far this poll may deliver (see `event_sourcery._gaps`)."""
+        """How far this poll may deliver (see `event_sourcery.sql._gaps`)."""
         tracker, in_flight = self._tracker, self._in_flight
         assert in_flight is not None
 

@@ -3,7 +3,7 @@
 Positions are plain ints on every backend (decided once, for all): the global position of an
 event is its autoincrement id (SQL) or commit position (KurrentDB). Gap freedom does not need a
 composite position, because readers never pass a missing position until every transaction
-that could still fill it has ended (see `event_sourcery._gaps`).
+that could still fill it has ended (see `event_sourcery.sql._gaps`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from event_sourcery._driver_errors import describe_driver_error, is_collision, is_missing_table
 from event_sourcery._stream_id import StreamId
 from event_sourcery._versioning import NO_VERSIONING, ExpectedVersion, violates_event_id_index
 from event_sourcery.exceptions import (
@@ -21,6 +20,7 @@ from event_sourcery.exceptions import (
     EventStoreException,
     StorageError,
 )
+from event_sourcery.sql._driver_errors import describe_driver_error, is_collision, is_missing_table
 
 # errno of MySQL/MariaDB's "Duplicate entry ... for key ..." (ER_DUP_ENTRY).
 _MYSQL_DUPLICATE_KEY = 1062

@@ -2,7 +2,7 @@
 
 ``SHOW ENGINE INNODB STATUS`` lists transactions as they are at the moment of the query
 (``information_schema.INNODB_TRX`` is served from a cache up to 100 ms old, too stale for the
-gap rule of `event_sourcery._gaps`). Parsing its text is dialect knowledge that every SQL
+gap rule of `event_sourcery.sql._gaps`). Parsing its text is dialect knowledge that every SQL
 backend shares, so it lives here once.
 """
 

@@ -1,0 +1,42 @@
+"""For SQL backend authors: what every SQL driver of the store shares.
+
+`event_sourcery.interfaces` holds the ports and the rules of any backend (KurrentDB's too);
+this package holds what only SQL backends need: the gap rule of the global log, the reading of
+driver errors, the database flavours and the protocol the drivers run. It imports no driver.
+
+It is a subpackage of the core rather than a distribution of its own: it imports nothing the
+core does not, it is versioned with the ports it implements, and a separate distribution would
+add a pin to every SQL backend without letting anyone install less.
+"""
+
+from event_sourcery._raw import raw_from_text
+from event_sourcery._readers import utc_from_text, uuid_from_hex
+from event_sourcery._versioning import EVENT_ID_INDEX, violates_event_id_index
+from event_sourcery.sql._driver_errors import (
+    describe_driver_error,
+    driver_error_code,
+    driver_error_codes,
+    is_collision,
+    is_connection_failure,
+    is_missing_table,
+)
+from event_sourcery.sql._errors import SQLErrors
+from event_sourcery.sql._gaps import GapTracker
+from event_sourcery.sql._innodb import innodb_transactions
+
+__all__ = [
+    "EVENT_ID_INDEX",
+    "GapTracker",
+    "SQLErrors",
+    "describe_driver_error",
+    "driver_error_code",
+    "driver_error_codes",
+    "innodb_transactions",
+    "is_collision",
+    "is_connection_failure",
+    "is_missing_table",
+    "raw_from_text",
+    "utc_from_text",
+    "uuid_from_hex",
+    "violates_event_id_index",
+]
