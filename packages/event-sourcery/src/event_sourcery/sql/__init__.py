@@ -21,20 +21,50 @@ from event_sourcery.sql._driver_errors import (
     is_missing_table,
 )
 from event_sourcery.sql._errors import SQLErrors
+from event_sourcery.sql._flavour import MAX_VERSION, Flavour, Tables
+from event_sourcery.sql._flavours import flavour_for
 from event_sourcery.sql._gaps import GapTracker
 from event_sourcery.sql._innodb import innodb_transactions
+from event_sourcery.sql._mariadb import MariaDB
+from event_sourcery.sql._postgresql import PostgreSQL
+from event_sourcery.sql._protocol import (
+    Outcome,
+    Pause,
+    Protocol,
+    Statement,
+    Step,
+    drive,
+    drive_async,
+    qmark,
+)
+from event_sourcery.sql._sqlite import SQLite
 
 __all__ = [
     "EVENT_ID_INDEX",
+    "MAX_VERSION",
+    "Flavour",
     "GapTracker",
+    "MariaDB",
+    "Outcome",
+    "Pause",
+    "PostgreSQL",
+    "Protocol",
     "SQLErrors",
+    "SQLite",
+    "Statement",
+    "Step",
+    "Tables",
     "describe_driver_error",
+    "drive",
+    "drive_async",
     "driver_error_code",
     "driver_error_codes",
+    "flavour_for",
     "innodb_transactions",
     "is_collision",
     "is_connection_failure",
     "is_missing_table",
+    "qmark",
     "raw_from_text",
     "utc_from_text",
     "uuid_from_hex",

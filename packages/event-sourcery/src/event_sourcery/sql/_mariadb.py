@@ -1,0 +1,19 @@
+"""MariaDB: its SQL text, value conversions, transactions in flight and capabilities."""
+
+from __future__ import annotations
+
+from event_sourcery.sql._flavour import Flavour
+
+
+class MariaDB(Flavour):
+    """MariaDB (see `Flavour`)."""
+
+    name = "MariaDB"
+
+    # --- values -------------------------------------------------------------------------------
+
+    # --- appending ----------------------------------------------------------------------------
+
+    # --- the log ------------------------------------------------------------------------------
+
+    # --- loads, snapshots, deletion, positions --------------------------------------------------

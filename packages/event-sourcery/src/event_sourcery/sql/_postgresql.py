@@ -1,0 +1,19 @@
+"""PostgreSQL: its SQL text, value conversions, transactions in flight and capabilities."""
+
+from __future__ import annotations
+
+from event_sourcery.sql._flavour import Flavour
+
+
+class PostgreSQL(Flavour):
+    """PostgreSQL (see `Flavour`)."""
+
+    name = "PostgreSQL"
+
+    # --- values -------------------------------------------------------------------------------
+
+    # --- appending ----------------------------------------------------------------------------
+
+    # --- the log ------------------------------------------------------------------------------
+
+    # --- loads, snapshots, deletion, positions --------------------------------------------------
