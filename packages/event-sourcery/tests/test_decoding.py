@@ -8,8 +8,8 @@ from uuid import uuid4
 import pytest
 from event_sourcery import Event, EventRegistry, Recorded, StreamId, WrappedEvent
 from event_sourcery._event import build_wrapped
+from event_sourcery._fast_decode import deserialize_all
 from event_sourcery._frozen import positional_builder
-from event_sourcery._raw import deserialize_all
 from event_sourcery.exceptions import EventSerializationError, UnknownEventType
 from event_sourcery.interfaces import (
     RawEvent,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from event_sourcery import Context, Event, EventRegistry, StreamId, WrappedEvent
-from event_sourcery._raw import serialize_all
+from event_sourcery._codec import serialize_all
 from event_sourcery.exceptions import EventSerializationError, InvalidEvent
 from event_sourcery.interfaces import RawEvent, deserialize, serialize
 

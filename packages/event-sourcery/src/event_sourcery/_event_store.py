@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, overload
 
+from event_sourcery._codec import serialize, serialize_all
 from event_sourcery._encryption import Encryption
 from event_sourcery._event import Context, TEvent, WrappedEvent
+from event_sourcery._fast_decode import deserialize_all
 from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._loaded import LoadedStream, check_event_types, check_instances
 from event_sourcery._outbox import OutboxConfig, OutboxStrategy
-from event_sourcery._raw import RawEvent, deserialize_all, serialize, serialize_all
+from event_sourcery._raw import RawEvent
 from event_sourcery._recorded import Recorded, RecordedRaw
 from event_sourcery._registry import EventRegistry
 from event_sourcery._storage import StorageStrategy

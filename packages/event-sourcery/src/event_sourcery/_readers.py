@@ -1,14 +1,15 @@
 """Cheap conversions of stored values, for backends reading rows back by the thousand.
 
 A load or a catch-up converts a uuid and a timestamp per event; with the standard
-constructors that cost more than validating the event's payload (on the CI machine:
-``UUID(hex)`` 2.6 µs, ``naive.replace(tzinfo=UTC)`` 1.9 µs). The readers here take only what a
-store wrote itself, so they skip the checks meant for arbitrary input.
+constructors that cost more than validating the event's payload. The readers here take only
+what a store wrote itself, so they skip the checks meant for arbitrary input. New event ids
+(`new_uuids`) are made here too, by the same means. The measurements are in
+docs/performance.md ("Reading events", and "unique event ids" for `new_uuids`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from os import urandom
 from time import time_ns
 from uuid import UUID, SafeUUID
@@ -37,8 +38,7 @@ def new_uuids(count: int) -> list[UUID]:
 
     Time-ordered because event ids are unique per tenant through a database index: random
     (version 4) keys land all over that B-tree, so each append touched pages across the whole
-    index (SQLite's batch appends ran at 0.43x the raw driver with them, 0.75x without the
-    index); ids that grow with time land at its right edge, as Marten's sequential event ids
+    index; ids that grow with time land at its right edge, as Marten's sequential event ids
     do. 74 random bits per id keep them unguessable and collision-free; the creation time they
     reveal is stored beside every event anyway. ``uuid4()`` would also read the random source
     once per uuid, a system call each.
@@ -77,3 +77,13 @@ def utc_from_text(text: str) -> datetime:
     parsed value.
     """
     return datetime.fromisoformat(text + "+00:00")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """`moment` in UTC; naive values (as some databases return them) are taken as UTC."""
+    tzinfo = moment.tzinfo
+    if tzinfo is UTC:  # the common case on every read path: no conversion at all
+        return moment
+    if tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -6,10 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
+from event_sourcery._codec import deserialize
 from event_sourcery._encryption import Encryption
 from event_sourcery._event import TEvent, WrappedEvent
+from event_sourcery._fast_decode import deserialize_all
 from event_sourcery._frozen import positional_builder
-from event_sourcery._raw import RawEvent, deserialize, deserialize_all
+from event_sourcery._raw import RawEvent
 from event_sourcery._registry import EventRegistry
 from event_sourcery._stream_id import StreamId
 from event_sourcery.exceptions import UnknownEventType

@@ -5,11 +5,13 @@ backends share (the gap rule, driver error codes, flavours, the SQL protocol) is
 `event_sourcery.sql`.
 """
 
+from event_sourcery._codec import deserialize, serialize
 from event_sourcery._limits import MAX_IDENTIFIER_LENGTH, check_tenant_id
 from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._outbox import OutboxConfig, OutboxEntry, OutboxStrategy
 from event_sourcery._projection import CheckpointStrategy
-from event_sourcery._raw import RawEvent, as_utc, deserialize, serialize
+from event_sourcery._raw import RawEvent
+from event_sourcery._readers import as_utc
 from event_sourcery._recorded import RecordedRaw, build_recorded_raw
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._stream_id import StoredStreamIds

@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from event_sourcery._raw import as_utc
-from event_sourcery._readers import utc_from_text, uuid_from_hex
+from event_sourcery._readers import as_utc, utc_from_text, uuid_from_hex
 
 #: Versions are BIGINT: a larger expected version or range bound matches no stored version; it
 #: is clamped or sent down the slow path instead of bound, as drivers cannot bind it.
