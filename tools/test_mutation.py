@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import sys
 import textwrap
 from pathlib import Path
@@ -11,22 +10,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-
-
-def _tool() -> ModuleType:
-    """`tools/mutation.py`, imported by path (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "_es_mutation", Path(__file__).with_name("mutation.py")
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _tool()
 
 SOURCE = textwrap.dedent(
     '''\
@@ -46,18 +29,18 @@ SOURCE = textwrap.dedent(
 )
 
 
-def _run(source: str, index: int, call: str) -> Any:
+def _run(tool: ModuleType, source: str, index: int, call: str) -> Any:
     namespace: dict[str, Any] = {}
     exec(compile(tool.mutated_tree(source, index), "<mutant>", "exec"), namespace)
     return eval(call, namespace)
 
 
-def _changes() -> list[tuple[str, str]]:
+def _changes(tool: ModuleType) -> list[tuple[str, str]]:
     return [(m.original, m.mutated) for m in tool.mutants(SOURCE, "m.py")]
 
 
-def test_every_operator_makes_its_mutants() -> None:
-    changes = _changes()
+def test_every_operator_makes_its_mutants(tool: ModuleType) -> None:
+    changes = _changes(tool)
     assert ("value > LIMIT", "value >= LIMIT") in changes
     assert ("value > LIMIT and not strict", "value > LIMIT or not strict") in changes
     assert ("10", "11") in changes
@@ -70,8 +53,8 @@ def test_every_operator_makes_its_mutants() -> None:
     assert ("not strict", "strict") in changes
 
 
-def test_docstrings_annotations_asserts_and_all_are_left_alone() -> None:
-    texts = " ".join(f"{original} {mutated}" for original, mutated in _changes())
+def test_docstrings_annotations_asserts_and_all_are_left_alone(tool: ModuleType) -> None:
+    texts = " ".join(f"{original} {mutated}" for original, mutated in _changes(tool))
     assert "Docstring" not in texts
     assert "Clamp" not in texts
     assert "isinstance" not in texts
@@ -79,26 +62,26 @@ def test_docstrings_annotations_asserts_and_all_are_left_alone() -> None:
     assert "int" not in texts  # annotations
 
 
-def test_a_mutant_changes_only_what_it_says() -> None:
+def test_a_mutant_changes_only_what_it_says(tool: ModuleType) -> None:
     found = tool.mutants(SOURCE, "m.py")
     (none,) = [m.index for m in found if m.original == "return LIMIT"]
-    assert _run(SOURCE, none, "clamp(50)") is None
-    assert _run(SOURCE, none, "clamp(5)") == 5
+    assert _run(tool, SOURCE, none, "clamp(50)") is None
+    assert _run(tool, SOURCE, none, "clamp(5)") == 5
     (dropped,) = [m.index for m in found if m.mutated == "strict"]
-    assert _run(SOURCE, dropped, "clamp(50)") == 50  # `not` dropped: strict=False keeps 50
-    assert _run(SOURCE, dropped, "clamp(50, strict=True)") == 10
+    assert _run(tool, SOURCE, dropped, "clamp(50)") == 50  # `not` dropped: strict=False keeps 50
+    assert _run(tool, SOURCE, dropped, "clamp(50, strict=True)") == 10
     (limit,) = [m.index for m in found if m.mutated == "11"]
-    assert _run(SOURCE, limit, "clamp(50)") == 11
-    assert _run(SOURCE, 0, "clamp(50)") == _run(SOURCE, 0, "clamp(50)")  # deterministic
+    assert _run(tool, SOURCE, limit, "clamp(50)") == 11
+    assert _run(tool, SOURCE, 0, "clamp(50)") == _run(tool, SOURCE, 0, "clamp(50)")  # deterministic
 
 
-def test_mutated_code_keeps_the_original_line_numbers() -> None:
+def test_mutated_code_keeps_the_original_line_numbers(tool: ModuleType) -> None:
     tree = tool.mutated_tree(SOURCE, 0)
     returns = sorted(node.lineno for node in ast.walk(tree) if isinstance(node, ast.Return))
     assert returns == [11, 12]
 
 
-def test_keys_survive_code_moving_and_tell_repeats_apart() -> None:
+def test_keys_survive_code_moving_and_tell_repeats_apart(tool: ModuleType) -> None:
     moved = "\n\n\n" + SOURCE
     keys = [m.key for m in tool.mutants(SOURCE, "m.py")]
     assert [m.key for m in tool.mutants(moved, "m.py")] == keys
@@ -110,13 +93,15 @@ def test_keys_survive_code_moving_and_tell_repeats_apart() -> None:
     assert len(set(keys)) == len(keys)
 
 
-def test_module_name_is_the_import_name_under_src() -> None:
+def test_module_name_is_the_import_name_under_src(tool: ModuleType) -> None:
     assert tool.module_name("packages/a/src/pkg/_mod.py") == "pkg._mod"
     with pytest.raises(SystemExit, match="not under a src/ folder"):
         tool.module_name("tools/mutation.py")
 
 
-def test_the_import_hook_puts_the_mutant_in_place_of_the_module(tmp_path: Path) -> None:
+def test_the_import_hook_puts_the_mutant_in_place_of_the_module(
+    tool: ModuleType, tmp_path: Path
+) -> None:
     package = tmp_path / "src" / "es_mutation_demo"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
@@ -139,7 +124,7 @@ def test_the_import_hook_puts_the_mutant_in_place_of_the_module(tmp_path: Path) 
             sys.modules.pop(name, None)
 
 
-def test_scores_leave_equivalents_out_or_count_them() -> None:
+def test_scores_leave_equivalents_out_or_count_them(tool: ModuleType) -> None:
     mutant = tool.mutants(SOURCE, "m.py")[0]
     result = tool.Result("m.py", 10, killed=[mutant] * 8, equivalent=[mutant], survived=[mutant])
     assert result.score == pytest.approx(100 * 8 / 9)
@@ -148,7 +133,9 @@ def test_scores_leave_equivalents_out_or_count_them() -> None:
     assert tool.Result("empty.py", 0).score == 100.0
 
 
-def test_the_configured_modules_exist_and_every_equivalent_matches_a_mutant() -> None:
+def test_the_configured_modules_exist_and_every_equivalent_matches_a_mutant(
+    tool: ModuleType,
+) -> None:
     # A stale equivalent (its code changed) would silently excuse nothing, or a new survivor.
     config = tool.load_config()
     assert config.min_score >= 90

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import textwrap
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-
-def _tool() -> ModuleType:
-    """`tools/typecheck_docs.py`, imported by path (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "_es_typecheck_docs", Path(__file__).with_name("typecheck_docs.py")
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _tool()
 
 _RELEASE_1 = """\
 # Prices
@@ -58,28 +40,28 @@ assert Price(cents=first.amount * 100).cents == 1200
 
 
 @pytest.fixture
-def page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def page(tool: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A Markdown file in a repository of its own (the extraction names files relative to it)."""
     monkeypatch.setattr(tool.doc_extraction(), "REPO", tmp_path)
     return tmp_path / "page.md"
 
 
-def _check(page: Path, markdown: str) -> tuple[list[Path], str]:
+def _check(tool: ModuleType, page: Path, markdown: str) -> tuple[list[Path], str]:
     page.write_text(markdown, encoding="utf-8")
     modules = tool.write_modules(page.parent, page)
     result = tool.run_mypy([str(module) for module in modules])
     return modules, result.stdout + result.stderr
 
 
-def test_a_class_defined_again_in_one_module_is_an_error(page: Path) -> None:
-    _, report = _check(page, _RELEASE_1 + _RELEASE_2.format(marker=""))
+def test_a_class_defined_again_in_one_module_is_an_error(tool: ModuleType, page: Path) -> None:
+    _, report = _check(tool, page, _RELEASE_1 + _RELEASE_2.format(marker=""))
     assert '"Price" already defined' in report
     assert 'Unexpected keyword argument "cents"' in report
 
 
-def test_a_marked_block_is_a_module_of_its_own(page: Path) -> None:
+def test_a_marked_block_is_a_module_of_its_own(tool: ModuleType, page: Path) -> None:
     marker = "<!-- typecheck: new-module (release 2 of Price) -->"
-    modules, report = _check(page, _RELEASE_1 + _RELEASE_2.format(marker=marker))
+    modules, report = _check(tool, page, _RELEASE_1 + _RELEASE_2.format(marker=marker))
     assert len(modules) == 2
     assert "Success: no issues found in 2 source files" in report, report
 
@@ -102,13 +84,15 @@ def test_a_marked_block_is_a_module_of_its_own(page: Path) -> None:
     ],
     ids=["misspelt", "before-the-first-block", "before-no-block"],
 )
-def test_a_misplaced_or_misspelt_marker_fails(page: Path, markdown: str, message: str) -> None:
+def test_a_misplaced_or_misspelt_marker_fails(
+    tool: ModuleType, page: Path, markdown: str, message: str
+) -> None:
     page.write_text(markdown, encoding="utf-8")
     with pytest.raises(tool.MarkerError, match=message):
         tool.write_modules(page.parent, page)
 
 
-def test_bound_names_are_those_of_the_top_level() -> None:
+def test_bound_names_are_those_of_the_top_level(tool: ModuleType) -> None:
     source = textwrap.dedent(
         """
         import os.path
