@@ -83,6 +83,13 @@ class Mutant:
         return f"{self.path}::{self.scope}::{self.original} -> {self.mutated}{suffix}"
 
 
+#: How to apply a mutant to the node it is found at (given the parents of every node).
+_Apply = Callable[[ast.AST, dict[ast.AST, ast.AST]], None]
+#: What a node can become: the text before and after, and how to apply it.
+_Change = tuple[str, str, _Apply]
+_Text = Callable[[ast.AST], str]
+
+
 @dataclass(frozen=True)
 class _Site:
     node_index: int
@@ -90,7 +97,7 @@ class _Site:
     scope: str
     original: str
     mutated: str
-    apply: Callable[[ast.AST, dict[ast.AST, ast.AST]], None]
+    apply: _Apply
 
 
 def _replace_child(parent: ast.AST, old: ast.AST, new: ast.AST) -> None:
@@ -154,87 +161,124 @@ def _scopes(tree: ast.Module) -> dict[int, str]:
     return scopes
 
 
+def _compare_changes(node: ast.Compare, text: _Text) -> list[_Change]:
+    changes: list[_Change] = []
+    for position, op in enumerate(node.ops):
+        swapped = _SWAPS.get(type(op))
+        if swapped is None:
+            continue
+
+        def swap_op(n: ast.AST, _: object, p: int = position, s: type = swapped) -> None:
+            assert isinstance(n, ast.Compare)
+            n.ops[p] = s()
+
+        copy = ast.Compare(node.left, list(node.ops), node.comparators)
+        copy.ops[position] = swapped()
+        changes.append((text(node), ast.unparse(copy), swap_op))
+    return changes
+
+
+def _operator_changes(node: ast.BoolOp | ast.BinOp | ast.AugAssign, text: _Text) -> list[_Change]:
+    swapped = _SWAPS.get(type(node.op))
+    if swapped is None:
+        return []
+
+    def swap(n: ast.AST, _: object, s: type = swapped) -> None:
+        n.op = s()  # type: ignore[attr-defined]
+
+    original = text(node)
+    node.op, kept = swapped(), node.op  # unparsed with the swapped operator, then back
+    mutated = ast.unparse(node)
+    node.op = kept
+    return [(original, mutated, swap)]
+
+
+def _constant_changes(node: ast.Constant, text: _Text) -> list[_Change]:
+    if type(node.value) is bool:
+
+        def flip(n: ast.AST, _: object) -> None:
+            assert isinstance(n, ast.Constant)
+            n.value = not n.value
+
+        return [(repr(node.value), repr(not node.value), flip)]
+    if type(node.value) is not int:
+        return []
+    value: int = node.value
+    changes: list[_Change] = []
+    for delta in (1, -1):
+
+        def shift(n: ast.AST, _: object, v: int = value + delta) -> None:
+            assert isinstance(n, ast.Constant)
+            n.value = v
+
+        changes.append((text(node), repr(value + delta), shift))
+    return changes
+
+
+def _condition_changes(node: ast.If | ast.While | ast.IfExp, text: _Text) -> list[_Change]:
+    changes: list[_Change] = []
+    for forced in (True, False):
+
+        def force(n: ast.AST, _: object, f: bool = forced) -> None:
+            n.test = ast.Constant(f)  # type: ignore[attr-defined]
+
+        changes.append((text(node.test), repr(forced), force))
+    return changes
+
+
+def _return_changes(node: ast.Return, text: _Text) -> list[_Change]:
+    if node.value is None or (isinstance(node.value, ast.Constant) and node.value.value is None):
+        return []
+
+    def to_none(n: ast.AST, _: object) -> None:
+        assert isinstance(n, ast.Return)
+        n.value = ast.Constant(None)
+
+    return [(f"return {text(node.value)}", "return None", to_none)]
+
+
+def _not_changes(node: ast.UnaryOp, text: _Text) -> list[_Change]:
+    if not isinstance(node.op, ast.Not):
+        return []
+
+    def drop_not(n: ast.AST, parents: dict[ast.AST, ast.AST]) -> None:
+        assert isinstance(n, ast.UnaryOp)
+        _replace_child(parents[n], n, n.operand)
+
+    return [(text(node), text(node.operand), drop_not)]
+
+
+def _changes(node: ast.AST, text: _Text) -> list[_Change]:
+    """The mutants of one node (none for a kind of node no operator applies to)."""
+    if isinstance(node, ast.Compare):
+        return _compare_changes(node, text)
+    if isinstance(node, ast.BoolOp | ast.BinOp | ast.AugAssign):
+        return _operator_changes(node, text)
+    if isinstance(node, ast.Constant):
+        return _constant_changes(node, text)
+    if isinstance(node, ast.If | ast.While | ast.IfExp):
+        return _condition_changes(node, text)
+    if isinstance(node, ast.Return):
+        return _return_changes(node, text)
+    if isinstance(node, ast.UnaryOp):
+        return _not_changes(node, text)
+    return []
+
+
 def _sites(source: str) -> list[_Site]:
     tree = ast.parse(source)
     skipped = _skipped(tree)
     scopes = _scopes(tree)
-    sites: list[_Site] = []
 
     def text(node: ast.AST) -> str:
         return ast.get_source_segment(source, node) or ast.unparse(node)
 
-    for index, node in enumerate(ast.walk(tree)):
-        if id(node) in skipped:
-            continue
-        scope = scopes.get(id(node), "<module>")
-        line = getattr(node, "lineno", 0)
-
-        def add(original: str, mutated: str, apply: Callable[..., None]) -> None:
-            sites.append(_Site(index, line, scope, original, mutated, apply))  # noqa: B023
-
-        if isinstance(node, ast.Compare):
-            for position, op in enumerate(node.ops):
-                swapped = _SWAPS.get(type(op))
-                if swapped is None:
-                    continue
-
-                def swap_op(n: ast.AST, _: object, p: int = position, s: type = swapped) -> None:
-                    assert isinstance(n, ast.Compare)
-                    n.ops[p] = s()
-
-                copy = ast.Compare(node.left, list(node.ops), node.comparators)
-                copy.ops[position] = swapped()
-                add(text(node), ast.unparse(copy), swap_op)
-        elif isinstance(node, ast.BoolOp | ast.BinOp | ast.AugAssign) and type(node.op) in _SWAPS:
-            swapped = _SWAPS[type(node.op)]
-
-            def swap(n: ast.AST, _: object, s: type = swapped) -> None:
-                n.op = s()  # type: ignore[attr-defined]
-
-            original = text(node)
-            node.op, kept = swapped(), node.op  # unparsed with the swapped operator, then back
-            add(original, ast.unparse(node), swap)
-            node.op = kept
-        elif isinstance(node, ast.Constant) and type(node.value) is int:
-            value: int = node.value
-            for delta in (1, -1):
-
-                def shift(n: ast.AST, _: object, v: int = value + delta) -> None:
-                    assert isinstance(n, ast.Constant)
-                    n.value = v
-
-                add(text(node), repr(value + delta), shift)
-        elif isinstance(node, ast.Constant) and type(node.value) is bool:
-
-            def flip(n: ast.AST, _: object) -> None:
-                assert isinstance(n, ast.Constant)
-                n.value = not n.value
-
-            add(repr(node.value), repr(not node.value), flip)
-        elif isinstance(node, ast.If | ast.While | ast.IfExp):
-            for forced in (True, False):
-
-                def force(n: ast.AST, _: object, f: bool = forced) -> None:
-                    n.test = ast.Constant(f)  # type: ignore[attr-defined]
-
-                add(text(node.test), repr(forced), force)
-        elif isinstance(node, ast.Return) and node.value is not None:
-            if isinstance(node.value, ast.Constant) and node.value.value is None:
-                continue
-
-            def to_none(n: ast.AST, _: object) -> None:
-                assert isinstance(n, ast.Return)
-                n.value = ast.Constant(None)
-
-            add(f"return {text(node.value)}", "return None", to_none)
-        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-
-            def drop_not(n: ast.AST, parents: dict[ast.AST, ast.AST]) -> None:
-                assert isinstance(n, ast.UnaryOp)
-                _replace_child(parents[n], n, n.operand)
-
-            add(text(node), text(node.operand), drop_not)
-    return sites
+    return [
+        _Site(index, getattr(node, "lineno", 0), scopes.get(id(node), "<module>"), *change)
+        for index, node in enumerate(ast.walk(tree))
+        if id(node) not in skipped
+        for change in _changes(node, text)
+    ]
 
 
 def mutants(source: str, path: str) -> list[Mutant]:
@@ -416,47 +460,46 @@ def _stale(config: Config, every: dict[str, list[Mutant]]) -> Iterator[str]:
             yield key
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The command line; see the module docstring."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["--child"]:
-        return _child(args[1], int(args[2]), args[4:])
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module", action="append", help="only modules whose path contains it")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--sample", type=int, help="run at most this many mutants per module")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample")
     parser.add_argument("--report", type=Path, help="also write the report (Markdown) here")
-    options = parser.parse_args(args)
-    config = load_config()
-    paths = [p for p in config.modules if not options.module or any(m in p for m in options.module)]
-    if not paths:
-        parser.error(f"no configured module matches {options.module}")
-    every = {path: mutants((ROOT / path).read_text(), path) for path in paths}
-    if options.list:
-        for found in every.values():
-            for m in found:
-                mark = "  [equivalent]" if m.key in config.equivalents else ""
-                print(f"{m.path}:{m.line}: [{m.index}] {m.original} -> {m.mutated}{mark}")
-        return 0
-    results: list[Result] = []
-    for path in paths:
-        tests = config.modules[path]
-        code, baseline = _run(path, -1, tests, None)
-        if code != 0:
-            print(f"mutation: the tests of {path} fail without any mutant (exit {code})")
-            return 2
-        timeout = max(30.0, baseline * config.timeout_factor)
-        chosen = _select(every[path], options.sample, options.seed)
-        result = Result(path, len(chosen))
-        for m in chosen:
-            if m.key in config.equivalents:
-                result.equivalent.append(m)
-                continue
-            code, _ = _run(path, m.index, tests, timeout)
-            (result.survived if code == 0 else result.killed).append(m)
-            print(f"{'survived' if code == 0 else 'killed  '} {m.path}:{m.line}: {m.key}")
-        results.append(result)
+    return parser
+
+
+def _print_list(config: Config, every: dict[str, list[Mutant]]) -> None:
+    for found in every.values():
+        for m in found:
+            mark = "  [equivalent]" if m.key in config.equivalents else ""
+            print(f"{m.path}:{m.line}: [{m.index}] {m.original} -> {m.mutated}{mark}")
+
+
+def _run_module(
+    config: Config, path: str, found: list[Mutant], options: argparse.Namespace
+) -> Result | None:
+    """Every chosen mutant of `path` run against its tests; None if they fail without any."""
+    tests = config.modules[path]
+    code, baseline = _run(path, -1, tests, None)
+    if code != 0:
+        print(f"mutation: the tests of {path} fail without any mutant (exit {code})")
+        return None
+    timeout = max(30.0, baseline * config.timeout_factor)
+    chosen = _select(found, options.sample, options.seed)
+    result = Result(path, len(chosen))
+    for m in chosen:
+        if m.key in config.equivalents:
+            result.equivalent.append(m)
+            continue
+        code, _ = _run(path, m.index, tests, timeout)
+        (result.survived if code == 0 else result.killed).append(m)
+        print(f"{'survived' if code == 0 else 'killed  '} {m.path}:{m.line}: {m.key}")
+    return result
+
+
+def _report(config: Config, results: list[Result], every: dict[str, list[Mutant]]) -> str:
     report = [table(results), ""]
     survivors = [m for r in results for m in r.survived]
     if survivors:
@@ -466,7 +509,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     if stale:
         report.append(f"Equivalents in {config.equivalents_file} that match no mutant any more:")
         report += [f"- {key}" for key in stale]
-    text = "\n".join(report)
+    return "\n".join(report)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; see the module docstring."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--child"]:
+        return _child(args[1], int(args[2]), args[4:])
+    parser = _parser()
+    options = parser.parse_args(args)
+    config = load_config()
+    paths = [p for p in config.modules if not options.module or any(m in p for m in options.module)]
+    if not paths:
+        parser.error(f"no configured module matches {options.module}")
+    every = {path: mutants((ROOT / path).read_text(), path) for path in paths}
+    if options.list:
+        _print_list(config, every)
+        return 0
+    results: list[Result] = []
+    for path in paths:
+        result = _run_module(config, path, every[path], options)
+        if result is None:
+            return 2
+        results.append(result)
+    text = _report(config, results, every)
     print(text)
     if options.report:
         options.report.write_text(text + "\n")
