@@ -156,13 +156,15 @@ def _check_prefix(prefix: object) -> str:
     return prefix
 
 
-def _define(metadata: MetaData, prefix: str) -> SQLAlchemyModels:
-    def name(suffix: str) -> conv:
-        # conv(): the name is final, whatever naming convention the user's metadata has, so
-        # the names alembic sees in the database and in the models always agree.
-        return conv(f"{prefix}{suffix}")
+def _name(prefix: str, suffix: str) -> conv:
+    """The name of a constraint or index: final, whatever naming convention the user's metadata
+    has, so the names alembic sees in the database and in the models always agree."""
+    return conv(f"{prefix}{suffix}")
 
-    streams = Table(
+
+def _streams(metadata: MetaData, prefix: str) -> Table:
+    """One row per stream (see `SQLAlchemyModels.streams`)."""
+    return Table(
         f"{prefix}streams",
         metadata,
         Column("id", _ID, autoincrement=True),
@@ -171,17 +173,21 @@ def _define(metadata: MetaData, prefix: str) -> SQLAlchemyModels:
         Column("uuid", _UUID, nullable=False),
         Column("name", _LABEL, nullable=True),
         Column("version", BigInteger, nullable=True),
-        PrimaryKeyConstraint("id", name=name("streams_pk")),
+        PrimaryKeyConstraint("id", name=_name(prefix, "streams_pk")),
         # The distinguishing column first: with tenant and category leading, a planner with
         # stale statistics (or a generic plan) could look a stream up by uuid through the name
         # index, scanning every stream of the category; appends then slowed down as streams
         # were added. Now neither index can serve the other's lookup.
-        UniqueConstraint("uuid", "tenant_id", "category", name=name("streams_uuid_uq")),
-        UniqueConstraint("name", "tenant_id", "category", name=name("streams_name_uq")),
+        UniqueConstraint("uuid", "tenant_id", "category", name=_name(prefix, "streams_uuid_uq")),
+        UniqueConstraint("name", "tenant_id", "category", name=_name(prefix, "streams_name_uq")),
         sqlite_autoincrement=True,
         **_TABLE_OPTIONS,
     )
-    events = Table(
+
+
+def _events(metadata: MetaData, prefix: str, streams: Table) -> Table:
+    """One row per event, its id the global position (see `SQLAlchemyModels.events`)."""
+    return Table(
         f"{prefix}events",
         metadata,
         Column("id", _ID, autoincrement=True),
@@ -194,18 +200,22 @@ def _define(metadata: MetaData, prefix: str) -> SQLAlchemyModels:
         Column("context", _JSON, nullable=False),
         Column("created_at", _TIMESTAMP, nullable=False),
         Column("tenant_id", _LABEL, nullable=False),
-        PrimaryKeyConstraint("id", name=name("events_pk")),
-        ForeignKeyConstraint(["stream_id"], [streams.c.id], name=name("events_stream_fk")),
+        PrimaryKeyConstraint("id", name=_name(prefix, "events_pk")),
+        ForeignKeyConstraint(["stream_id"], [streams.c.id], name=_name(prefix, "events_stream_fk")),
         # Also the index a stream is read through, in version order.
-        UniqueConstraint("stream_id", "version", name=name("events_stream_version_uq")),
+        UniqueConstraint("stream_id", "version", name=_name(prefix, "events_stream_version_uq")),
         # Event ids are unique per tenant: the index refuses a taken id as part of the
         # append's INSERT, with no query of its own (see `violates_event_id_index`).
-        UniqueConstraint("uuid", "tenant_id", name=name(EVENT_ID_INDEX)),
+        UniqueConstraint("uuid", "tenant_id", name=_name(prefix, EVENT_ID_INDEX)),
         # Positions must never be reused, not even those of the newest events after a delete.
         sqlite_autoincrement=True,
         **_TABLE_OPTIONS,
     )
-    snapshots = Table(
+
+
+def _snapshots(metadata: MetaData, prefix: str, streams: Table) -> Table:
+    """At most one row per stream (see `SQLAlchemyModels.snapshots`)."""
+    return Table(
         f"{prefix}snapshots",
         metadata,
         Column("stream_id", BigInteger, autoincrement=False),
@@ -216,11 +226,17 @@ def _define(metadata: MetaData, prefix: str) -> SQLAlchemyModels:
         Column("data", _JSON, nullable=False),
         Column("context", _JSON, nullable=False),
         Column("created_at", _TIMESTAMP, nullable=False),
-        PrimaryKeyConstraint("stream_id", name=name("snapshots_pk")),
-        ForeignKeyConstraint(["stream_id"], [streams.c.id], name=name("snapshots_stream_fk")),
+        PrimaryKeyConstraint("stream_id", name=_name(prefix, "snapshots_pk")),
+        ForeignKeyConstraint(
+            ["stream_id"], [streams.c.id], name=_name(prefix, "snapshots_stream_fk")
+        ),
         **_TABLE_OPTIONS,
     )
-    outbox = Table(
+
+
+def _outbox(metadata: MetaData, prefix: str) -> Table:
+    """Events waiting to be published (see `SQLAlchemyModels.outbox`)."""
+    return Table(
         f"{prefix}outbox",
         metadata,
         Column("id", _ID, autoincrement=True),
@@ -239,19 +255,27 @@ def _define(metadata: MetaData, prefix: str) -> SQLAlchemyModels:
         Column("attempts", Integer, nullable=False),
         Column("last_error", Text, nullable=True),
         # No foreign key to the event: the entry outlives a deletion of its stream.
-        PrimaryKeyConstraint("id", name=name("outbox_pk")),
+        PrimaryKeyConstraint("id", name=_name(prefix, "outbox_pk")),
         sqlite_autoincrement=True,
         **_TABLE_OPTIONS,
     )
-    checkpoints = Table(
+
+
+def _checkpoints(metadata: MetaData, prefix: str) -> Table:
+    """One row per projection (see `SQLAlchemyModels.checkpoints`)."""
+    return Table(
         f"{prefix}checkpoints",
         metadata,
         Column("name", _LABEL, autoincrement=False),
         Column("position", BigInteger, nullable=False),
-        PrimaryKeyConstraint("name", name=name("checkpoints_pk")),
+        PrimaryKeyConstraint("name", name=_name(prefix, "checkpoints_pk")),
         **_TABLE_OPTIONS,
     )
-    keys = Table(
+
+
+def _keys(metadata: MetaData, prefix: str) -> Table:
+    """Encryption keys of data subjects (see `SQLAlchemyModels.keys`)."""
+    return Table(
         f"{prefix}keys",
         metadata,
         Column("id", _ID, autoincrement=True),
@@ -259,19 +283,23 @@ def _define(metadata: MetaData, prefix: str) -> SQLAlchemyModels:
         Column("key_id", String(64), nullable=False),
         Column("subject_id", _LABEL, nullable=False),
         Column("key", LargeBinary(), nullable=False),
-        PrimaryKeyConstraint("id", name=name("keys_pk")),
-        UniqueConstraint("tenant_id", "key_id", name=name("keys_key_id_uq")),
-        Index(name("keys_subject_ix"), "tenant_id", "subject_id"),
+        PrimaryKeyConstraint("id", name=_name(prefix, "keys_pk")),
+        UniqueConstraint("tenant_id", "key_id", name=_name(prefix, "keys_key_id_uq")),
+        Index(_name(prefix, "keys_subject_ix"), "tenant_id", "subject_id"),
         sqlite_autoincrement=True,
         **_TABLE_OPTIONS,
     )
+
+
+def _define(metadata: MetaData, prefix: str) -> SQLAlchemyModels:
+    streams = _streams(metadata, prefix)
     return SQLAlchemyModels(
         streams=streams,
-        events=events,
-        snapshots=snapshots,
-        outbox=outbox,
-        checkpoints=checkpoints,
-        keys=keys,
+        events=_events(metadata, prefix, streams),
+        snapshots=_snapshots(metadata, prefix, streams),
+        outbox=_outbox(metadata, prefix),
+        checkpoints=_checkpoints(metadata, prefix),
+        keys=_keys(metadata, prefix),
     )
 
 
