@@ -12,6 +12,7 @@ from event_sourcery.sql import (
     is_collision,
     is_connection_failure,
     is_missing_table,
+    violates_event_id_index,
 )
 
 
@@ -131,3 +132,18 @@ def test_a_statement_error_is_no_connection_failure() -> None:
     assert not is_connection_failure(_Psycopg("invalid input syntax for type json"))
     assert not is_connection_failure(Exception(1062, "Duplicate entry 'secret'"))
     assert not is_connection_failure(UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates"))
+
+
+@pytest.mark.parametrize(
+    ("message", "about_event_ids"),
+    [
+        ('duplicate key value violates unique constraint "es_events_uuid_uq"', True),
+        ("Duplicate entry 'ab-' for key 'es_django_events_uuid_uq'", True),
+        ("UNIQUE constraint failed: es_events.uuid, es_events.tenant_id", True),
+        ('duplicate key value violates unique constraint "es_events_stream_version_uq"', False),
+        ("UNIQUE constraint failed: es_events.stream_id, es_events.version", False),
+        ("UNIQUE constraint failed: es_streams.uuid, es_streams.tenant_id", False),
+    ],
+)
+def test_only_the_event_id_index_is_a_taken_event_id(message: str, about_event_ids: bool) -> None:
+    assert violates_event_id_index(message) is about_event_ids

@@ -13,7 +13,7 @@ from event_sourcery import (
 )
 
 # Not public: the store validates its arguments with them before any I/O.
-from event_sourcery._versioning import check_expected, check_version_arg, violates_event_id_index
+from event_sourcery._versioning import check_expected, check_version_arg
 from event_sourcery.exceptions import (
     AnotherStreamWithThisNameButOtherIdExists,
     IncompatibleUuidAndName,
@@ -189,18 +189,3 @@ def test_repeat_is_the_same_uuids_at_the_same_versions() -> None:
 
 def test_no_versioning_reads_as_its_name() -> None:
     assert repr(NO_VERSIONING) == "NO_VERSIONING"
-
-
-@pytest.mark.parametrize(
-    ("message", "about_event_ids"),
-    [
-        ('duplicate key value violates unique constraint "es_events_uuid_uq"', True),
-        ("Duplicate entry 'ab-' for key 'es_django_events_uuid_uq'", True),
-        ("UNIQUE constraint failed: es_events.uuid, es_events.tenant_id", True),
-        ('duplicate key value violates unique constraint "es_events_stream_version_uq"', False),
-        ("UNIQUE constraint failed: es_events.stream_id, es_events.version", False),
-        ("UNIQUE constraint failed: es_streams.uuid, es_streams.tenant_id", False),
-    ],
-)
-def test_only_the_event_id_index_is_a_taken_event_id(message: str, about_event_ids: bool) -> None:
-    assert violates_event_id_index(message) is about_event_ids

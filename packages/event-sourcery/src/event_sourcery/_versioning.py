@@ -158,17 +158,3 @@ def check_unique_event_ids(stream_id: StreamId, event_ids: list[UUID]) -> None:
             repeated[event_id] = None
         seen.add(event_id)
     raise DuplicateEventId(stream_id, repeated)
-
-
-#: Name SQL backends give (as a suffix) to their unique index on the events' (uuid, tenant).
-EVENT_ID_INDEX: Final = "events_uuid_uq"
-
-
-def violates_event_id_index(message: str) -> bool:
-    """Whether a database's uniqueness error is about the events' id index (`EVENT_ID_INDEX`).
-
-    PostgreSQL and MariaDB name the index in the message, SQLite names its columns
-    ("<table>.uuid, <table>.tenant_id"). Each SQL backend maps the error with this at its one
-    place of translation, so an event id taken is a `DuplicateEventId`, not a conflict.
-    """
-    return EVENT_ID_INDEX in message or "events.uuid, " in message

@@ -11,14 +11,15 @@ add a pin to every SQL backend without letting anyone install less.
 
 from event_sourcery._raw import raw_from_text
 from event_sourcery._readers import utc_from_text, uuid_from_hex
-from event_sourcery._versioning import EVENT_ID_INDEX, violates_event_id_index
 from event_sourcery.sql._driver_errors import (
+    EVENT_ID_INDEX,
     describe_driver_error,
     driver_error_code,
     driver_error_codes,
     is_collision,
     is_connection_failure,
     is_missing_table,
+    violates_event_id_index,
 )
 from event_sourcery.sql._errors import SQLErrors
 from event_sourcery.sql._flavour import MAX_VERSION, Flavour, Tables

@@ -5,9 +5,14 @@ imports): psycopg's ``sqlstate`` (psycopg2's ``pgcode``), PyMySQL's ``sqlstate``
 drivers' errno in ``args[0]``, sqlite3's ``sqlite_errorname``. A MySQL error carries both a
 SQLSTATE and an errno, and some rules know only one of them (a lock wait timeout's SQLSTATE is
 the generic HY000), so every rule looks at all of an error's codes.
+
+Also here: which unique index a duplicate-key error is about, for the one index whose
+violation is not a conflict (`EVENT_ID_INDEX`: an event id taken).
 """
 
 from __future__ import annotations
+
+from typing import Final
 
 #: Codes of transactions that collided with another one, which a retry may get past:
 #: serialization failure and deadlock (PostgreSQL's SQLSTATEs), lock wait timeout and deadlock
@@ -106,3 +111,17 @@ def describe_driver_error(error: BaseException) -> str:
     return (
         f"{type(error).__name__} ({code}; {where})" if code else f"{type(error).__name__} ({where})"
     )
+
+
+#: Name SQL backends give (as a suffix) to their unique index on the events' (uuid, tenant).
+EVENT_ID_INDEX: Final = "events_uuid_uq"
+
+
+def violates_event_id_index(message: str) -> bool:
+    """Whether a database's uniqueness error is about the events' id index (`EVENT_ID_INDEX`).
+
+    PostgreSQL and MariaDB name the index in the message, SQLite names its columns
+    ("<table>.uuid, <table>.tenant_id"). Each SQL backend maps the error with this at its one
+    place of translation, so an event id taken is a `DuplicateEventId`, not a conflict.
+    """
+    return EVENT_ID_INDEX in message or "events.uuid, " in message

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from event_sourcery._stream_id import StreamId
-from event_sourcery._versioning import NO_VERSIONING, ExpectedVersion, violates_event_id_index
+from event_sourcery._versioning import NO_VERSIONING, ExpectedVersion
 from event_sourcery.exceptions import (
     ConcurrentStreamWriteError,
     DuplicateEventId,
@@ -20,7 +20,12 @@ from event_sourcery.exceptions import (
     EventStoreException,
     StorageError,
 )
-from event_sourcery.sql._driver_errors import describe_driver_error, is_collision, is_missing_table
+from event_sourcery.sql._driver_errors import (
+    describe_driver_error,
+    is_collision,
+    is_missing_table,
+    violates_event_id_index,
+)
 
 # errno of MySQL/MariaDB's "Duplicate entry ... for key ..." (ER_DUP_ENTRY).
 _MYSQL_DUPLICATE_KEY = 1062
