@@ -43,6 +43,17 @@ def opener_for(scheme: str) -> BackendOpener:
     return opener
 
 
+def open_store(store: str) -> AbstractContextManager[Backend]:
+    """The backend of `store`: a URL, or ``django:SETTINGS_MODULE`` for a Django project.
+
+    For the commands that take a store as an argument (``copy --from ... --to ...``).
+    """
+    scheme, separator, rest = store.partition(":")
+    if separator and scheme == "django":
+        return open_backend(url=None, django_settings=rest, tenant=None)
+    return open_backend(url=store, django_settings=None, tenant=None)
+
+
 @contextmanager
 def open_backend(
     *, url: str | None, django_settings: str | None, tenant: str | None
