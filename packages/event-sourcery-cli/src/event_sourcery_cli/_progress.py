@@ -15,9 +15,9 @@ from types import TracebackType
 
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
+    TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -62,7 +62,7 @@ class Reporter:
             self._bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
-                MofNCompleteColumn(),
+                TaskProgressColumn(),
                 TextColumn("{task.fields[events]} events, {task.fields[rate]:,.0f} events/s"),
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
