@@ -167,6 +167,10 @@ class Fingerprint:
         self.order.update(f"{record.tenant_id}/{raw.uuid};".encode())
         self.events += 1
 
+    def digests(self) -> dict[tuple[str | None, str | None, str], str]:
+        """The digest of each stream, by (tenant, category, uuid)."""
+        return {key: digest.hexdigest() for key, digest in self.streams.items()}
+
 
 def fingerprint(backend: Backend) -> Fingerprint:
     """The fingerprint of every event of `backend`'s log (every tenant)."""
@@ -185,13 +189,9 @@ def differences(source: Fingerprint, target: Fingerprint) -> list[str]:
         found.append(
             f"streams: {len(source.streams)} in the source, {len(target.streams)} in the target"
         )
-    keys = sorted(source.streams.keys() | target.streams.keys(), key=str)
-    differing = [
-        key
-        for key in keys
-        if getattr(source.streams.get(key), "digest", lambda: None)()
-        != getattr(target.streams.get(key), "digest", lambda: None)()
-    ]
+    ours, theirs = source.digests(), target.digests()
+    keys = sorted(ours.keys() | theirs.keys(), key=str)
+    differing = [key for key in keys if ours.get(key) != theirs.get(key)]
     for tenant, category, uuid in differing[:_SHOWN]:
         found.append(f"stream {uuid} (category {category}, tenant {tenant}) differs")
     if len(differing) > _SHOWN:
