@@ -8,7 +8,7 @@ from uuid import uuid4
 
 from event_sourcery import NO_VERSIONING, Context, Event, StreamId, WrappedEvent
 from event_sourcery.interfaces import RawEvent, RecordedRaw
-from event_sourcery_cli._copy import _runs
+from event_sourcery_cli._copy import Fingerprint, _runs, differences
 from event_sourcery_sqlalchemy import SQLAlchemyBackend
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -131,3 +131,26 @@ def test_same_store_twice_is_refused(run: Run, url: str) -> None:
 
 def test_store_urls_are_required(run: Run) -> None:
     assert run("copy", "--from", "sqlite:///x.db", url=None).exit_code == 2
+
+
+def test_verify_names_a_stream_whose_events_differ_and_a_changed_order() -> None:
+    one, two = StreamId(category="a"), StreamId(category="b")
+    at = datetime(2020, 1, 1, tzinfo=UTC)
+
+    def record(stream: StreamId, data: dict[str, str]) -> RecordedRaw:
+        event = RawEvent(uuid4(), stream, "Moved", 1, at, data)
+        return RecordedRaw(event, 1, None)
+
+    first, second = record(one, {"to": "x"}), record(two, {"to": "y"})
+    source, changed, reordered = Fingerprint(), Fingerprint(), Fingerprint()
+    for fingerprint, records in (
+        (source, [first, second]),
+        (changed, [first, RecordedRaw(second.raw.replace(data={"to": "z"}), 2, None)]),
+        (reordered, [second, first]),
+    ):
+        for item in records:
+            fingerprint.add(item)
+
+    assert differences(source, source) == []
+    assert differences(source, changed) == [f"stream {two.uuid} (category b, tenant None) differs"]
+    assert differences(source, reordered) == ["the global order of the events differs"]
