@@ -8,8 +8,9 @@ from uuid import uuid4
 
 from event_sourcery import NO_VERSIONING, Context, Event, StreamId, WrappedEvent
 from event_sourcery.interfaces import RawEvent, RecordedRaw
-from event_sourcery_cli._copy import Fingerprint, _runs, differences
+from event_sourcery_cli._copy import Fingerprint, _runs, _write, differences
 from event_sourcery_sqlalchemy import SQLAlchemyBackend
+from event_sourcery_testing import InMemoryBackend
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
@@ -154,3 +155,20 @@ def test_verify_names_a_stream_whose_events_differ_and_a_changed_order() -> None
     assert differences(source, source) == []
     assert differences(source, changed) == [f"stream {two.uuid} (category b, tenant None) differs"]
     assert differences(source, reordered) == ["the global order of the events differs"]
+
+
+def test_a_re_sent_chunk_skips_the_events_the_target_holds() -> None:
+    # What a resumed copy into KurrentDB meets: the chunk's events were stored, its
+    # checkpoint was not (no transaction spans both there).
+    target = InMemoryBackend()
+    stream, log = StreamId(category="c"), StreamId(category="log")
+    at = datetime(2020, 1, 1, tzinfo=UTC)
+    raws = [RawEvent(uuid4(), stream, "Moved", v, at, {"to": str(v)}) for v in (1, 2, 3)]
+    loose = [RawEvent(uuid4(), log, "Moved", None, at, {"to": "l"}) for _ in range(2)]
+    target.event_store.append_raw(*raws[:2])
+    target.event_store.append_raw(loose[0], expected_version=NO_VERSIONING)
+
+    _write(target, [RecordedRaw(raw, n, None) for n, raw in enumerate([*raws, *loose], 1)])
+
+    assert target.event_store.load_stream_raw(stream) == raws
+    assert target.event_store.load_stream_raw(log) == loose
