@@ -52,3 +52,20 @@ def run(url: str, monkeypatch: pytest.MonkeyPatch) -> Run:
         return CliRunner().invoke(app, [*prefix, *args], input=input)
 
     return run
+
+
+@pytest.fixture
+def make_store(tmp_path: Path) -> Callable[[], str]:
+    """Makes another empty SQLite store with the tables; returns its URL."""
+    made = iter(range(1_000_000))
+
+    def make() -> str:
+        url = f"sqlite:///{tmp_path / f'other{next(made)}.db'}"
+        metadata = MetaData()
+        configure_models(metadata)
+        engine = create_engine(url)
+        metadata.create_all(engine)
+        engine.dispose()
+        return url
+
+    return make

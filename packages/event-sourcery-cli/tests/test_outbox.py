@@ -117,3 +117,12 @@ def test_purge_confirmed_removes_every_dead_letter(
 
     assert result.exit_code == 0, result.output
     assert _ids(run) == set()
+
+
+def test_outbox_name_is_refused_where_the_store_has_one_outbox(run: Run) -> None:
+    result = run("outbox", "--outbox-name", "billing", "status")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: --outbox-name: this store has one outbox, with no name (KurrentDB has named ones)\n"
+    )

@@ -43,6 +43,7 @@ def test_top_level_names_are_pinned() -> None:
         "UnexpectedEventType",
         "UnknownEventType",
         "VersioningMismatch",
+        "Worker",
         "WrappedEvent",
         "caused_by",
         "context_caused_by",

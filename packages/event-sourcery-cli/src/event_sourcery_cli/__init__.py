@@ -9,7 +9,13 @@ Backends are found through the entry point group ``event_sourcery.backends`` (`G
 keyed by URL scheme: each backend distribution registers a `BackendOpener` there.
 """
 
-from event_sourcery_cli import _outbox, _projections, _streams  # noqa: F401 - they register commands
+from event_sourcery_cli import (  # noqa: F401 - they register commands
+    _copying,
+    _outbox,
+    _projections,
+    _streams,
+    _worker,
+)
 from event_sourcery_cli._app import app, main
 from event_sourcery_cli._connect import GROUP, BackendOpener
 

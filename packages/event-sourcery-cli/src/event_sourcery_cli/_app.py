@@ -64,6 +64,8 @@ class Settings:
     django_settings: str | None
     tenant: str | None
     debug: bool
+    #: ``outbox --outbox-name``: the outbox of a backend that keeps several (KurrentDB).
+    outbox_name: str | None = None
 
 
 @contextmanager
@@ -74,7 +76,10 @@ def backend_of(ctx: typer.Context) -> Iterator[Backend]:
     """
     settings: Settings = ctx.find_root().obj
     with open_backend(
-        url=settings.url, django_settings=settings.django_settings, tenant=settings.tenant
+        url=settings.url,
+        django_settings=settings.django_settings,
+        tenant=settings.tenant,
+        outbox_name=settings.outbox_name,
     ) as backend:
         yield backend
 

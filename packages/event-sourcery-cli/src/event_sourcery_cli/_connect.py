@@ -8,6 +8,8 @@ command line imports no backend, so a third-party backend plugs in the same way.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from importlib.metadata import entry_points
@@ -43,11 +45,46 @@ def opener_for(scheme: str) -> BackendOpener:
     return opener
 
 
+def open_store(store: str) -> AbstractContextManager[Backend]:
+    """The backend of `store`: a URL, or ``django:SETTINGS_MODULE`` for a Django project.
+
+    For the commands that take a store as an argument (``copy --from ... --to ...``).
+    """
+    scheme, separator, rest = store.partition(":")
+    if separator and scheme == "django":
+        return open_backend(url=None, django_settings=rest, tenant=None)
+    return open_backend(url=store, django_settings=None, tenant=None)
+
+
+def _with_options(opener: BackendOpener, outbox_name: str | None) -> BackendOpener:
+    """`opener`, given the options the user chose; an opener takes those it serves as keywords.
+
+    Raises:
+        InvalidInput: the backend does not serve an option given (only KurrentDB has named
+            outboxes).
+    """
+    if outbox_name is None:
+        return opener
+    if "outbox_name" not in inspect.signature(opener).parameters:
+        raise InvalidInput(
+            "--outbox-name: this store has one outbox, with no name (KurrentDB has named ones)"
+        )
+    options: dict[str, object] = {"outbox_name": outbox_name}
+    return functools.partial(opener, **options)
+
+
 @contextmanager
 def open_backend(
-    *, url: str | None, django_settings: str | None, tenant: str | None
+    *,
+    url: str | None,
+    django_settings: str | None,
+    tenant: str | None,
+    outbox_name: str | None = None,
 ) -> Iterator[Backend]:
-    """The backend of `url` (or of the Django project), scoped to `tenant` if given."""
+    """The backend of `url` (or of the Django project), scoped to `tenant` if given.
+
+    `outbox_name` names the outbox on backends that keep several (KurrentDB).
+    """
     if url is not None and django_settings is not None:
         raise InvalidInput("give either --url or --django-settings, not both")
     if django_settings is not None:
@@ -65,5 +102,5 @@ def open_backend(
         raise InvalidInput(
             "no store given: pass --url URL (or set EVENT_SOURCERY_URL) or --django-settings"
         )
-    with opener(target) as backend:
+    with _with_options(opener, outbox_name)(target) as backend:
         yield backend if tenant is None else backend.in_tenant_mode(tenant)

@@ -27,9 +27,11 @@ def walk(
     after: int = 0,
     categories: Iterable[str] = (),
     tenants: Iterable[str | None] | None = None,
+    head: int | None = None,
 ) -> Iterator[RecordedRaw]:
-    """Every event of the log after position `after`, up to the head at the start."""
-    head = backend.event_store.position
+    """Every event of the log after position `after`, up to `head` (default: the head now)."""
+    if head is None:
+        head = backend.event_store.position
     if head <= after:
         return
     subscriber = backend.subscriber.start_from(after)

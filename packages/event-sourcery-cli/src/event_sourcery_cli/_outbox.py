@@ -6,6 +6,7 @@ use (``with_outbox(max_attempts=...)``, 3 by default), or the command sees other
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +18,23 @@ from event_sourcery_cli._output import as_json, console, emit
 
 outbox = typer.Typer(help="The transactional outbox and its dead letters.", no_args_is_help=True)
 app.add_typer(outbox, name="outbox")
+
+
+@outbox.callback()
+def _outbox(
+    ctx: typer.Context,
+    outbox_name: Annotated[
+        str | None,
+        typer.Option(
+            "--outbox-name",
+            help="The outbox, on KurrentDB, where applications sharing a server keep one each "
+            "(KurrentDBBackend(outbox_name=...)); default: the default outbox.",
+        ),
+    ] = None,
+) -> None:
+    root = ctx.find_root()
+    root.obj = replace(root.obj, outbox_name=outbox_name)
+
 
 MaxAttempts = Annotated[
     int,

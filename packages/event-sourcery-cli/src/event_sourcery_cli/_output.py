@@ -24,7 +24,8 @@ def console(*, stderr: bool = False) -> Console:
     return Console(file=sys.stderr if stderr else sys.stdout, highlight=False)
 
 
-def _is_tty(out: Console) -> bool:
+def is_tty(out: Console) -> bool:
+    """Whether `out` writes to a terminal."""
     isatty = getattr(out.file, "isatty", None)
     return bool(isatty is not None and isatty())
 
@@ -50,7 +51,7 @@ def emit(rows: Sequence[Row], columns: Sequence[str], *, json_output: bool, titl
     if json_output:
         out.file.write(as_json(list(rows)) + "\n")
         return
-    if not _is_tty(out):
+    if not is_tty(out):
         lines = ["\t".join(columns)]
         lines.extend("\t".join(_text(row.get(column)) for column in columns) for row in rows)
         out.file.write("\n".join(lines) + "\n")
@@ -81,7 +82,7 @@ def working(what: str) -> Iterator[None]:
     Piped or redirected, nothing is written: standard error keeps only errors.
     """
     err = console(stderr=True)
-    if not _is_tty(err):
+    if not is_tty(err):
         yield
         return
     with err.status(what):

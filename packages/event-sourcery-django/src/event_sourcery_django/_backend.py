@@ -10,7 +10,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from event_sourcery import Backend, BackendConfig, EventRegistry, EventStore, StreamId, WrappedEvent
+from event_sourcery import (
+    Backend,
+    BackendConfig,
+    EventRegistry,
+    EventStore,
+    RawEvent,
+    StreamId,
+    WrappedEvent,
+)
 from event_sourcery.encryption import KeyStorage
 from event_sourcery.exceptions import InvalidInput
 from event_sourcery.interfaces import (
@@ -89,6 +97,11 @@ class DjangoEventStore(EventStore):
             super().append(*events, stream_id=stream_id, expected_version=expected_version)
             if connections[using].vendor != "postgresql":  # PostgreSQL appends NOTIFY instead
                 transaction.on_commit(partial(_wakeups.committed, using), using=using, robust=True)
+
+    def append_raw(self, *events: RawEvent, expected_version: ExpectedVersion = 0) -> list[int]:
+        stream_id = events[0].stream_id if events else None
+        with _unit_of_work(self._using, f"appending to stream {stream_id!r}"):
+            return super().append_raw(*events, expected_version=expected_version)
 
     def save_snapshot(self, stream_id: StreamId, snapshot: WrappedEvent[Any]) -> None:
         with _unit_of_work(self._using, f"saving a snapshot of stream {stream_id!r}"):

@@ -14,12 +14,15 @@ from event_sourcery import Backend
 from event_sourcery.exceptions import InvalidInput
 from kurrentdbclient import KurrentDBClient
 
-from event_sourcery_kurrentdb._backend import KurrentDBBackend
+from event_sourcery_kurrentdb._backend import DEFAULT_OUTBOX, KurrentDBBackend
 
 
 @contextmanager
-def open_url(url: str) -> Iterator[Backend]:
+def open_url(url: str, *, outbox_name: str = DEFAULT_OUTBOX) -> Iterator[Backend]:
     """A backend on a client of `url`, closed afterwards (KurrentDB has nothing to commit).
+
+    `outbox_name` is the outbox the backend uses (``event-sourcery outbox --outbox-name``):
+    applications sharing one server keep separate outboxes.
 
     Raises:
         InvalidInput: `url` is not a KurrentDB connection string.
@@ -31,6 +34,6 @@ def open_url(url: str) -> Iterator[Backend]:
             f"cannot use this KurrentDB URI: {exc}; it looks like kurrentdb://host:2113?Tls=false"
         ) from exc
     try:
-        yield KurrentDBBackend(client)
+        yield KurrentDBBackend(client, outbox_name=outbox_name)
     finally:
         client.close()

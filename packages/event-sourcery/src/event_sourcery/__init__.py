@@ -13,6 +13,7 @@ from event_sourcery._stream_id import StreamId, StreamUUID
 from event_sourcery._subscription import Subscriber
 from event_sourcery._tracing import caused_by, context_caused_by
 from event_sourcery._versioning import NO_VERSIONING
+from event_sourcery._worker import Worker
 from event_sourcery.exceptions import (
     AnotherStreamWithThisNameButOtherIdExists,
     ConcurrentStreamWriteError,
@@ -53,6 +54,7 @@ __all__ = [
     "UnexpectedEventType",
     "UnknownEventType",
     "VersioningMismatch",
+    "Worker",
     "WrappedEvent",
     "caused_by",
     "context_caused_by",

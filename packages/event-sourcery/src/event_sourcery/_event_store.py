@@ -188,6 +188,36 @@ class EventStore:
         with self._instrumentation.span("event_sourcery.append", _attributes(stream_id)):
             self._append(events, stream_id, expected)
 
+    def append_raw(self, *events: RawEvent, expected_version: ExpectedVersion = 0) -> list[int]:
+        """Store events of one stream in their stored form, exactly as given; their positions.
+
+        The writing twin of `load_stream_raw` and of raw subscriptions, for moving events
+        between stores (``event-sourcery copy``): ids, creation times, schema versions, data
+        and context are kept as they are, with no event class, no encryption, no listeners and
+        no outbox. Every event names the same stream (`RawEvent.stream_id`, with its name and
+        category) and carries the version an append at `expected_version` gives it
+        (contiguous from `expected_version + 1`, None for `NO_VERSIONING`).
+
+        Raises the errors of `append` (a re-sent append is a no-op there too), and
+        `InvalidEvent` for events of several streams or with other versions. `[]` for none.
+        """
+        expected = check_expected(expected_version)
+        if not events:
+            return []
+        stream_id = _check_stream_id(events[0].stream_id)
+        versions = new_versions(expected, len(events))
+        for raw, version in zip(events, versions, strict=True):
+            if not isinstance(raw, RawEvent) or raw.stream_id != stream_id:
+                raise InvalidEvent("append_raw takes RawEvents of one stream")
+            if raw.version != version:
+                raise InvalidEvent(
+                    f"event {raw.uuid} of stream {stream_id!r} has version {raw.version}; "
+                    f"an append at {expected!r} gives it {version}"
+                )
+        check_unique_event_ids(stream_id, [raw.uuid for raw in events])
+        with self._instrumentation.span("event_sourcery.append", _attributes(stream_id)):
+            return self._storage.insert_events(stream_id, expected, list(events))
+
     def _append(
         self, events: tuple[Any, ...], stream_id: StreamId, expected: ExpectedVersion
     ) -> None:

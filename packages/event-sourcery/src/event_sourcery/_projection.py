@@ -62,6 +62,8 @@ class Projector:
         handler: applies one event to the read model (in the same transaction).
         categories: only events of these categories (default: all).
         events: only events of these classes (default: all).
+        on_reset: clears the read model; `reset` calls it in the same transaction, so a
+            rebuild (``event-sourcery projections rebuild``) starts from an empty one.
     """
 
     def __init__(
@@ -72,12 +74,16 @@ class Projector:
         handler: Handler,
         categories: Iterable[str] | None = None,
         events: Iterable[type[Event]] | None = None,
+        on_reset: Callable[[], object] | None = None,
     ) -> None:
         self._backend = backend
         self.name = check_stream_label(name, "projection name")
         if not callable(handler):
             raise InvalidInput("handler must be callable")
         self._handler = handler
+        if on_reset is not None and not callable(on_reset):
+            raise InvalidInput("on_reset must be callable")
+        self._on_reset = on_reset
         subscriber = backend.subscriber
         if categories is not None:
             subscriber = subscriber.to_category(*categories)
@@ -120,6 +126,13 @@ class Projector:
         return self._backend._checkpoint_strategy().load(self.name)
 
     def reset(self) -> None:
-        """Start over from position 0 (clear the read model in the same transaction)."""
+        """Start over from position 0, calling `on_reset` to clear the read model.
+
+        All in the backend's current transaction: commit it, and the next `run_once`
+        applies the log from its start. Without `on_reset`, clear the read model yourself in
+        the same transaction.
+        """
         self._backend._checkpoint_strategy().load(self.name)
+        if self._on_reset is not None:
+            self._on_reset()
         self._backend._checkpoint_strategy().save(self.name, 0)

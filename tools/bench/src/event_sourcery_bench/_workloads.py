@@ -472,4 +472,24 @@ def _register_log_workloads() -> None:
     )
 
 
+def _register_copy_workload() -> None:
+    from event_sourcery_bench import _copy
+
+    WORKLOADS.append(
+        Workload(
+            "K",
+            "event-sourcery copy from SQLite vs W3 batch appends",
+            "events/s",
+            1_000_000,
+            2_000,
+            _copy.copy_library,
+            _copy.w3_baseline,
+            0.5,
+            only=("sqlite", "postgresql", "mariadb"),
+            needs_raw_driver=False,
+        )
+    )
+
+
 _register_log_workloads()
+_register_copy_workload()

@@ -11,12 +11,11 @@ SIGTERM or SIGINT (Ctrl-C) stops it after the batch in progress has committed; i
 from __future__ import annotations
 
 import logging
-import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import import_module
 from importlib.util import find_spec
-from types import FrameType, ModuleType
+from types import ModuleType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -147,22 +146,8 @@ class Command(BaseCommand):
             done = worker.run_once()
             self.stdout.write(f"handled {done} events")
             return
-        previous = {
-            signum: signal.signal(signum, self._stopper(worker))
-            for signum in (signal.SIGTERM, signal.SIGINT)
-        }
-        try:
-            worker.run()
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+        worker.run_until_signalled()
         self.stdout.write("stopped cleanly")
-
-    def _stopper(self, worker: Worker) -> Any:
-        def stop(signum: int, frame: FrameType | None) -> None:
-            worker.stop()
-
-        return stop
 
     def _worker(self, options: dict[str, Any]) -> Worker:
         backend = (
