@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from event_sourcery import StreamId
+from event_sourcery.encryption import StoredKey
 from event_sourcery.exceptions import InvalidSnapshot
 from event_sourcery.interfaces import OutboxEntry, RawEvent, RecordedRaw
 from event_sourcery.sql import (
@@ -24,9 +25,13 @@ from event_sourcery.sql import (
     SQLStorageStrategy,
     Statement,
     Tables,
+    add_key,
     checkpoint_positions,
+    current_key,
     delete_stream,
+    delete_subject,
     drive,
+    find_key,
     load_checkpoint,
     load_events,
     outbox_claim,
@@ -310,3 +315,26 @@ def test_the_strategies_run_the_protocols_through_the_driver() -> None:
         ("loading checkpoint 'p'", False),
     ]
     assert strategy.script.statements[0].params[0] == "t"
+
+
+# --- keys ----------------------------------------------------------------------------------
+
+
+def test_keys_are_read_newest_first_and_shredded_by_subject() -> None:
+    tables = Tables("s", "e", "n", native_uuid=False, keys="`k`")
+    script = Script(rows(("k1", "subject", memoryview(b"secret"))), rows())
+    found = script.run(current_key(MariaDB(tables), "subject", "t"))
+    assert found == StoredKey("k1", "subject", b"secret")
+    assert script.run(find_key(MariaDB(tables), "k2", "t")) is None
+    script.run(add_key(MariaDB(tables), StoredKey("k3", "subject", b"x"), ""))
+    script.run(delete_subject(MariaDB(tables), "subject", ""))
+    newest, by_id, add, shred = script.statements
+    assert newest == Statement(
+        "SELECT key_id, subject_id, `key` FROM `k` WHERE tenant_id = %s AND subject_id = %s "
+        "ORDER BY id DESC LIMIT 1",
+        ("t", "subject"),
+    )
+    assert by_id.params == ("t", "k2")
+    assert add.params == ("", "k3", "subject", b"x")
+    assert shred.sql == "DELETE FROM `k` WHERE tenant_id = %s AND subject_id = %s"
+    assert SQLite(tables).quote("key") == '"key"'

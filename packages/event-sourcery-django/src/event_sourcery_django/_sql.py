@@ -38,6 +38,7 @@ def flavour_of(connection: BaseDatabaseWrapper) -> Flavour:
             native_uuid=dialect.native_uuid,
             outbox=quote(_tables.OUTBOX),
             checkpoints=quote(_tables.CHECKPOINTS),
+            keys=quote(_tables.KEYS),
         )
         flavour = _FLAVOURS[dialect] = sql.flavour_for(dialect.vendor, tables)
     return flavour

@@ -44,6 +44,7 @@ def flavour_of(models: SQLAlchemyModels, dialect: Dialect) -> Flavour:
             native_uuid=bool(getattr(uuid_type, "native_uuid", False)),
             outbox=table(models.outbox),
             checkpoints=table(models.checkpoints),
+            keys=table(models.keys),
         )
         flavour = models.cache[key] = flavour_for(dialect.name, tables)
     return flavour

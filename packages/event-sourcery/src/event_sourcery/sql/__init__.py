@@ -26,6 +26,7 @@ from event_sourcery.sql._flavour import MAX_VERSION, Flavour, Tables
 from event_sourcery.sql._flavours import flavour_for
 from event_sourcery.sql._gaps import GapTracker
 from event_sourcery.sql._innodb import innodb_transactions
+from event_sourcery.sql._keys import add_key, current_key, delete_subject, find_key
 from event_sourcery.sql._mariadb import MariaDB
 from event_sourcery.sql._outbox import (
     checkpoint_positions,
@@ -55,6 +56,7 @@ from event_sourcery.sql._protocol import (
 from event_sourcery.sql._sqlite import SQLite
 from event_sourcery.sql._strategies import (
     SQLCheckpointStrategy,
+    SQLKeyStorage,
     SQLOutboxStrategy,
     SQLStorageStrategy,
 )
@@ -79,19 +81,24 @@ __all__ = [
     "Protocol",
     "SQLCheckpointStrategy",
     "SQLErrors",
+    "SQLKeyStorage",
     "SQLOutboxStrategy",
     "SQLStorageStrategy",
     "SQLite",
     "Statement",
     "Step",
     "Tables",
+    "add_key",
     "checkpoint_positions",
+    "current_key",
     "delete_stream",
+    "delete_subject",
     "describe_driver_error",
     "drive",
     "drive_async",
     "driver_error_code",
     "driver_error_codes",
+    "find_key",
     "flavour_for",
     "innodb_transactions",
     "is_collision",

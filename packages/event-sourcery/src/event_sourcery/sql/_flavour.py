@@ -41,6 +41,9 @@ class Tables:
     outbox: str = ""
     #: The projections' checkpoints table (`name`, `position`); '' if none.
     checkpoints: str = ""
+    #: The data subjects' encryption keys table (`tenant_id`, `key_id`, `subject_id`, `key`);
+    #: '' if none.
+    keys: str = ""
 
 
 class Flavour:
@@ -114,6 +117,10 @@ class Flavour:
         """`column` (a timestamp) selected as UTC ISO text, whatever the session's time zone:
         drivers parse timestamps in Python, `utc_from_text` reads the text for a fraction."""
         raise NotImplementedError
+
+    def quote(self, name: str) -> str:
+        """`name` quoted as an identifier (for a column whose name is a reserved word)."""
+        return f'"{name}"'
 
     def upsert(self, key: str, columns: tuple[str, ...]) -> str:
         """The clause making an INSERT replace the other `columns` of the row at `key`."""

@@ -41,6 +41,9 @@ class MariaDB(Flavour):
     def select_time(self, column: str) -> str:
         return f"DATE_FORMAT({column}, '%%Y-%%m-%%dT%%H:%%i:%%s.%%f')"
 
+    def quote(self, name: str) -> str:
+        return f"`{name}`"
+
     def upsert(self, key: str, columns: tuple[str, ...]) -> str:
         sets = ", ".join(f"{column} = VALUES({column})" for column in columns)
         return f" ON DUPLICATE KEY UPDATE {sets}"

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from event_sourcery._encryption import KeyStorage, StoredKey
 from event_sourcery._outbox import OutboxEntry, OutboxStrategy
 from event_sourcery._projection import CheckpointStrategy
 from event_sourcery._raw import RawEvent
 from event_sourcery._recorded import RecordedRaw
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._stream_id import StreamId
+from event_sourcery.sql import _keys as keys
 from event_sourcery.sql import _outbox as outbox
 from event_sourcery.sql._driver import Driver
 from event_sourcery.sql._streams import delete_stream, load_events, save_snapshot
@@ -86,3 +88,19 @@ class SQLCheckpointStrategy(Driver, CheckpointStrategy):
 
     def positions(self) -> dict[str, int]:
         return self._run("reading the checkpoints", outbox.checkpoint_positions)
+
+
+class SQLKeyStorage(Driver, KeyStorage):
+    """Data subjects' keys in the keys table, in the caller's transaction (see `_keys`)."""
+
+    def current(self, subject_id: str, tenant_id: str | None) -> StoredKey | None:
+        return self._run("reading an encryption key", keys.current_key, subject_id, tenant_id or "")
+
+    def find(self, key_id: str, tenant_id: str | None) -> StoredKey | None:
+        return self._run("reading an encryption key", keys.find_key, key_id, tenant_id or "")
+
+    def add(self, key: StoredKey, tenant_id: str | None) -> None:
+        self._run("storing an encryption key", keys.add_key, key, tenant_id or "")
+
+    def delete_subject(self, subject_id: str, tenant_id: str | None) -> None:
+        self._run("shredding a data subject", keys.delete_subject, subject_id, tenant_id or "")
