@@ -176,8 +176,6 @@ class Statements:
             )
 
         # --- events --------------------------------------------------------------------------
-        # Where the payload columns are plain text (MariaDB), the store writes the JSON text.
-        self.json_as_text = not isinstance(ev.c.data.type.dialect_impl(dialect), JSON)
         # PostgreSQL: the claim and the events' INSERT in one statement, one round trip.
         self.append_at_once: dict[str, Insert] | None = None
         self.append_one_at_once: dict[str, Insert] | None = None
@@ -215,7 +213,6 @@ class Statements:
         )
         if self.events_return_ids:
             self.insert_events = self.insert_events.returning(ev.c.id, *notify(models, family))
-        self.position = select(func.coalesce(func.max(ev.c.id), 0))
 
 
 def _new_stream_values() -> dict[str, Any]:
