@@ -1,8 +1,10 @@
-"""How `fetch_events` reads a stream: one query, and cheap per-row conversions.
+"""How a subscription selects the payload columns of the log, and cheap per-row conversions.
 
-Loads are the one place with work per row, so the known dialects select JSON as text and
-timestamps in a form that becomes an aware UTC datetime in one cheap call, and rows turn into
-`RawEvent`s without SQLAlchemy's per-value result processing.
+Reads of the log have work per row, so the known dialects select JSON as text and timestamps in
+a form that becomes an aware UTC datetime in one cheap call, as the SQL core's loads do
+(`event_sourcery.sql`: `Flavour.payload`), and rows turn into `RawEvent`s without SQLAlchemy's
+per-value result processing. Only `_subscription` uses it now: it goes when the log's reads
+move to the core too.
 """
 
 from __future__ import annotations
