@@ -176,7 +176,7 @@ class Flavour:
 
     @cached_property
     def find_stream(self) -> str:
-        """The stream row's id, version and name, by `_IDENT`."""
+        """The stream row's id, version and name, by its key (`_streams.stream_key`)."""
         return f"SELECT id, version, name FROM {self.tables.streams} WHERE {_IDENT_BARE}"
 
     @cached_property
@@ -202,7 +202,7 @@ class Flavour:
 
     @cached_property
     def outbox_entry(self) -> str:
-        """The SELECT of outbox entries, in `_outbox.ENTRY` order (no WHERE yet)."""
+        """The SELECT of outbox entries, as `_outbox.read_entries` reads them (no WHERE yet)."""
         return (
             "SELECT id, position, tenant_id, category, "
             f"{self.select_uuid('o.stream_uuid')}, stream_name, attempts, last_error, "
