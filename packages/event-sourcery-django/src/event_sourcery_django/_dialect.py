@@ -65,11 +65,6 @@ class Dialect:
         return ""  # SQLite: one writer at a time holds the whole database
 
     @property
-    def update_lock(self) -> str:
-        """Suffix of a locking read that excludes other lockers until the transaction ends."""
-        return "" if self.is_sqlite else " FOR UPDATE"
-
-    @property
     def on_conflict_do_nothing(self) -> str:
         """Makes an INSERT that hits a unique key insert nothing, without an error.
 

@@ -13,10 +13,12 @@ from event_sourcery.interfaces import (
 )
 from sqlalchemy.orm import Session, scoped_session
 
-from event_sourcery_sqlalchemy._checkpoints import SQLAlchemyCheckpointStrategy
 from event_sourcery_sqlalchemy._keys import SQLAlchemyKeyStorage
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels, default_models
-from event_sourcery_sqlalchemy._outbox import SQLAlchemyOutboxStrategy
+from event_sourcery_sqlalchemy._outbox import (
+    SQLAlchemyCheckpointStrategy,
+    SQLAlchemyOutboxStrategy,
+)
 from event_sourcery_sqlalchemy._storage import AnySession, SQLAlchemyStorageStrategy
 from event_sourcery_sqlalchemy._subscription import SQLAlchemySubscriptionStrategy
 

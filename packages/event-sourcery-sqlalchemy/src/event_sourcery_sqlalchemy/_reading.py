@@ -1,8 +1,10 @@
-"""How `fetch_events` reads a stream: one query, and cheap per-row conversions.
+"""How a subscription selects the payload columns of the log, and cheap per-row conversions.
 
-Loads are the one place with work per row, so the known dialects select JSON as text and
-timestamps in a form that becomes an aware UTC datetime in one cheap call, and rows turn into
-`RawEvent`s without SQLAlchemy's per-value result processing.
+Reads of the log have work per row, so the known dialects select JSON as text and timestamps in
+a form that becomes an aware UTC datetime in one cheap call, as the SQL core's loads do
+(`event_sourcery.sql`: `Flavour.payload`), and rows turn into `RawEvent`s without SQLAlchemy's
+per-value result processing. Only `_subscription` uses it now: it goes when the log's reads
+move to the core too.
 """
 
 from __future__ import annotations
@@ -20,26 +22,16 @@ from event_sourcery.sql import (
     uuid_from_hex,
 )
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
-    CompoundSelect,
     DateTime,
     Dialect,
-    Select,
     Table,
     Text,
-    and_,
-    bindparam,
     cast,
     func,
     literal_column,
-    or_,
-    select,
     type_coerce,
-    union_all,
 )
-
-from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 
 #: PostgreSQL: the format of a timestamptz as UTC ISO text, whatever the session's TimeZone
 #: and DateStyle: ``to_char(timezone('UTC', column), PG_ISO)``.
@@ -96,54 +88,3 @@ class LoadColumns:
 
 
 _PAYLOAD = ("version", "uuid", "type", "schema_version", "data", "context", "created_at")
-
-
-def load_statement(
-    models: SQLAlchemyModels,
-    columns: LoadColumns,
-    ident: ColumnElement[bool],
-    has_start: bool,
-    has_stop: bool,
-) -> Select[Any] | CompoundSelect[Any]:
-    """One round trip for `fetch_events`: the applicable snapshot, then the newer events.
-
-    Rows: version, uuid, type, schema_version, data, context, created_at, stream name,
-    position. Ordered by
-    version, then position: the snapshot's version is below those of the events after it.
-    Every column is labelled: SQLite orders a UNION only by the names of its output columns.
-    """
-    st, ev, sn = models.streams, models.events, models.snapshots
-    stop: BindParameter[int] = bindparam("p_stop")
-    if has_start:
-        source = st.join(ev, ev.c.stream_id == st.c.id)
-        in_window = ev.c.version >= bindparam("p_start")
-    else:
-        # The snapshot in the window (if any) is joined once per load, not looked up per event.
-        snapshot_on = sn.c.stream_id == st.c.id
-        if has_stop:
-            snapshot_on = and_(snapshot_on, sn.c.version < stop)
-        source = st.outerjoin(sn, snapshot_on).join(ev, ev.c.stream_id == st.c.id)
-        # Versions start at 1, so 0 stands for "no snapshot: every event".
-        in_window = ev.c.version > func.coalesce(sn.c.version, literal_column("0"))
-    if has_stop:
-        in_window = and_(in_window, ev.c.version < stop)
-    events = (
-        select(*columns.payload(ev), st.c.name.label("name"), ev.c.id.label("position"))
-        .select_from(source)
-        # Events of versionless streams have no version and are always in the window.
-        .where(ident, or_(ev.c.version.is_(None), in_window))
-    )
-    if has_start:
-        return events.order_by(ev.c.version, ev.c.id)
-    snapshot = (
-        select(
-            *columns.payload(sn),
-            st.c.name.label("name"),
-            literal_column("0").label("position"),
-        )
-        .select_from(st.join(sn, sn.c.stream_id == st.c.id))
-        .where(ident, *([sn.c.version < stop] if has_stop else []))
-    )
-    both = union_all(snapshot, events)
-    selected = both.selected_columns
-    return both.order_by(selected.version, selected.position)

@@ -32,11 +32,10 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 
 from event_sourcery_sqlalchemy._driver import DriverInsert, DriverStatement, takes_compiled_params
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
-from event_sourcery_sqlalchemy._reading import LoadColumns, load_statement
 
 #: The columns an append inserts into the events table, in `DriverInsert`'s row order.
 INSERTED = (
@@ -68,7 +67,7 @@ class Statements:
     """
 
     def __init__(self, models: SQLAlchemyModels, dialect: Dialect) -> None:
-        st, ev, sn = models.streams, models.events, models.snapshots
+        st, ev = models.streams, models.events
         family = dialect.name
         self.is_mysql = family in ("mysql", "mariadb")
         ident = and_(
@@ -177,8 +176,6 @@ class Statements:
             )
 
         # --- events --------------------------------------------------------------------------
-        # Where the payload columns are plain text (MariaDB), the store writes the JSON text.
-        self.json_as_text = not isinstance(ev.c.data.type.dialect_impl(dialect), JSON)
         # PostgreSQL: the claim and the events' INSERT in one statement, one round trip.
         self.append_at_once: dict[str, Insert] | None = None
         self.append_one_at_once: dict[str, Insert] | None = None
@@ -216,31 +213,6 @@ class Statements:
         )
         if self.events_return_ids:
             self.insert_events = self.insert_events.returning(ev.c.id, *notify(models, family))
-        self.load_columns = LoadColumns(dialect)
-        self.load = {
-            (has_start, has_stop): load_statement(
-                models, self.load_columns, ident, has_start, has_stop
-            )
-            for has_start in (False, True)
-            for has_stop in (False, True)
-        }
-        #: The same, compiled for the DB-API cursor (see `_driver`), on the dialects whose
-        #: columns `LoadColumns` reads from the driver's own values.
-        self.driver_load: dict[tuple[bool, bool], DriverStatement] | None = None
-        if self.load_columns.json_is_text:
-            self.driver_load = {
-                key: DriverStatement(statement, dialect) for key, statement in self.load.items()
-            }
-        self.position = select(func.coalesce(func.max(ev.c.id), 0))
-
-        # --- snapshots and deletion ------------------------------------------------------------
-        self.snapshot_upsert, self.snapshot_delete = _snapshot_upsert(models, dialect)
-        stream_ids = select(st.c.id).where(ident).scalar_subquery()
-        self.deletes: tuple[Delete, ...] = (
-            delete(ev).where(ev.c.stream_id == stream_ids),
-            delete(sn).where(sn.c.stream_id == stream_ids),
-            delete(st).where(ident),
-        )
 
 
 def _new_stream_values() -> dict[str, Any]:
@@ -432,26 +404,6 @@ def _appends_at_once(
             .returning(ev.c.id, *notify(models, "postgresql"))
         )
     return statements, singles
-
-
-def _snapshot_upsert(models: SQLAlchemyModels, dialect: Dialect) -> tuple[Insert, Delete | None]:
-    """The statement replacing a stream's snapshot, and a DELETE to run first if it needs one."""
-    sn = models.snapshots
-    replaced = [column.name for column in sn.columns if column.name != "stream_id"]
-    if dialect.name in ("postgresql", "sqlite"):
-        dialect_insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
-        pg_or_sqlite = dialect_insert(sn)
-        return (
-            pg_or_sqlite.on_conflict_do_update(
-                index_elements=[sn.c.stream_id],
-                set_={name: pg_or_sqlite.excluded[name] for name in replaced},
-            ),
-            None,
-        )
-    if dialect.name in ("mysql", "mariadb"):
-        my = mysql.insert(sn)
-        return my.on_duplicate_key_update({name: my.inserted[name] for name in replaced}), None
-    return insert(sn), delete(sn).where(sn.c.stream_id == bindparam("p_id"))
 
 
 def statements_for(models: SQLAlchemyModels, dialect: Dialect) -> Statements:

@@ -11,6 +11,7 @@ add a pin to every SQL backend without letting anyone install less.
 
 from event_sourcery._raw import raw_from_text
 from event_sourcery._readers import utc_from_text, uuid_from_hex
+from event_sourcery.sql._driver import Driver
 from event_sourcery.sql._driver_errors import (
     EVENT_ID_INDEX,
     describe_driver_error,
@@ -26,7 +27,22 @@ from event_sourcery.sql._flavour import MAX_VERSION, Flavour, Tables
 from event_sourcery.sql._flavours import flavour_for
 from event_sourcery.sql._gaps import GapTracker
 from event_sourcery.sql._innodb import innodb_transactions
+from event_sourcery.sql._keys import add_key, current_key, delete_subject, find_key
 from event_sourcery.sql._mariadb import MariaDB
+from event_sourcery.sql._outbox import (
+    checkpoint_positions,
+    load_checkpoint,
+    outbox_claim,
+    outbox_counts,
+    outbox_dead_letters,
+    outbox_failed,
+    outbox_published,
+    outbox_put,
+    outbox_remove,
+    outbox_reset_attempts,
+    read_entries,
+    save_checkpoint,
+)
 from event_sourcery.sql._postgresql import PostgreSQL
 from event_sourcery.sql._protocol import (
     Outcome,
@@ -39,10 +55,24 @@ from event_sourcery.sql._protocol import (
     qmark,
 )
 from event_sourcery.sql._sqlite import SQLite
+from event_sourcery.sql._strategies import (
+    SQLCheckpointStrategy,
+    SQLKeyStorage,
+    SQLOutboxStrategy,
+    SQLStorageStrategy,
+)
+from event_sourcery.sql._streams import (
+    delete_stream,
+    load_events,
+    read_events,
+    save_snapshot,
+    stream_key,
+)
 
 __all__ = [
     "EVENT_ID_INDEX",
     "MAX_VERSION",
+    "Driver",
     "Flavour",
     "GapTracker",
     "MariaDB",
@@ -50,23 +80,48 @@ __all__ = [
     "Pause",
     "PostgreSQL",
     "Protocol",
+    "SQLCheckpointStrategy",
     "SQLErrors",
+    "SQLKeyStorage",
+    "SQLOutboxStrategy",
+    "SQLStorageStrategy",
     "SQLite",
     "Statement",
     "Step",
     "Tables",
+    "add_key",
+    "checkpoint_positions",
+    "current_key",
+    "delete_stream",
+    "delete_subject",
     "describe_driver_error",
     "drive",
     "drive_async",
     "driver_error_code",
     "driver_error_codes",
+    "find_key",
     "flavour_for",
     "innodb_transactions",
     "is_collision",
     "is_connection_failure",
     "is_missing_table",
+    "load_checkpoint",
+    "load_events",
+    "outbox_claim",
+    "outbox_counts",
+    "outbox_dead_letters",
+    "outbox_failed",
+    "outbox_published",
+    "outbox_put",
+    "outbox_remove",
+    "outbox_reset_attempts",
     "qmark",
     "raw_from_text",
+    "read_entries",
+    "read_events",
+    "save_checkpoint",
+    "save_snapshot",
+    "stream_key",
     "utc_from_text",
     "uuid_from_hex",
     "violates_event_id_index",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -35,6 +36,13 @@ class Tables:
     events: str
     snapshots: str
     native_uuid: bool
+    #: The outbox table (a full copy of each event, `attempts`, `last_error`); '' if none.
+    outbox: str = ""
+    #: The projections' checkpoints table (`name`, `position`); '' if none.
+    checkpoints: str = ""
+    #: The data subjects' encryption keys table (`tenant_id`, `key_id`, `subject_id`, `key`);
+    #: '' if none.
+    keys: str = ""
 
 
 class Flavour:
@@ -84,4 +92,142 @@ class Flavour:
     # (gap-aware reads and transactions in flight: `_log`)
 
     # --- loads, snapshots, deletion, positions --------------------------------------------------
-    # (`_streams`)
+    # (the protocols of `_streams` and `_outbox`)
+
+    #: Suffix of a read that locks its rows until the transaction ends ('' on SQLite, whose
+    #: writer holds the whole database).
+    lock_rows = " FOR UPDATE"
+    #: Suffix of an outbox claim: skip the entries another worker holds.
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+    #: Whether a checkpoint's row is inserted (or touched) before it is locked, rather than
+    #: only when the locking read found none.
+    checkpoint_create_first = False
+
+    def select_uuid(self, column: str) -> str:
+        """`column` (a uuid) selected as text: drivers build UUIDs with UUID's own checks,
+        `uuid_from_hex` reads the text for a third of that."""
+        return column
+
+    def select_json(self, column: str) -> str:
+        """`column` (JSON) selected as its text: the core validates events straight from it."""
+        return column
+
+    def select_time(self, column: str) -> str:
+        """`column` (a timestamp) selected as UTC ISO text, whatever the session's time zone:
+        drivers parse timestamps in Python, `utc_from_text` reads the text for a fraction."""
+        raise NotImplementedError
+
+    def quote(self, name: str) -> str:
+        """`name` quoted as an identifier (for a column whose name is a reserved word)."""
+        return f'"{name}"'
+
+    def upsert(self, key: str, columns: tuple[str, ...]) -> str:
+        """The clause making an INSERT replace the other `columns` of the row at `key`."""
+        sets = ", ".join(f"{column} = excluded.{column}" for column in columns)
+        return f" ON CONFLICT ({key}) DO UPDATE SET {sets}"
+
+    def payload(self, alias: str) -> str:
+        """The payload columns of an events-like table `alias`, as the readers take them:
+        version, uuid, type, schema_version, data, context, created_at."""
+        return (
+            f"{alias}.version, {self.select_uuid(f'{alias}.uuid')}, {alias}.type, "
+            f"{alias}.schema_version, {self.select_json(f'{alias}.data')}, "
+            f"{self.select_json(f'{alias}.context')}, {self.select_time(f'{alias}.created_at')}"
+        )
+
+    @cached_property
+    def loads(self) -> dict[tuple[bool, bool], str]:
+        """`fetch_events`' one query, by (has a start, has a stop): see `_streams.load_events`
+        for its parameters."""
+        return {
+            (has_start, has_stop): (self._load_range if has_start else self._load_all)(has_stop)
+            for has_start in (False, True)
+            for has_stop in (False, True)
+        }
+
+    def _load_range(self, has_stop: bool) -> str:
+        t = self.tables
+        stop = " AND e.version < %s" if has_stop else ""
+        return (
+            f"SELECT {self.payload('e')}, s.name, e.id FROM {t.streams} s "
+            f"JOIN {t.events} e ON e.stream_id = s.id WHERE {_IDENT} "
+            f"AND (e.version IS NULL OR (e.version >= %s{stop})) ORDER BY e.version, e.id"
+        )
+
+    def _load_all(self, has_stop: bool) -> str:
+        # The snapshot in the window (if any), then the events after it; versions start at 1,
+        # so 0 stands for "no snapshot: every event". Ordered by output column number: SQLite
+        # orders a UNION by output columns only.
+        t = self.tables
+        snapshot_stop, stop = (
+            (" AND n.version < %s", " AND e.version < %s") if has_stop else ("", "")
+        )
+        return (
+            f"SELECT {self.payload('n')}, s.name, 0 AS position FROM {t.streams} s "
+            f"JOIN {t.snapshots} n ON n.stream_id = s.id WHERE {_IDENT}{snapshot_stop} "
+            "UNION ALL "
+            f"SELECT {self.payload('e')}, s.name, e.id AS position FROM {t.streams} s "
+            f"LEFT JOIN {t.snapshots} n ON n.stream_id = s.id{snapshot_stop} "
+            f"JOIN {t.events} e ON e.stream_id = s.id WHERE {_IDENT} "
+            f"AND (e.version IS NULL OR (e.version > COALESCE(n.version, 0){stop})) "
+            "ORDER BY 1, 9"
+        )
+
+    @cached_property
+    def find_stream(self) -> str:
+        """The stream row's id, version and name, by its key (`_streams.stream_key`)."""
+        return f"SELECT id, version, name FROM {self.tables.streams} WHERE {_IDENT_BARE}"
+
+    @cached_property
+    def save_snapshot(self) -> str:
+        """Insert or replace a stream's snapshot: stream_id, then `SNAPSHOT_COLUMNS`."""
+        columns = ", ".join(SNAPSHOT_COLUMNS)
+        marks = ", ".join(["%s"] * (len(SNAPSHOT_COLUMNS) + 1))
+        return (
+            f"INSERT INTO {self.tables.snapshots} (stream_id, {columns}) VALUES ({marks})"
+            + self.upsert("stream_id", SNAPSHOT_COLUMNS)
+        )
+
+    @cached_property
+    def delete_stream(self) -> tuple[str, ...]:
+        """A stream's events, snapshot and row, each statement by `_IDENT_BARE`."""
+        t = self.tables
+        stream = f"(SELECT id FROM {t.streams} WHERE {_IDENT_BARE})"
+        return (
+            f"DELETE FROM {t.events} WHERE stream_id = {stream}",
+            f"DELETE FROM {t.snapshots} WHERE stream_id = {stream}",
+            f"DELETE FROM {t.streams} WHERE {_IDENT_BARE}",
+        )
+
+    @cached_property
+    def outbox_entry(self) -> str:
+        """The SELECT of outbox entries, as `_outbox.read_entries` reads them (no WHERE yet)."""
+        return (
+            "SELECT id, position, tenant_id, category, "
+            f"{self.select_uuid('o.stream_uuid')}, stream_name, attempts, last_error, "
+            f"{self.payload('o')} FROM {self.tables.outbox} o"
+        )
+
+    @property
+    def claim_lock(self) -> str | None:
+        """A statement taking the outbox's write lock before a claim reads it, where rows
+        cannot be locked one by one; None elsewhere."""
+        return None
+
+    @cached_property
+    def checkpoint_create(self) -> str:
+        """Insert a checkpoint at 0, doing nothing (and failing on nothing) if it exists."""
+        return (
+            f"INSERT INTO {self.tables.checkpoints} (name, position) VALUES (%s, 0) "
+            "ON CONFLICT DO NOTHING"
+        )
+
+    #: A column naming the transaction a checkpoint is read in (see `_outbox.load_checkpoint`).
+    transaction_identity: str | None = None
+
+
+#: A stream's key: tenant '' for none, category '' for none, its uuid as `bind_uuid` binds it.
+_IDENT = "s.tenant_id = %s AND s.category = %s AND s.uuid = %s"
+_IDENT_BARE = "tenant_id = %s AND category = %s AND uuid = %s"
+#: The columns of a snapshot `save_snapshot` writes after its stream_id.
+SNAPSHOT_COLUMNS = ("version", "uuid", "type", "schema_version", "data", "context", "created_at")
