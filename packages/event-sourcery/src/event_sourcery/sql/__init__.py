@@ -25,6 +25,7 @@ from event_sourcery.sql._flavour import MAX_VERSION, Flavour, Tables
 from event_sourcery.sql._flavours import flavour_for
 from event_sourcery.sql._gaps import GapTracker
 from event_sourcery.sql._innodb import innodb_transactions
+from event_sourcery.sql._log import LogReader, OwnTransaction, settled_position
 from event_sourcery.sql._mariadb import MariaDB
 from event_sourcery.sql._postgresql import PostgreSQL
 from event_sourcery.sql._protocol import (
@@ -44,8 +45,10 @@ __all__ = [
     "MAX_VERSION",
     "Flavour",
     "GapTracker",
+    "LogReader",
     "MariaDB",
     "Outcome",
+    "OwnTransaction",
     "Pause",
     "PostgreSQL",
     "Protocol",
@@ -66,6 +69,7 @@ __all__ = [
     "is_missing_table",
     "qmark",
     "raw_from_text",
+    "settled_position",
     "utc_from_text",
     "uuid_from_hex",
     "violates_event_id_index",
