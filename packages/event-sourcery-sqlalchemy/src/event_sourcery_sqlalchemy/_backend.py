@@ -17,6 +17,7 @@ from event_sourcery_sqlalchemy._checkpoints import SQLAlchemyCheckpointStrategy
 from event_sourcery_sqlalchemy._keys import SQLAlchemyKeyStorage
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels, default_models
 from event_sourcery_sqlalchemy._outbox import SQLAlchemyOutboxStrategy
+from event_sourcery_sqlalchemy._own import OwnWrites
 from event_sourcery_sqlalchemy._storage import AnySession, SQLAlchemyStorageStrategy
 from event_sourcery_sqlalchemy._subscription import SQLAlchemySubscriptionStrategy
 
@@ -54,7 +55,7 @@ class SQLAlchemyBackend(Backend):
             backends of every session (in-transaction listeners, outbox, ...).
     """
 
-    __slots__ = ("_models", "_session")
+    __slots__ = ("_models", "_own_writes", "_session")
 
     def __init__(
         self,
@@ -72,6 +73,9 @@ class SQLAlchemyBackend(Backend):
         super().__init__(registry=registry, config=config)
         self._session = session
         self._models = models
+        # What the transactions of its session(s) appended, for their own subscriptions:
+        # shared by the storage, checkpoint and subscription strategies (and by copies).
+        self._own_writes = OwnWrites()
 
     @property
     def session(self) -> AnySession:
@@ -82,16 +86,18 @@ class SQLAlchemyBackend(Backend):
         return self._models if self._models is not None else default_models()
 
     def _storage(self) -> StorageStrategy:
-        return SQLAlchemyStorageStrategy(self._session, self._tables(), self.tenant_id)
+        return SQLAlchemyStorageStrategy(
+            self._session, self._tables(), self.tenant_id, own_writes=self._own_writes
+        )
 
     def _subscription_strategy(self) -> SubscriptionStrategy:
-        return SQLAlchemySubscriptionStrategy(self._session, self._tables())
+        return SQLAlchemySubscriptionStrategy(self._session, self._tables(), self._own_writes)
 
     def _outbox_strategy(self) -> OutboxStrategy:
         return SQLAlchemyOutboxStrategy(self._session, self._tables())
 
     def _checkpoint_strategy(self) -> CheckpointStrategy:
-        return SQLAlchemyCheckpointStrategy(self._session, self._tables())
+        return SQLAlchemyCheckpointStrategy(self._session, self._tables(), self._own_writes)
 
     def _key_storage(self) -> KeyStorage:
         return SQLAlchemyKeyStorage(self._session, self._tables())

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, translate
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
-from event_sourcery_sqlalchemy._own import note_identity, resolve
+from event_sourcery_sqlalchemy._own import OwnWrites, resolve
 from event_sourcery_sqlalchemy._storage import AnySession
 
 
@@ -27,9 +27,9 @@ class _CheckpointStatements:
         identity: list[Any] = []
         if family == "postgresql":
             self.create = postgresql.insert(cp).values(values).on_conflict_do_nothing()
-            # The transaction id: subscriptions opened in this transaction leave it out of
-            # their markers (see `_own`); the row lock assigns it anyway.
-            identity = [func.pg_current_xact_id().cast(postgresql.TEXT)]
+            # The session's server id: subscriptions opened in this transaction leave its
+            # transaction out of their markers (see `_own`).
+            identity = [func.pg_backend_pid()]
         elif family in ("mysql", "mariadb"):
             # Insert (or touch) first, then lock: on InnoDB two SELECT ... FOR UPDATE of a
             # missing row take gap locks, and the two inserts after them deadlock.
@@ -49,11 +49,18 @@ class _CheckpointStatements:
 
 
 class SQLAlchemyCheckpointStrategy(CheckpointStrategy):
-    """The checkpoints table of `models`, in the transaction of `session`."""
+    """The checkpoints table of `models`, in the transaction of `session`.
 
-    def __init__(self, session: AnySession, models: SQLAlchemyModels) -> None:
+    A load notes the session's server id in `own_writes`, the backend's record for the
+    subscriptions its sessions open (a projection loads its checkpoint, then reads the log).
+    """
+
+    def __init__(
+        self, session: AnySession, models: SQLAlchemyModels, own_writes: OwnWrites
+    ) -> None:
         self._session = session
         self._models = models
+        self._own_writes = own_writes
 
     def _open(self) -> tuple[Connection, _CheckpointStatements]:
         connection = self._session.connection()
@@ -76,7 +83,7 @@ class SQLAlchemyCheckpointStrategy(CheckpointStrategy):
         except DATABASE_ERRORS as error:
             raise translate(error, f"loading checkpoint {name!r}") from error
         if len(row) > 1:
-            note_identity(resolve(self._session), int(row[1]))
+            self._own_writes.note_session(resolve(self._session), int(row[1]))
         return int(row[0])
 
     def save(self, name: str, position: int) -> None:

@@ -19,17 +19,19 @@ from event_sourcery.interfaces import (
     check_snapshot,
 )
 from event_sourcery.sql import (
+    drive,
     raw_from_text,
+    settled_position,
 )
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, scoped_session
 
 from event_sourcery_sqlalchemy._appending import MAX_VERSION, Append, state_of
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, ERRORS, translate
-from event_sourcery_sqlalchemy._inflight import InFlight, in_flight_for
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
-from event_sourcery_sqlalchemy._own import note_positions, resolve
+from event_sourcery_sqlalchemy._own import OwnWrites, resolve
 from event_sourcery_sqlalchemy._statements import Statements, statements_for
+from event_sourcery_sqlalchemy._subscription import flavour_of, runner
 
 AnySession = Session | scoped_session[Session]
 
@@ -42,16 +44,23 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
     """
 
     def __init__(
-        self, session: AnySession, models: SQLAlchemyModels, tenant_id: str | None = None
+        self,
+        session: AnySession,
+        models: SQLAlchemyModels,
+        tenant_id: str | None = None,
+        *,
+        own_writes: OwnWrites | None = None,
     ) -> None:
         self._session = session
         self._models = models
+        #: What the session's transaction appended, for the subscriptions it opens.
+        self._own_writes = OwnWrites() if own_writes is None else own_writes
         self.tenant_id = tenant_id
         # Tenant ids are never empty, so '' stores the default (tenant-less) context.
         self._tenant = "" if tenant_id is None else tenant_id
 
     def scoped_for_tenant(self, tenant_id: str | None) -> Self:
-        return type(self)(self._session, self._models, tenant_id)
+        return type(self)(self._session, self._models, tenant_id, own_writes=self._own_writes)
 
     def _open(self) -> tuple[Connection, Statements]:
         connection = self._session.connection()
@@ -98,7 +107,7 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
         try:
             connection, sql = self._open()
             positions = Append(connection, sql, self._tenant, stream_id, expected, events).run()
-            note_positions(resolve(self._session), positions)
+            self._own_writes.note_positions(resolve(self._session), positions)
             return positions
         except DATABASE_ERRORS as error:
             raise ERRORS.translate_append(error, stream_id, expected) from error
@@ -141,15 +150,10 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
 
     def current_position(self) -> int:
         # The newest position in this session's view, once every other transaction that was
-        # in flight has ended: see `_inflight` for how each database tells them.
+        # in flight has ended (`event_sourcery.sql.settled_position`).
         try:
-            connection, _ = self._open()
-            key = ("in_flight", connection.dialect.name)
-            in_flight: InFlight | None = self._models.cache.get(key)
-            if in_flight is None:
-                quote = connection.dialect.identifier_preparer.quote
-                in_flight = in_flight_for(connection.dialect.name, self._models.events.name, quote)
-                self._models.cache[key] = in_flight
-            return in_flight.settled_position(connection)
+            connection = self._session.connection()
+            flavour = flavour_of(self._models, connection.dialect)
+            return drive(settled_position(flavour), runner(connection, connection.dialect))
         except DATABASE_ERRORS as error:
             raise translate(error, "reading the current position") from error
