@@ -19,10 +19,11 @@ from event_sourcery.interfaces import (
     check_snapshot,
 )
 from event_sourcery.sql import (
+    drive,
     raw_from_text,
+    settled_position,
 )
 
-from event_sourcery_django import _inflight
 from event_sourcery_django._appending import Append, state_of
 from event_sourcery_django._dialect import (
     MAX_VERSION,
@@ -34,6 +35,7 @@ from event_sourcery_django._dialect import (
     read_uuid,
 )
 from event_sourcery_django._errors import DATABASE_ERRORS, ERRORS, translate
+from event_sourcery_django._subscription import flavour_of, runner
 
 _PAYLOAD = "{t}.version, {uuid}, {t}.type, {t}.schema_version, {data}, {context}, {time}"
 
@@ -195,13 +197,11 @@ class DjangoStorageStrategy(StorageStrategy):
             raise translate(error, f"deleting stream {stream_id!r}") from error
 
     def current_position(self) -> int:
+        # The newest position in this transaction's view, once every other transaction that
+        # was in flight has ended (`event_sourcery.sql.settled_position`).
         try:
             connection, sql = self._open()
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {sql.events}")
-                row = cursor.fetchone()
-                # Positions below it that are still in flight: wait until their writers end.
-                _inflight.wait_until_ended(cursor, sql, _inflight.marker(cursor, sql))
+                return drive(settled_position(flavour_of(sql)), runner(cursor))
         except DATABASE_ERRORS as error:
             raise translate(error, "reading the current position") from error
-        return int(row[0]) if row else 0
