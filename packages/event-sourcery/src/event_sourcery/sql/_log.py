@@ -83,6 +83,8 @@ class LogReader:
         self._page = PAGE if filtered else 0
         self._streams = StoredStreamIds()
         self._clock = clock
+        #: The highest position the last head read saw.
+        self._horizon = after
 
     @property
     def position(self) -> int:
@@ -108,6 +110,8 @@ class LogReader:
             before = tracker.position
             found.extend((yield from self._poll(limit - len(found), own)))
             if tracker.position != before:
+                if tracker.position >= self._horizon:
+                    break  # everything the last read saw is delivered: no need to look again
                 continue
             if found or not tracker.waiting:
                 break
@@ -141,6 +145,7 @@ class LogReader:
             return tracker.settled  # every gap up there is final: no need to look
         outcome = yield flavour.log_head(tracker.position, self._page or limit)
         head = flavour.read_log_head(outcome.rows)
+        self._horizon = max(self._horizon, head.horizon)
         if flavour.log_gaps_final:
             return max(tracker.position, head.horizon)
         if flavour.log_judged_by_head:
