@@ -82,6 +82,7 @@ _FRAGMENTS = {
     "xact_status": "pg_xact_status",
     "position": "pg_backend_pid(), pg_current_snapshot()",
     "maria_position": "CONNECTION_ID()",
+    "pid": "SELECT pg_backend_pid()",
 }
 _NAMES = {fragment: name for name, fragment in _FRAGMENTS.items()}
 
@@ -348,3 +349,29 @@ def test_the_settled_position_gives_up_after_the_timeout() -> None:
         database.play(settled_position(PostgreSQL(TABLES), clock=lambda: clock[0]), clock)
     assert f"did not end within {POSITION_TIMEOUT:.0f} s" in str(caught.value)
     assert "transactions 11" in str(caught.value)
+
+
+# --- the opener's session ---------------------------------------------------------------------
+
+
+class _Psycopg3:
+    class info:
+        backend_pid = 4242
+
+
+class _PyMySQL:
+    def thread_id(self) -> int:
+        return 77
+
+
+def test_the_openers_session_is_named_by_the_driver_where_it_tells() -> None:
+    database = Database()
+    assert database.play(PostgreSQL(TABLES).session_of(_Psycopg3())) == 4242
+    assert database.play(MariaDB(TABLES).session_of(_PyMySQL())) == 77
+    assert database.play(SQLite(TABLES).session_of(object())) == 0
+    assert database.asked == []
+
+
+def test_the_openers_session_is_asked_of_the_server_otherwise() -> None:
+    database = Database(pid=[(99,)])
+    assert database.play(PostgreSQL(TABLES).session_of(object())) == 99

@@ -35,7 +35,7 @@ from event_sourcery_django._dialect import (
     read_uuid,
 )
 from event_sourcery_django._errors import DATABASE_ERRORS, ERRORS, translate
-from event_sourcery_django._subscription import flavour_of, runner
+from event_sourcery_django._sql import flavour_of, runner
 
 _PAYLOAD = "{t}.version, {uuid}, {t}.type, {t}.schema_version, {data}, {context}, {time}"
 
@@ -200,8 +200,8 @@ class DjangoStorageStrategy(StorageStrategy):
         # The newest position in this transaction's view, once every other transaction that
         # was in flight has ended (`event_sourcery.sql.settled_position`).
         try:
-            connection, sql = self._open()
+            connection, _ = self._open()
             with connection.cursor() as cursor:
-                return drive(settled_position(flavour_of(sql)), runner(cursor))
+                return drive(settled_position(flavour_of(connection)), runner(cursor))
         except DATABASE_ERRORS as error:
             raise translate(error, "reading the current position") from error

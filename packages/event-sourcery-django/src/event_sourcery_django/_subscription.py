@@ -11,13 +11,10 @@ from __future__ import annotations
 import contextlib
 import select
 import time
-from collections.abc import Callable
-from functools import cache
 from typing import Any, cast
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
 from event_sourcery.interfaces import (
     LogCursor,
     RecordedRaw,
@@ -25,58 +22,21 @@ from event_sourcery.interfaces import (
     SubscriptionStrategy,
 )
 from event_sourcery.sql import (
-    Flavour,
     LogReader,
-    Outcome,
     OwnTransaction,
-    Statement,
-    Tables,
     drive,
-    flavour_for,
 )
 
 from event_sourcery_django import _wakeups
 from event_sourcery_django._appending import CHANNEL
 from event_sourcery_django._dialect import Dialect, dialect_of
 from event_sourcery_django._errors import DATABASE_ERRORS, translate
+from event_sourcery_django._sql import flavour_of, runner
 
 #: Longest wait between two reads without a wake-up: PostgreSQL (a lost notification) / others.
 LISTEN_FALLBACK, POLL_INTERVAL = 1.0, 0.1
 #: Wait between two reads while a gap waits for a transaction to end.
 GAP_INTERVAL = 0.01
-
-
-@cache
-def flavour_of(sql: Dialect) -> Flavour:
-    """The flavour of `sql`'s database, for the store's tables."""
-    tables = Tables(sql.streams, sql.events, sql.snapshots, native_uuid=sql.native_uuid)
-    return flavour_for(sql.vendor, tables)
-
-
-def runner(cursor: CursorWrapper) -> Callable[[Statement], Outcome]:
-    """Runs the protocol's statements on Django's `cursor` (which takes ``%s`` everywhere)."""
-
-    def run(statement: Statement) -> Outcome:
-        cursor.execute(statement.sql, statement.params)
-        rows = cursor.fetchall() if cursor.description is not None else []
-        # psycopg 3's cursors have no lastrowid (no protocol of the log asks for it).
-        return Outcome(rows, cursor.rowcount, getattr(cursor.cursor, "lastrowid", None))
-
-    return run
-
-
-def session_id(connection: BaseDatabaseWrapper) -> int:
-    """The server's id of `connection`'s session (0 if it is not connected): what the markers
-    of the subscriptions it opens leave out."""
-    raw = connection.connection
-    if raw is None:
-        return 0
-    if connection.vendor == "postgresql":
-        info = getattr(raw, "info", None)  # psycopg 3
-        return int(info.backend_pid) if info is not None else int(raw.get_backend_pid())
-    if connection.vendor == "mysql":
-        return int(raw.thread_id())
-    return 0
 
 
 class DjangoLogCursor(LogCursor):
@@ -112,7 +72,7 @@ class DjangoLogCursor(LogCursor):
                 connection.close()
                 raise
             if self._reader is None:
-                self._reader = LogReader(flavour_of(sql), self._after, self._filter)
+                self._reader = LogReader(flavour_of(connection), self._after, self._filter)
             self._connection, self._sql = connection, sql
         return self._connection, self._reader
 
@@ -191,5 +151,10 @@ class DjangoSubscriptionStrategy(SubscriptionStrategy):
         if caller.connection is not None and (
             caller.in_atomic_block or not caller.get_autocommit()
         ):
-            session = session_id(caller)
+            try:
+                flavour = flavour_of(caller)
+                with caller.cursor() as cursor:
+                    session = drive(flavour.session_of(caller.connection), runner(cursor))
+            except DATABASE_ERRORS as error:
+                raise translate(error, "opening a subscription") from error
         return DjangoLogCursor(self.using, after, subscription_filter, session)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from event_sourcery.interfaces import CheckpointStrategy
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from event_sourcery.sql import drive
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, translate
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 from event_sourcery_sqlalchemy._own import OwnWrites, resolve
+from event_sourcery_sqlalchemy._sql import flavour_of, runner
 from event_sourcery_sqlalchemy._storage import AnySession
 
 
@@ -24,12 +26,8 @@ class _CheckpointStatements:
         # whole transaction. Both statements below wait for a concurrent inserter instead.
         self.create: Any = None
         self.create_first = False
-        identity: list[Any] = []
         if family == "postgresql":
             self.create = postgresql.insert(cp).values(values).on_conflict_do_nothing()
-            # The session's server id: subscriptions opened in this transaction leave its
-            # transaction out of their markers (see `_own`).
-            identity = [func.pg_backend_pid()]
         elif family in ("mysql", "mariadb"):
             # Insert (or touch) first, then lock: on InnoDB two SELECT ... FOR UPDATE of a
             # missing row take gap locks, and the two inserts after them deadlock.
@@ -37,13 +35,12 @@ class _CheckpointStatements:
                 mysql.insert(cp).values(values).on_duplicate_key_update(position=cp.c.position)
             )
             self.create_first = True
-            identity = [func.connection_id()]
         elif family == "sqlite":
             self.create = sqlite.insert(cp).values(values).on_conflict_do_nothing()
             self.create_first = True  # the write takes SQLite's lock for the transaction
         else:
             self.create = insert(cp).values(values)
-        self.load = select(cp.c.position, *identity).where(name).with_for_update()
+        self.load = select(cp.c.position).where(name).with_for_update()
         self.save = update(cp).where(name).values(position=bindparam("p_position"))
         self.every = select(cp.c.name, cp.c.position)
 
@@ -51,8 +48,9 @@ class _CheckpointStatements:
 class SQLAlchemyCheckpointStrategy(CheckpointStrategy):
     """The checkpoints table of `models`, in the transaction of `session`.
 
-    A load notes the session's server id in `own_writes`, the backend's record for the
-    subscriptions its sessions open (a projection loads its checkpoint, then reads the log).
+    A load notes the server id of the session's connection in `own_writes`, the backend's
+    record for the subscriptions its sessions open: a projection loads (and locks) its
+    checkpoint, then reads the log, which must not wait for the projection's own transaction.
     """
 
     def __init__(
@@ -80,10 +78,13 @@ class SQLAlchemyCheckpointStrategy(CheckpointStrategy):
             if row is None:
                 connection.execute(sql.create, params)
                 row = connection.execute(sql.load, params).one()
+            flavour = flavour_of(self._models, connection.dialect)
+            session = flavour.session_of(connection.connection.dbapi_connection)
+            self._own_writes.note_session(
+                resolve(self._session), drive(session, runner(connection))
+            )
         except DATABASE_ERRORS as error:
             raise translate(error, f"loading checkpoint {name!r}") from error
-        if len(row) > 1:
-            self._own_writes.note_session(resolve(self._session), int(row[1]))
         return int(row[0])
 
     def save(self, name: str, position: int) -> None:

@@ -3,7 +3,9 @@
 A subscription cursor waits at a gap for every transaction in flight, but not for the
 transaction of the session that opened it (`event_sourcery.sql.OwnTransaction` says why). The
 backend makes one `OwnWrites` and hands it to its storage, checkpoint and subscription
-strategies: the first two note what the session's transaction did, the third reads it.
+strategies: the first two note what the session's transaction did (the positions it appended;
+its connection's server id, as a projection loads its checkpoint), the third reads it. A cursor
+only reads: it may run on another thread than its session's, and never emits SQL through it.
 
 Records are kept per root transaction of a session (a `scoped_session` has one per scope), and
 go away with it: once the transaction ends, the session has a new one, with no record yet.

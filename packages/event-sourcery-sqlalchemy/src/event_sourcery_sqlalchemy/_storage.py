@@ -30,8 +30,8 @@ from event_sourcery_sqlalchemy._appending import MAX_VERSION, Append, state_of
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, ERRORS, translate
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 from event_sourcery_sqlalchemy._own import OwnWrites, resolve
+from event_sourcery_sqlalchemy._sql import flavour_of, runner
 from event_sourcery_sqlalchemy._statements import Statements, statements_for
-from event_sourcery_sqlalchemy._subscription import flavour_of, runner
 
 AnySession = Session | scoped_session[Session]
 
@@ -154,6 +154,6 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
         try:
             connection = self._session.connection()
             flavour = flavour_of(self._models, connection.dialect)
-            return drive(settled_position(flavour), runner(connection, connection.dialect))
+            return drive(settled_position(flavour), runner(connection))
         except DATABASE_ERRORS as error:
             raise translate(error, "reading the current position") from error

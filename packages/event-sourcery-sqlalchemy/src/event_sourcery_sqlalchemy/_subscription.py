@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from event_sourcery.exceptions import StorageError
 from event_sourcery.interfaces import (
     LogCursor,
     RecordedRaw,
@@ -32,23 +31,20 @@ from event_sourcery.interfaces import (
     SubscriptionStrategy,
 )
 from event_sourcery.sql import (
-    Flavour,
     LogReader,
     Outcome,
     Statement,
-    Tables,
     drive,
-    flavour_for,
     qmark,
 )
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from event_sourcery_sqlalchemy._driver import execute
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, translate
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 from event_sourcery_sqlalchemy._own import OwnWrites, resolve
+from event_sourcery_sqlalchemy._sql import flavour_of, runner
 from event_sourcery_sqlalchemy._statements import notify_channel
 
 AnySession = Session | scoped_session[Session]
@@ -57,50 +53,17 @@ _FAST_POLL = 0.01
 _SLOW_POLL = 0.1
 #: Silence after which polling slows down.
 _IDLE_AFTER = 1.0
-#: How each DB-API parameter style takes the protocol's ``%s`` statements.
-_CONVERT: dict[str, Callable[[str], str]] = {"qmark": qmark, "format": str, "pyformat": str}
 
 
-def flavour_of(models: SQLAlchemyModels, dialect: Dialect) -> Flavour:
-    """The flavour of `dialect` for the tables of `models` (made once per dialect)."""
-    key = ("flavour", dialect.name)
-    flavour: Flavour | None = models.cache.get(key)
-    if flavour is None:
-        quote = dialect.identifier_preparer.quote
-        tables = Tables(
-            streams=quote(models.streams.name),
-            events=quote(models.events.name),
-            snapshots=quote(models.snapshots.name),
-            native_uuid=dialect.name == "postgresql",
-        )
-        flavour = models.cache[key] = flavour_for(dialect.name, tables)
-    return flavour
-
-
-def runner(on: Connection | Any, dialect: Dialect) -> Callable[[Statement], Outcome]:
-    """Runs the protocol's statements on the DB-API cursor: in SQLAlchemy `Connection` `on`'s
-    transaction (errors as SQLAlchemy's, a lost connection invalidated), or straight on DB-API
-    connection `on` (the driver's errors)."""
-    convert = _CONVERT.get(dialect.paramstyle)
-    if convert is None:
-        raise StorageError(
-            f"The SQL protocol runs on the DB-API driver, and {dialect.driver!r} uses the "
-            f"{dialect.paramstyle!r} parameter style; supported: {', '.join(_CONVERT)} "
-            "(sqlite3, psycopg, psycopg2, pg8000, PyMySQL, mysqlclient)."
-        )
-    if isinstance(on, Connection):
-
-        def run_in(statement: Statement) -> Outcome:
-            return Outcome(*execute(on, convert(statement.sql), statement.params))
-
-        return run_in
+def _shared_runner(dbapi_connection: Any) -> Callable[[Statement], Outcome]:
+    """Runs statements straight on the DB-API connection of an in-memory SQLite database that
+    every session shares: in whatever transaction the sessions have, controlling none."""
 
     def run(statement: Statement) -> Outcome:
-        cursor = on.cursor()
+        cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(convert(statement.sql), statement.params)
-            rows = cursor.fetchall() if cursor.description is not None else []
-            return Outcome(rows, cursor.rowcount, cursor.lastrowid)
+            cursor.execute(qmark(statement.sql), statement.params)
+            return Outcome(cursor.fetchall(), cursor.rowcount, cursor.lastrowid)
         finally:
             cursor.close()
 
@@ -146,12 +109,12 @@ class SQLAlchemyLogCursor(LogCursor):
 
     def _connect(self) -> Callable[[Statement], Outcome]:
         if self._run is None:
-            on = self._shared
-            if on is None:
+            if self._shared is not None:
+                self._run = _shared_runner(self._shared)
+            else:
                 connection = self._engine.connect()
-                on = connection.execution_options(isolation_level="AUTOCOMMIT")
-                self._connection = on
-            self._run = runner(on, self._engine.dialect)
+                self._connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                self._run = runner(self._connection)
         return self._run
 
     def close(self) -> None:
@@ -161,7 +124,7 @@ class SQLAlchemyLogCursor(LogCursor):
         try:
             if self._listening:
                 self._listening = False
-                runner(connection, self._engine.dialect)(Statement(f"UNLISTEN {self._channel()}"))
+                runner(connection)(Statement(f"UNLISTEN {self._channel()}"))
         except self._errors:
             # The connection is gone (often why the subscription is closing: the error that
             # ended it is the one its caller must see), and its LISTEN with it. Invalidated,
@@ -177,8 +140,8 @@ class SQLAlchemyLogCursor(LogCursor):
         return self._reader.position
 
     def fetch(self, limit: int) -> list[RecordedRaw]:
-        own = self._own_writes.of(self._session)
         try:
+            own = self._own_writes.of(self._session)
             found = drive(self._reader.fetch(limit, own), self._connect())
         except self._errors as error:
             raise translate(error, "reading the global log") from error

@@ -128,6 +128,13 @@ class Flavour:
             return marker
         return now if marker is None else marker & now
 
+    def session_of(self, dbapi_connection: Any) -> Protocol[int]:
+        """The server's id of the session of `dbapi_connection`, as markers leave it out
+        (`take_marker`'s `exclude`): from the driver where it tells, else asked of the server
+        (the statement runs on that connection). 0 where markers name no sessions."""
+        return 0
+        yield  # a protocol without statements
+
     def position_now(self) -> Statement:
         """In the caller's transaction: the newest position and the server id of the caller's
         session (what its markers leave out), in `read_position_now`'s terms."""

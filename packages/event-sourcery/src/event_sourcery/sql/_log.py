@@ -87,6 +87,11 @@ class LogReader:
         self._horizon = after
 
     @property
+    def flavour(self) -> Flavour:
+        """The flavour of the database read."""
+        return self._flavour
+
+    @property
     def position(self) -> int:
         """The position of the last record delivered (or passed over)."""
         return self._tracker.position

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from event_sourcery.sql._flavour import Flavour
 from event_sourcery.sql._inflight import LogHead, Marker
 from event_sourcery.sql._innodb import innodb_transactions
@@ -31,6 +33,13 @@ class MariaDB(Flavour):
         status = outcome.rows[0][2]
         text = status if isinstance(status, str) else bytes(status).decode()
         return innodb_transactions(text, excluding={exclude})
+
+    def session_of(self, dbapi_connection: Any) -> Protocol[int]:
+        thread_id = getattr(dbapi_connection, "thread_id", None)  # PyMySQL, mysqlclient
+        if callable(thread_id):
+            return int(thread_id())
+        outcome = yield Statement("SELECT CONNECTION_ID()")
+        return int(outcome.rows[0][0])
 
     def position_now(self) -> Statement:
         return Statement(f"SELECT COALESCE(MAX(id), 0), CONNECTION_ID() FROM {self.tables.events}")

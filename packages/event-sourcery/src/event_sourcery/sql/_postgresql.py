@@ -70,6 +70,16 @@ class PostgreSQL(Flavour):
         )
         return frozenset(int(row[0]) for row in outcome.rows)
 
+    def session_of(self, dbapi_connection: Any) -> Protocol[int]:
+        info = getattr(dbapi_connection, "info", None)  # psycopg 3
+        pid = getattr(info, "backend_pid", None)
+        if pid is None and hasattr(dbapi_connection, "get_backend_pid"):  # psycopg2
+            pid = dbapi_connection.get_backend_pid()
+        if pid is None:
+            outcome = yield Statement("SELECT pg_backend_pid()")
+            pid = outcome.rows[0][0]
+        return int(pid)
+
     def position_now(self) -> Statement:
         # The statistics snapshot is cleared: pg_stat_activity is read once per transaction
         # otherwise, and a second position in one transaction would go by the first's list.
