@@ -13,13 +13,12 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from event_sourcery import StreamId
 from event_sourcery.interfaces import ExpectedVersion, RawEvent
-from event_sourcery.sql import SQLStorageStrategy
+from event_sourcery.sql import SQLStorageStrategy, drive, settled_position
 
-from event_sourcery_django import _inflight
 from event_sourcery_django._appending import Append
 from event_sourcery_django._dialect import Dialect, dialect_of
 from event_sourcery_django._errors import DATABASE_ERRORS, ERRORS, translate
-from event_sourcery_django._sql import OnAlias
+from event_sourcery_django._sql import OnAlias, flavour_of, runner
 
 
 class DjangoStorageStrategy(OnAlias, SQLStorageStrategy):
@@ -53,13 +52,11 @@ class DjangoStorageStrategy(OnAlias, SQLStorageStrategy):
             raise ERRORS.translate_append(error, stream_id, expected) from error
 
     def current_position(self) -> int:
+        # The newest position in this transaction's view, once every other transaction that
+        # was in flight has ended (`event_sourcery.sql.settled_position`).
         try:
-            connection, sql = self._open()
+            connection, _ = self._open()
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {sql.events}")
-                row = cursor.fetchone()
-                # Positions below it that are still in flight: wait until their writers end.
-                _inflight.wait_until_ended(cursor, sql, _inflight.marker(cursor, sql))
+                return drive(settled_position(flavour_of(connection)), runner(cursor))
         except DATABASE_ERRORS as error:
             raise translate(error, "reading the current position") from error
-        return int(row[0]) if row else 0

@@ -1,12 +1,9 @@
 """Subscriptions: cursors over the global log, each on a database connection of its own.
 
-A cursor reads in short autocommit transactions, never in the caller's: it sees what others
-committed, whatever the caller's transaction does. Positions are handed out before commit, so
-the cursor applies the gap rule (`event_sourcery.interfaces.GapTracker`) with the in-flight
-markers of `_inflight`.
-
-Each read scans the log in position order, every event, and the filter only decides which
-rows carry their payload back: a hole in the positions can only be judged on all of them.
+What a poll decides is `event_sourcery.sql.LogReader`'s (the gap rule, transactions in flight,
+the rows the filter selects); the cursor drives it through Django's cursor and translates
+errors. It reads in autocommit, never in the caller's transaction: each statement sees what
+others committed, whatever the caller's transaction does.
 """
 
 from __future__ import annotations
@@ -18,70 +15,28 @@ from typing import Any, cast
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
 from event_sourcery.interfaces import (
     LogCursor,
     RecordedRaw,
-    StoredStreamIds,
     SubscriptionFilter,
     SubscriptionStrategy,
-    build_recorded_raw,
 )
 from event_sourcery.sql import (
-    GapTracker,
-    raw_from_text,
+    LogReader,
+    OwnTransaction,
+    drive,
 )
 
-from event_sourcery_django import _inflight, _wakeups
+from event_sourcery_django import _wakeups
 from event_sourcery_django._appending import CHANNEL
-from event_sourcery_django._dialect import Dialect, dialect_of, raw_of_values, read_time, read_uuid
+from event_sourcery_django._dialect import Dialect, dialect_of
 from event_sourcery_django._errors import DATABASE_ERRORS, translate
+from event_sourcery_django._sql import flavour_of, runner
 
-#: Positions one read scans at most.
-SCAN = 1000
 #: Longest wait between two reads without a wake-up: PostgreSQL (a lost notification) / others.
 LISTEN_FALLBACK, POLL_INTERVAL = 1.0, 0.1
 #: Wait between two reads while a gap waits for a transaction to end.
 GAP_INTERVAL = 0.01
-
-
-def _streams_of_page(sql: Dialect) -> str:
-    """The join of a page of events to their streams' rows, as `s`.
-
-    PostgreSQL: one primary key lookup per event, whatever the statistics say. Without them
-    (a table filled faster than autovacuum analyzes it) it hashed every stream for every page
-    of 500 events: 9 ms a page with 10,000 streams, and more as streams are added.
-    """
-    if sql.is_postgresql:
-        return (
-            "CROSS JOIN LATERAL (SELECT category, uuid, name "
-            f"FROM {sql.streams} WHERE id = e.stream_id LIMIT 1) s"
-        )
-    return f"JOIN {sql.streams} s ON s.id = e.stream_id"
-
-
-def _condition(sql: Dialect, subscription_filter: SubscriptionFilter) -> tuple[str, list[Any]]:
-    """SQL deciding whether a row matches the filter, and its parameters."""
-    parts: list[str] = []
-    params: list[Any] = []
-    for column, values in (
-        ("s.category", subscription_filter.categories),
-        ("e.type", subscription_filter.event_types),
-        (
-            "e.tenant_id",
-            None
-            if subscription_filter.tenants is None
-            else {"" if t is None else t for t in subscription_filter.tenants},
-        ),
-    ):
-        if values is None:
-            continue
-        if not values:
-            return "1 = 0", []
-        chosen = sorted(values)
-        parts.append(f"{column} IN ({', '.join(['%s'] * len(chosen))})")
-        params += chosen
-    return (" AND ".join(parts), params) if parts else ("", [])
 
 
 class DjangoLogCursor(LogCursor):
@@ -92,20 +47,19 @@ class DjangoLogCursor(LogCursor):
     ) -> None:
         self._using = using
         self._filter = subscription_filter
-        self._caller = caller  # the session whose transaction markers leave out
-        self._tracker: GapTracker[_inflight.Marker] = GapTracker(position=after)
+        # The session whose transaction the markers leave out. Its uncommitted positions are
+        # not waited for: commit them before reading them through the log.
+        self._own = OwnTransaction(caller)
+        self._after = after
+        self._reader: LogReader | None = None
         self._connection: BaseDatabaseWrapper | None = None
         self._sql: Dialect | None = None
-        self._statement = ""
-        self._params: list[Any] = []
-        self._filtered = False
         self._seen_generation = 0
-        self._streams = StoredStreamIds()
 
     # --- the connection ------------------------------------------------------------------------
 
-    def _open(self) -> tuple[BaseDatabaseWrapper, Dialect]:
-        if self._connection is None or self._sql is None:
+    def _open(self) -> tuple[BaseDatabaseWrapper, LogReader]:
+        if self._connection is None or self._reader is None:
             connection = connections.create_connection(self._using)
             try:
                 connection.ensure_connection()
@@ -117,32 +71,10 @@ class DjangoLogCursor(LogCursor):
             except BaseException:
                 connection.close()
                 raise
+            if self._reader is None:
+                self._reader = LogReader(flavour_of(connection), self._after, self._filter)
             self._connection, self._sql = connection, sql
-            self._statement, self._params = self._read_statement(sql)
-        return self._connection, self._sql
-
-    def _read_statement(self, sql: Dialect) -> tuple[str, list[Any]]:
-        condition, params = _condition(sql, self._filter)
-        self._filtered = bool(condition)
-        data, context = sql.json_column("e.data"), sql.json_column("e.context")
-        if condition:
-            hit = f"CASE WHEN {condition} THEN 1 ELSE 0 END"
-            data = f"CASE WHEN {condition} THEN {data} END"
-            context = f"CASE WHEN {condition} THEN {context} END"
-            params = params * 3
-        else:
-            hit = "1"
-        statement = (
-            f"SELECT e.id, {hit}, e.version, {sql.uuid_column('e.uuid')}, e.type, "
-            f"e.schema_version, {data}, {context}, {sql.time_column('e.created_at')}, "
-            f"e.tenant_id, s.category, {sql.uuid_column('s.uuid')}, s.name "
-            # The page of the log first, by the primary key, then its streams: the planner
-            # cannot choose to join the whole log and sort it (it did, 26 ms a page, while a
-            # freshly filled table had no statistics yet).
-            f"FROM (SELECT * FROM {sql.events} WHERE id > %s ORDER BY id LIMIT %s) e "
-            f"{_streams_of_page(sql)} ORDER BY e.id"
-        )
-        return statement, params
+        return self._connection, self._reader
 
     def close(self) -> None:
         if self._connection is not None:
@@ -153,97 +85,22 @@ class DjangoLogCursor(LogCursor):
     # --- reading -------------------------------------------------------------------------------
 
     def fetch(self, limit: int) -> list[RecordedRaw]:
+        self._seen_generation = _wakeups.generation(self._using)
         try:
-            connection, sql = self._open()
+            connection, reader = self._open()
             with connection.cursor() as cursor:
-                return self._fetch(cursor, sql, limit)
+                return drive(reader.fetch(limit, self._own), runner(cursor))
         except DATABASE_ERRORS as error:
             raise translate(error, "reading the global log") from error
 
-    def _fetch(self, cursor: CursorWrapper, sql: Dialect, limit: int) -> list[RecordedRaw]:
-        tracker = self._tracker
-        found: list[RecordedRaw] = []
-
-        def has_ended(taken: _inflight.Marker) -> bool:
-            return _inflight.ended(cursor, sql, taken)
-
-        self._seen_generation = _wakeups.generation(self._using)
-        while len(found) < limit:
-            tracker.confirm(has_ended)
-            # Unfiltered, every row is delivered: read no more than are wanted (each carries
-            # its payload). Filtered, rows that do not match come without one: scan further.
-            scan = max(SCAN, limit) if self._filtered else limit - len(found)
-            cursor.execute(self._statement, [*self._params, tracker.position, scan])
-            rows = cursor.fetchall()
-            if not rows:
-                break
-            seen = [int(row[0]) for row in rows]
-            # The marker is taken (a query) only if a gap opens here.
-            bound = tracker.safe_bound(seen, lambda: _inflight.marker(cursor, sql, self._caller))
-            chosen = []
-            for position, row in zip(seen, rows, strict=True):
-                if position > bound:
-                    break
-                if row[1]:
-                    chosen.append(row)
-                    if len(found) + len(chosen) == limit:
-                        bound = position
-                        break
-            found += self._records(chosen, sql)
-            tracker.advance(bound)
-            if tracker.waiting:
-                # Often the transactions behind a gap have ended already: look once more now.
-                tracker.confirm(has_ended)
-                if tracker.waiting:
-                    break
-            elif bound < seen[-1] or len(rows) < scan:
-                break  # the limit, or the end of the log
-        return found
-
-    def _records(self, rows: list[Any], sql: Dialect) -> list[RecordedRaw]:
-        # One loop, every lookup hoisted: per event, this is most of a catch-up's own work.
-        stream_of = self._streams.get
-        build = raw_from_text if sql.json_is_text else raw_of_values
-        return [
-            build_recorded_raw(
-                build(
-                    read_uuid(uuid),
-                    stream_of(stream, name, category or None, read_uuid),
-                    type_,
-                    version,
-                    read_time(at),
-                    data,
-                    context,
-                    schema,
-                ),
-                int(position),
-                tenant or None,
-            )
-            for (
-                position,
-                _,
-                version,
-                uuid,
-                type_,
-                schema,
-                data,
-                context,
-                at,
-                tenant,
-                category,
-                stream,
-                name,
-            ) in rows
-        ]
-
     @property
     def position(self) -> int:
-        return self._tracker.position
+        return self._after if self._reader is None else self._reader.position
 
     # --- waiting -------------------------------------------------------------------------------
 
     def wait(self, timeout: float) -> None:
-        if self._tracker.waiting:
+        if self._reader is not None and self._reader.waiting:
             time.sleep(min(timeout, GAP_INTERVAL))
             return
         sql = self._sql
@@ -294,5 +151,10 @@ class DjangoSubscriptionStrategy(SubscriptionStrategy):
         if caller.connection is not None and (
             caller.in_atomic_block or not caller.get_autocommit()
         ):
-            session = _inflight.session_id(caller)
+            try:
+                flavour = flavour_of(caller)
+                with caller.cursor() as cursor:
+                    session = drive(flavour.session_of(caller.connection), runner(cursor))
+            except DATABASE_ERRORS as error:
+                raise translate(error, "opening a subscription") from error
         return DjangoLogCursor(self.using, after, subscription_filter, session)

@@ -19,6 +19,7 @@ from event_sourcery_sqlalchemy._outbox import (
     SQLAlchemyCheckpointStrategy,
     SQLAlchemyOutboxStrategy,
 )
+from event_sourcery_sqlalchemy._own import OwnWrites
 from event_sourcery_sqlalchemy._storage import AnySession, SQLAlchemyStorageStrategy
 from event_sourcery_sqlalchemy._subscription import SQLAlchemySubscriptionStrategy
 
@@ -56,7 +57,7 @@ class SQLAlchemyBackend(Backend):
             backends of every session (in-transaction listeners, outbox, ...).
     """
 
-    __slots__ = ("_models", "_session")
+    __slots__ = ("_models", "_own_writes", "_session")
 
     def __init__(
         self,
@@ -74,6 +75,9 @@ class SQLAlchemyBackend(Backend):
         super().__init__(registry=registry, config=config)
         self._session = session
         self._models = models
+        # What the transactions of its session(s) appended, for their own subscriptions:
+        # shared by the storage, checkpoint and subscription strategies (and by copies).
+        self._own_writes = OwnWrites()
 
     @property
     def session(self) -> AnySession:
@@ -84,16 +88,18 @@ class SQLAlchemyBackend(Backend):
         return self._models if self._models is not None else default_models()
 
     def _storage(self) -> StorageStrategy:
-        return SQLAlchemyStorageStrategy(self._session, self._tables(), self.tenant_id)
+        return SQLAlchemyStorageStrategy(
+            self._session, self._tables(), self.tenant_id, own_writes=self._own_writes
+        )
 
     def _subscription_strategy(self) -> SubscriptionStrategy:
-        return SQLAlchemySubscriptionStrategy(self._session, self._tables())
+        return SQLAlchemySubscriptionStrategy(self._session, self._tables(), self._own_writes)
 
     def _outbox_strategy(self) -> OutboxStrategy:
         return SQLAlchemyOutboxStrategy(self._session, self._tables())
 
     def _checkpoint_strategy(self) -> CheckpointStrategy:
-        return SQLAlchemyCheckpointStrategy(self._session, self._tables())
+        return SQLAlchemyCheckpointStrategy(self._session, self._tables(), self._own_writes)
 
     def _key_storage(self) -> KeyStorage:
         return SQLAlchemyKeyStorage(self._session, self._tables())

@@ -1,37 +1,23 @@
-"""What the session's own open transaction wrote, for the readers that must not wait for it.
+"""What each session's open transaction wrote, for the readers that must not wait for it.
 
-A subscription cursor waits at a gap for every transaction in flight, but it must not wait for
-the transaction of the session that opened it: a projection loads (and locks) its checkpoint in
-the session's transaction and then reads the log, so that transaction cannot end before the
-read does. Such a cursor leaves the session's own transaction out of its markers, and instead
-never passes the lowest position that transaction appended while it is open: those events are
-invisible to the cursor's connection until the commit, and must not be skipped.
+A subscription cursor waits at a gap for every transaction in flight, but not for the
+transaction of the session that opened it (`event_sourcery.sql.OwnTransaction` says why). The
+backend makes one `OwnWrites` and hands it to its storage, checkpoint and subscription
+strategies: the first two note what the session's transaction did (the positions it appended;
+its connection's server id, as a projection loads its checkpoint), the third reads it. A cursor
+only reads: it may run on another thread than its session's, and never emits SQL through it.
 
-The record lives in `session.info`, tied to the session's root transaction, so it is stale (and
-ignored) once that transaction ends; the database commits before the session lets go of it.
+Records are kept per root transaction of a session (a `scoped_session` has one per scope), and
+go away with it: once the transaction ends, the session has a new one, with no record yet.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy.orm import Session, scoped_session
-
-_KEY = "event_sourcery_sqlalchemy.own_writes"
-
-
-@dataclass
-class OwnWrites:
-    """The session's own transaction, as the database knows it."""
-
-    #: The session's root `SessionTransaction` this record belongs to.
-    transaction: Any
-    #: How the database names the transaction in a marker: a PostgreSQL xid, a MariaDB
-    #: connection id; None if not known (the cursor then waits for it like for any other).
-    identity: int | None = None
-    #: The lowest position this transaction appended, if it appended.
-    lowest_position: int | None = None
+from event_sourcery.sql import OwnTransaction
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 
 def resolve(session: Session | scoped_session[Session]) -> Session:
@@ -39,40 +25,45 @@ def resolve(session: Session | scoped_session[Session]) -> Session:
     return session() if isinstance(session, scoped_session) else session
 
 
-def _record(session: Session) -> OwnWrites | None:
-    transaction = session.get_transaction()
-    if transaction is None:
-        return None
-    record: OwnWrites | None = session.info.get(_KEY)
-    if record is None or record.transaction is not transaction:
-        record = session.info[_KEY] = OwnWrites(transaction)
-    return record
+@dataclass
+class _Record:
+    session: int = 0
+    lowest_position: int | None = None
 
 
-def note_positions(session: Session, positions: list[int]) -> None:
-    """Remember that the session's transaction appended `positions`."""
-    record = _record(session)
-    if record is not None and positions:
-        lowest = min(positions)
-        if record.lowest_position is None or lowest < record.lowest_position:
-            record.lowest_position = lowest
+class OwnWrites:
+    """What the open transactions of one backend's sessions appended, and their server ids."""
 
+    def __init__(self) -> None:
+        self._records: WeakKeyDictionary[SessionTransaction, _Record] = WeakKeyDictionary()
 
-def note_identity(session: Session, identity: int) -> None:
-    """Remember how the database names the session's transaction (or connection)."""
-    record = _record(session)
-    if record is not None:
-        record.identity = identity
+    def _record(self, session: Session) -> _Record | None:
+        transaction = session.get_transaction()
+        if transaction is None:
+            return None
+        record = self._records.get(transaction)
+        if record is None:
+            record = self._records[transaction] = _Record()
+        return record
 
+    def note_positions(self, session: Session, positions: list[int]) -> None:
+        """Remember that `session`'s transaction appended `positions`."""
+        record = self._record(session)
+        if record is not None and positions:
+            lowest = min(positions)
+            if record.lowest_position is None or lowest < record.lowest_position:
+                record.lowest_position = lowest
 
-def current(session: Session) -> OwnWrites | None:
-    """The record of the session's open transaction, None if it has none (or it ended)."""
-    record: OwnWrites | None = session.info.get(_KEY)
-    if record is None or record.transaction is not session.get_transaction():
-        return None
-    return record
+    def note_session(self, session: Session, server_id: int) -> None:
+        """Remember the server's id of the connection of `session`'s transaction."""
+        record = self._record(session)
+        if record is not None:
+            record.session = server_id
 
-
-def still_open(session: Session, record: OwnWrites) -> bool:
-    """Whether the transaction `record` describes is still the session's open one."""
-    return record.transaction is session.get_transaction()
+    def of(self, session: Session) -> OwnTransaction:
+        """What `session`'s open transaction wrote (nothing, if it has none)."""
+        transaction = session.get_transaction()
+        record = None if transaction is None else self._records.get(transaction)
+        if record is None:
+            return OwnTransaction()
+        return OwnTransaction(record.session, record.lowest_position)

@@ -14,16 +14,15 @@ from event_sourcery.interfaces import (
     ExpectedVersion,
     RawEvent,
 )
-from event_sourcery.sql import SQLStorageStrategy
+from event_sourcery.sql import SQLStorageStrategy, drive, settled_position
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, scoped_session
 
 from event_sourcery_sqlalchemy._appending import Append
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, ERRORS, translate
-from event_sourcery_sqlalchemy._inflight import InFlight, in_flight_for
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
-from event_sourcery_sqlalchemy._own import note_positions, resolve
-from event_sourcery_sqlalchemy._sql import OnSession
+from event_sourcery_sqlalchemy._own import OwnWrites, resolve
+from event_sourcery_sqlalchemy._sql import OnSession, flavour_of, runner
 from event_sourcery_sqlalchemy._statements import Statements, statements_for
 
 AnySession = Session | scoped_session[Session]
@@ -37,15 +36,22 @@ class SQLAlchemyStorageStrategy(OnSession, SQLStorageStrategy):
     """
 
     def __init__(
-        self, session: AnySession, models: SQLAlchemyModels, tenant_id: str | None = None
+        self,
+        session: AnySession,
+        models: SQLAlchemyModels,
+        tenant_id: str | None = None,
+        *,
+        own_writes: OwnWrites | None = None,
     ) -> None:
         super().__init__(session, models)
+        #: What the session's transaction appended, for the subscriptions it opens.
+        self._own_writes = OwnWrites() if own_writes is None else own_writes
         self.tenant_id = tenant_id
         # Tenant ids are never empty, so '' stores the default (tenant-less) context.
         self._tenant = "" if tenant_id is None else tenant_id
 
     def scoped_for_tenant(self, tenant_id: str | None) -> Self:
-        return type(self)(self._session, self._models, tenant_id)
+        return type(self)(self._session, self._models, tenant_id, own_writes=self._own_writes)
 
     def _open(self) -> tuple[Connection, Statements]:
         connection = self._session.connection()
@@ -57,22 +63,17 @@ class SQLAlchemyStorageStrategy(OnSession, SQLStorageStrategy):
         try:
             connection, sql = self._open()
             positions = Append(connection, sql, self._tenant, stream_id, expected, events).run()
-            note_positions(resolve(self._session), positions)
+            self._own_writes.note_positions(resolve(self._session), positions)
             return positions
         except DATABASE_ERRORS as error:
             raise ERRORS.translate_append(error, stream_id, expected) from error
 
     def current_position(self) -> int:
         # The newest position in this session's view, once every other transaction that was
-        # in flight has ended: see `_inflight` for how each database tells them.
+        # in flight has ended (`event_sourcery.sql.settled_position`).
         try:
-            connection, _ = self._open()
-            key = ("in_flight", connection.dialect.name)
-            in_flight: InFlight | None = self._models.cache.get(key)
-            if in_flight is None:
-                quote = connection.dialect.identifier_preparer.quote
-                in_flight = in_flight_for(connection.dialect.name, self._models.events.name, quote)
-                self._models.cache[key] = in_flight
-            return in_flight.settled_position(connection)
+            connection = self._session.connection()
+            flavour = flavour_of(self._models, connection.dialect)
+            return drive(settled_position(flavour), runner(connection))
         except DATABASE_ERRORS as error:
             raise translate(error, "reading the current position") from error

@@ -28,6 +28,7 @@ from event_sourcery.sql._flavours import flavour_for
 from event_sourcery.sql._gaps import GapTracker
 from event_sourcery.sql._innodb import innodb_transactions
 from event_sourcery.sql._keys import add_key, current_key, delete_subject, find_key
+from event_sourcery.sql._log import LogReader, OwnTransaction, settled_position
 from event_sourcery.sql._mariadb import MariaDB
 from event_sourcery.sql._outbox import (
     checkpoint_positions,
@@ -75,8 +76,10 @@ __all__ = [
     "Driver",
     "Flavour",
     "GapTracker",
+    "LogReader",
     "MariaDB",
     "Outcome",
+    "OwnTransaction",
     "Pause",
     "PostgreSQL",
     "Protocol",
@@ -121,6 +124,7 @@ __all__ = [
     "read_events",
     "save_checkpoint",
     "save_snapshot",
+    "settled_position",
     "stream_key",
     "utc_from_text",
     "uuid_from_hex",

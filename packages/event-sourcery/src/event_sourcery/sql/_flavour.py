@@ -11,6 +11,7 @@ differently and bind uuids differently, and the flavour's statements are built f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -18,6 +19,9 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from event_sourcery._readers import as_utc, utc_from_text, uuid_from_hex
+from event_sourcery._subscription import SubscriptionFilter
+from event_sourcery.sql._inflight import LogHead, Marker
+from event_sourcery.sql._protocol import Protocol, Statement
 
 #: Versions are BIGINT: a larger expected version or range bound matches no stored version; it
 #: is clamped or sent down the slow path instead of bound, as drivers cannot bind it.
@@ -90,6 +94,94 @@ class Flavour:
 
     # --- the log ------------------------------------------------------------------------------
     # (gap-aware reads and transactions in flight: `_log`)
+
+    #: Whether every gap is final as soon as it is seen (one writer at a time, committing in
+    #: position order): a poll reads only the horizon, and never takes a marker.
+    log_gaps_final: ClassVar[bool] = False
+    #: Whether `still_in_flight` judges a marker by the last head read itself (its snapshot),
+    #: with no statement: it is then asked right after that read. Otherwise it looks again, and
+    #: is asked before the next read, so that read shows what the transactions committed.
+    log_judged_by_head: ClassVar[bool] = False
+
+    def log_head(self, after: int, limit: int) -> Statement:
+        """One read of the positions after `after` (at most `limit`) and of the horizon."""
+        events = self.tables.events
+        return Statement(
+            f"SELECT id, (SELECT MAX(id) FROM {events}) FROM {events} "
+            "WHERE id > %s ORDER BY id LIMIT %s",
+            (after, limit),
+        )
+
+    def read_log_head(self, rows: list[Sequence[Any]]) -> LogHead:
+        """What `log_head`'s rows say."""
+        return LogHead([int(row[0]) for row in rows], int(rows[0][1]) if rows else 0)
+
+    def take_marker(self, head: LogHead | None, exclude: int) -> Protocol[Marker]:
+        """The transactions in flight now, but those of the caller's connection and of the
+        session whose server id is `exclude` (0: none); taken after the read it stands for.
+
+        A flavour whose gaps are final never takes one: this one is empty."""
+        return frozenset()
+        yield  # a protocol without statements
+
+    def still_in_flight(
+        self, marker: Marker, head: LogHead | None, exclude: int
+    ) -> Protocol[Marker]:
+        """Those of `marker`'s transactions still in flight (empty: every one has ended; None:
+        unknown). By default, a new marker's part of it; an unknown marker is answered by the
+        whole new one (those still running of the old one are in it)."""
+        now = yield from self.take_marker(head, exclude)
+        if now is None:
+            return marker
+        return now if marker is None else marker & now
+
+    def session_of(self, dbapi_connection: Any) -> Protocol[int]:
+        """The server's id of the session of `dbapi_connection`, as markers leave it out
+        (`take_marker`'s `exclude`): from the driver where it tells, else asked of the server
+        (the statement runs on that connection). 0 where markers name no sessions."""
+        return 0
+        yield  # a protocol without statements
+
+    def position_now(self) -> Statement:
+        """In the caller's transaction: the newest position and the server id of the caller's
+        session (what its markers leave out), in `read_position_now`'s terms."""
+        return Statement(f"SELECT COALESCE(MAX(id), 0), 0 FROM {self.tables.events}")
+
+    def read_position_now(self, rows: list[Sequence[Any]]) -> tuple[int, int, LogHead]:
+        """`position_now`'s rows: the position, the session id and the head they stand for."""
+        position, session = rows[0][0], rows[0][1]
+        return int(position), int(session), LogHead([], int(position))
+
+    def log_rows(self, subscription_filter: SubscriptionFilter) -> tuple[str, tuple[Any, ...]]:
+        """The read of the rows `subscription_filter` selects, and its filter's parameters.
+
+        Parameters: after, up to (both positions), the filter's, then the limit. Columns:
+        position, tenant, category, stream uuid, stream name, version, uuid, type, schema
+        version, data, context, created at.
+        """
+        where, values = ["e.id > %s", "e.id <= %s"], []
+        for column, wanted in (
+            ("s.category", subscription_filter.categories),
+            ("e.type", subscription_filter.event_types),
+            ("e.tenant_id", subscription_filter.tenants),
+        ):
+            if wanted is not None:
+                chosen = sorted("" if value is None else value for value in wanted)
+                where.append(
+                    f"{column} IN ({', '.join(['%s'] * len(chosen))})" if chosen else "1 = 0"
+                )
+                values.extend(chosen)
+        columns = (
+            f"e.id, e.tenant_id, s.category, {self.select_uuid('s.uuid')}, s.name, e.version, "
+            f"{self.select_uuid('e.uuid')}, e.type, e.schema_version, "
+            f"{self.select_json('e.data')}, {self.select_json('e.context')}, "
+            f"{self.select_time('e.created_at')}"
+        )
+        return (
+            f"SELECT {columns} FROM {self.tables.events} e "
+            f"JOIN {self.tables.streams} s ON s.id = e.stream_id "
+            f"WHERE {' AND '.join(where)} ORDER BY e.id LIMIT %s"
+        ), tuple(values)
 
     # --- loads, snapshots, deletion, positions --------------------------------------------------
     # (the protocols of `_streams` and `_outbox`)
@@ -222,8 +314,10 @@ class Flavour:
             "ON CONFLICT DO NOTHING"
         )
 
-    #: A column naming the transaction a checkpoint is read in (see `_outbox.load_checkpoint`).
-    transaction_identity: str | None = None
+    #: An expression naming the server session a checkpoint is read in, as markers of
+    #: transactions in flight leave it out (`take_marker`'s `exclude`; see
+    #: `_outbox.load_checkpoint`); None where markers name no sessions.
+    session_identity: str | None = None
 
 
 #: A stream's key: tenant '' for none, category '' for none, its uuid as `bind_uuid` binds it.

@@ -56,6 +56,27 @@ class GapTracker(Generic[Marker]):
         """Whether a gap is open, i.e. delivery is held back until a transaction ends."""
         return self._pending is not None
 
+    @property
+    def marker(self) -> Marker | None:
+        """The marker the open gap waits on (None if no gap is open): what `confirm` asks
+        about, for a caller that must look it up before it can answer."""
+        return None if self._pending is None else self._pending[0]
+
+    def opens_gap(self, seen: Sequence[int]) -> bool:
+        """Whether `safe_bound(seen, ...)` would take a marker: a gap not yet settled, and none
+        pending. A caller whose marker costs a statement takes it first, only then."""
+        if self._pending is not None or not seen or seen[-1] - self.position == len(seen):
+            return False  # waiting already, or no position missing
+        bound = self.position
+        for position in seen:
+            if self._unsettled_gap(bound, position):
+                return True
+            bound = position
+        return False
+
+    def _unsettled_gap(self, bound: int, position: int) -> bool:
+        return position > bound + 1 and position - 1 > self.settled
+
     def safe_bound(
         self, seen: Sequence[int], marker: Callable[[], Marker], *, horizon: int | None = None
     ) -> int:
@@ -71,7 +92,7 @@ class GapTracker(Generic[Marker]):
         """
         bound = self.position
         for position in seen:
-            if position > bound + 1 and position - 1 > self.settled:
+            if self._unsettled_gap(bound, position):
                 # A gap not yet settled: hold delivery there until its observers end.
                 if self._pending is None:
                     self._pending = (marker(), max(seen[-1], horizon or 0))

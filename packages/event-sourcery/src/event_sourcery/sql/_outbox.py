@@ -153,13 +153,13 @@ def _by_ids(statement: str, entry_ids: Sequence[int]) -> Protocol[None]:
 
 def load_checkpoint(flavour: Flavour, name: str) -> Protocol[tuple[int, int | None]]:
     """The position projection `name` has applied up to (0 for a new one, whose row is
-    made), its row locked until the caller's transaction ends; and the transaction's identity
-    where the flavour has one (`Flavour.transaction_identity`), else None.
+    made), its row locked until the caller's transaction ends; and the server's id of the session
+    where the flavour has one (`Flavour.session_identity`), else None.
 
     Inserting a missing row never fails (on PostgreSQL an error would abort the caller's
     whole transaction): a concurrent inserter makes it wait for its commit instead.
     """
-    identity = flavour.transaction_identity
+    identity = flavour.session_identity
     columns = "position" if identity is None else f"position, {identity}"
     table = flavour.tables.checkpoints
     select = Statement(f"SELECT {columns} FROM {table} WHERE name = %s{flavour.lock_rows}", (name,))

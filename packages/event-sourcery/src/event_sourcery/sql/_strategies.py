@@ -80,8 +80,8 @@ class SQLCheckpointStrategy(Driver, CheckpointStrategy):
         return position
 
     def _note_identity(self, identity: int) -> None:
-        """Called by `load` with how the database names the caller's transaction (see
-        `Flavour.transaction_identity`); a backend whose readers need it keeps it."""
+        """Called by `load` with the server's id of the caller's session (see
+        `Flavour.session_identity`); a backend whose readers need it keeps it."""
 
     def save(self, name: str, position: int) -> None:
         self._run(f"saving checkpoint {name!r}", outbox.save_checkpoint, name, position)
