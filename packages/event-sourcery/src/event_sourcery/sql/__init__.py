@@ -12,6 +12,7 @@ add a pin to every SQL backend without letting anyone install less.
 from event_sourcery._raw import raw_from_text
 from event_sourcery._readers import utc_from_text, uuid_from_hex
 from event_sourcery._versioning import EVENT_ID_INDEX, violates_event_id_index
+from event_sourcery.sql._append import AtOnce, append_events, state_of
 from event_sourcery.sql._driver_errors import (
     describe_driver_error,
     driver_error_code,
@@ -42,6 +43,7 @@ from event_sourcery.sql._sqlite import SQLite
 __all__ = [
     "EVENT_ID_INDEX",
     "MAX_VERSION",
+    "AtOnce",
     "Flavour",
     "GapTracker",
     "MariaDB",
@@ -54,6 +56,7 @@ __all__ = [
     "Statement",
     "Step",
     "Tables",
+    "append_events",
     "describe_driver_error",
     "drive",
     "drive_async",
@@ -66,6 +69,7 @@ __all__ = [
     "is_missing_table",
     "qmark",
     "raw_from_text",
+    "state_of",
     "utc_from_text",
     "uuid_from_hex",
     "violates_event_id_index",
