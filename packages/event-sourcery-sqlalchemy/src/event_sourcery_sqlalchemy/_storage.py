@@ -19,13 +19,18 @@ from event_sourcery.interfaces import (
     check_snapshot,
 )
 from event_sourcery.sql import (
+    MAX_VERSION,
+    append_events,
+    drive,
     raw_from_text,
+    state_of,
 )
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, scoped_session
 
-from event_sourcery_sqlalchemy._appending import MAX_VERSION, Append, state_of
+from event_sourcery_sqlalchemy._driver import runner
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, ERRORS, translate
+from event_sourcery_sqlalchemy._flavour import flavour_of
 from event_sourcery_sqlalchemy._inflight import InFlight, in_flight_for
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 from event_sourcery_sqlalchemy._own import note_positions, resolve
@@ -38,7 +43,8 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
     """Stores streams in the tables of `models`, through `session`, for one tenant.
 
     An append is one claim of the stream row plus one multi-row INSERT of its events (a single
-    statement on PostgreSQL); a load is one query. See `_appending` for the claim.
+    statement on PostgreSQL); a load is one query. The append is `event_sourcery.sql`'s
+    protocol, run on the DB-API cursor of the session's connection (`_driver`).
     """
 
     def __init__(
@@ -96,8 +102,10 @@ class SQLAlchemyStorageStrategy(StorageStrategy):
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[RawEvent]
     ) -> list[int]:
         try:
-            connection, sql = self._open()
-            positions = Append(connection, sql, self._tenant, stream_id, expected, events).run()
+            connection = self._session.connection()
+            flavour = flavour_of(self._models, connection.dialect)
+            append = append_events(flavour, ERRORS, self._tenant, stream_id, expected, events)
+            positions = drive(append, runner(connection))
             note_positions(resolve(self._session), positions)
             return positions
         except DATABASE_ERRORS as error:

@@ -39,8 +39,10 @@ from event_sourcery.sql._protocol import Outcome, Protocol, Statement
 # and its conditional write; that takes a writer committing in exactly that gap, so it is rare.
 _ATTEMPTS = 3
 
-#: A protocol step that yields statements and receives their outcomes (no pauses here).
-_Steps = Generator[Statement, Outcome, Any]
+#: Steps of the protocol that yield statements (no pauses), ending with a stream row's id...
+_Id = Generator[Statement, Outcome, int]
+#: ... or with None when the claim they tried matched no row.
+_MaybeId = Generator[Statement, Outcome, int | None]
 
 
 class AtOnce(NamedTuple):
@@ -172,7 +174,7 @@ class _Append:
         self.inserted = sorted(int(row[0]) for row in rows)
         return int(rows[0][1]), carried
 
-    def _after_miss(self) -> _Steps:
+    def _after_miss(self) -> _Id:
         """The one-statement claim matched nothing: create a missing versionless stream
         (created concurrently, or its name taken, meanwhile), else settle why."""
         if self.expected is NO_VERSIONING:
@@ -181,7 +183,7 @@ class _Append:
                 return created
         return (yield from self._claim_slowly())
 
-    def _claim(self) -> _Steps:
+    def _claim(self) -> _Id:
         """Check the stream's state and set its new version; return its row id."""
         expected = self.expected
         stream_pk: int | None = None
@@ -195,7 +197,7 @@ class _Append:
             stream_pk = yield from self._claim_slowly()
         return stream_pk
 
-    def _claim_versionless(self) -> _Steps:
+    def _claim_versionless(self) -> _MaybeId:
         """A versionless stream as it is, or created; None to take the slow path."""
         flavour, name = self.flavour, self.stream_id.name
         if flavour.touches_versionless:
@@ -211,7 +213,7 @@ class _Append:
             return int(row[0])
         return None
 
-    def _create(self) -> _Steps:
+    def _create(self) -> _MaybeId:
         """Insert the stream row; its id, or None if the stream (or its name) exists."""
         flavour = self.flavour
         params = [*self.key, self.stream_id.name, self.version]
@@ -226,7 +228,7 @@ class _Append:
         self.created = created is not None
         return created
 
-    def _bump(self, expected: int) -> _Steps:
+    def _bump(self, expected: int) -> _MaybeId:
         """Move a versioned stream from `expected` to the new version; its row id, or None."""
         name = self.stream_id.name
         params = [self.version, *self.key, expected]
@@ -239,7 +241,7 @@ class _Append:
 
     # --- the slow path ---------------------------------------------------------------------
 
-    def _claim_slowly(self) -> Generator[Statement, Outcome, int]:
+    def _claim_slowly(self) -> _Id:
         """Read the rows with locks; raise the exact error, or create / rewrite the stream row.
 
         Shared locks: the losers of a race all get here at once, and on MariaDB each already
@@ -287,7 +289,7 @@ class _Append:
         check_name(stream_id, own[2] if own else None, holder)
         return own
 
-    def _rewrite(self, own: Sequence[Any]) -> _Steps:
+    def _rewrite(self, own: Sequence[Any]) -> _MaybeId:
         """Set the new version (and bind the name) of the row `own` read; its id, or None if
         it changed since."""
         name = self.stream_id.name
