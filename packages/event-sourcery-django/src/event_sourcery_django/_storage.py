@@ -19,11 +19,13 @@ from event_sourcery.interfaces import (
     check_snapshot,
 )
 from event_sourcery.sql import (
+    append_events,
+    drive,
     raw_from_text,
+    state_of,
 )
 
 from event_sourcery_django import _inflight
-from event_sourcery_django._appending import Append, state_of
 from event_sourcery_django._dialect import (
     MAX_VERSION,
     Dialect,
@@ -34,6 +36,7 @@ from event_sourcery_django._dialect import (
     read_uuid,
 )
 from event_sourcery_django._errors import DATABASE_ERRORS, ERRORS, translate
+from event_sourcery_django._flavour import flavour_of, runner
 
 _PAYLOAD = "{t}.version, {uuid}, {t}.type, {t}.schema_version, {data}, {context}, {time}"
 
@@ -84,7 +87,7 @@ class DjangoStorageStrategy(StorageStrategy):
     """Stores streams in the app's tables on database `using`, for one tenant.
 
     An append is one claim of the stream row plus one multi-row INSERT of its events; a load is
-    one query. See `_appending` for the claim.
+    one query. The append is `event_sourcery.sql`'s protocol, run on a Django cursor.
     """
 
     def __init__(self, using: str, tenant_id: str | None = None) -> None:
@@ -135,8 +138,11 @@ class DjangoStorageStrategy(StorageStrategy):
     ) -> list[int]:
         try:
             connection, sql = self._open()
+            append = append_events(
+                flavour_of(sql), ERRORS, self._tenant, stream_id, expected, events
+            )
             with connection.cursor() as cursor:
-                return Append(cursor, sql, self._tenant, stream_id, expected, events).run()
+                return drive(append, runner(cursor))
         except DATABASE_ERRORS as error:
             raise ERRORS.translate_append(error, stream_id, expected) from error
 
