@@ -199,35 +199,38 @@ class Flavour:
     ) -> list[Statement]:
         """The INSERTs of `events` into stream row `stream_pk`, in order. Rows: (id,) per
         event; ids are drawn in the order of `events`, so sorted they are their positions."""
-        statements = []
-        for start in range(0, len(events), self.insert_chunk):
-            chunk = events[start : start + self.insert_chunk]
-            params: list[Any] = []
-            for row in self._event_rows(chunk):
-                params += (stream_pk, *row, tenant)
-            statements.append(Statement(self._insert_values(len(chunk)), params))
-        return statements
+        chunk = self.insert_chunk
+        return [
+            Statement(
+                self._insert_values(len(events[start : start + chunk])),
+                self._event_params(events[start : start + chunk], (stream_pk,), (tenant,)),
+            )
+            for start in range(0, len(events), chunk)
+        ]
 
-    def _event_rows(self, events: Sequence[RawEvent]) -> list[tuple[Any, ...]]:
-        """Per event: version, uuid, type, schema version, data, context, created_at, bound."""
+    def _event_params(
+        self, events: Sequence[RawEvent], head: tuple[Any, ...], tail: tuple[Any, ...]
+    ) -> list[Any]:
+        """Per event: `head`, version, uuid, type, schema version, data, context, created_at
+        (bound), `tail`; one flat list."""
         bind_uuid, bind_time = self.bind_uuid, self.bind_time
         at, stored_at = None, None
-        rows = []
+        params: list[Any] = []
         for event in events:
             if event.created_at is not at:  # an append's events usually share it
                 at, stored_at = event.created_at, bind_time(event.created_at)
-            rows.append(
-                (
-                    event.version,
-                    bind_uuid(event.uuid),
-                    event.type,
-                    event.schema_version,
-                    event.data_json(),
-                    event.context_json(),
-                    stored_at,
-                )
+            params += (
+                *head,
+                event.version,
+                bind_uuid(event.uuid),
+                event.type,
+                event.schema_version,
+                event.data_json(),
+                event.context_json(),
+                stored_at,
+                *tail,
             )
-        return rows
+        return params
 
     @cached_property
     def _values_row(self) -> str:

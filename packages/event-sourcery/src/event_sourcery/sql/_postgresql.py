@@ -115,8 +115,7 @@ class PostgreSQL(Flavour):
             params.append(self._document(events))
             return Statement(self._at_once(claim.kind, claim.named, 0), params), len(events)
         carried = events[: self.insert_chunk]
-        for row in self._event_rows(carried):
-            params += row
+        params += self._event_params(carried, (), ())
         statement = Statement(self._at_once(claim.kind, claim.named, len(carried)), params)
         return statement, len(carried)
 
