@@ -65,7 +65,8 @@ def test_a_refused_payload_is_not_quoted_in_the_error(
 def test_a_refused_payload_is_not_quoted_in_the_error_on_django(
     request: pytest.FixtureRequest, broken_json: None
 ) -> None:
-    # Django stores text, so only a batch meets PostgreSQL's JSON parser (see _appending.py).
+    # Django stores text, so only a batch meets PostgreSQL's JSON parser (see the PostgreSQL
+    # flavour of event_sourcery.sql).
     support.require(request, "postgresql")
     store = DjangoBackend(using="postgresql").event_store
     with pytest.raises(EventSerializationError) as caught:

@@ -55,26 +55,6 @@ class Dialect:
     def is_sqlite(self) -> bool:
         return self.vendor == "sqlite"
 
-    @property
-    def share_lock(self) -> str:
-        """Suffix of a locking read whose lock other readers may share."""
-        if self.is_postgresql:
-            return " FOR SHARE"
-        if self.is_mysql:
-            return " LOCK IN SHARE MODE"
-        return ""  # SQLite: one writer at a time holds the whole database
-
-    @property
-    def on_conflict_do_nothing(self) -> str:
-        """Makes an INSERT that hits a unique key insert nothing, without an error.
-
-        On PostgreSQL a failed statement aborts the transaction (ours is a savepoint, but the
-        slow path needs it alive), so a conflict must not raise there. MariaDB has no such
-        clause without side effects (INSERT IGNORE also hides data errors): there a plain
-        INSERT fails alone, and the caller catches its duplicate key error.
-        """
-        return "" if self.is_mysql else " ON CONFLICT DO NOTHING"
-
     def uuid(self, value: UUID) -> Any:
         """`value` as the driver binds it to a UUIDField column."""
         if not self.native_uuid:

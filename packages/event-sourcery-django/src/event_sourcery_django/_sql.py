@@ -17,6 +17,7 @@ from event_sourcery.sql import Flavour, Protocol
 from event_sourcery_django import _tables
 from event_sourcery_django._dialect import Dialect, dialect_of
 from event_sourcery_django._errors import DATABASE_ERRORS, translate
+from event_sourcery_django._wakeups import CHANNEL
 
 T = TypeVar("T")
 
@@ -39,6 +40,8 @@ def flavour_of(connection: BaseDatabaseWrapper) -> Flavour:
             outbox=quote(_tables.OUTBOX),
             checkpoints=quote(_tables.CHECKPOINTS),
             keys=quote(_tables.KEYS),
+            json_payload=False,  # the models keep payloads in text columns
+            channel=CHANNEL,
         )
         flavour = _FLAVOURS[dialect] = sql.flavour_for(dialect.vendor, tables)
     return flavour

@@ -10,13 +10,10 @@ from collections.abc import Sequence
 from typing import Self
 
 from django.db import connections
-from django.db.backends.base.base import BaseDatabaseWrapper
 from event_sourcery import StreamId
 from event_sourcery.interfaces import ExpectedVersion, RawEvent
-from event_sourcery.sql import SQLStorageStrategy, drive, settled_position
+from event_sourcery.sql import SQLStorageStrategy, append_events, drive, settled_position
 
-from event_sourcery_django._appending import Append
-from event_sourcery_django._dialect import Dialect, dialect_of
 from event_sourcery_django._errors import DATABASE_ERRORS, ERRORS, translate
 from event_sourcery_django._sql import OnAlias, flavour_of, runner
 
@@ -25,7 +22,7 @@ class DjangoStorageStrategy(OnAlias, SQLStorageStrategy):
     """Stores streams in the app's tables on database `using`, for one tenant.
 
     An append is one claim of the stream row plus one multi-row INSERT of its events; a load is
-    one query. See `_appending` for the claim.
+    one query. The append is `event_sourcery.sql`'s protocol, run on a Django cursor.
     """
 
     def __init__(self, using: str, tenant_id: str | None = None) -> None:
@@ -37,17 +34,16 @@ class DjangoStorageStrategy(OnAlias, SQLStorageStrategy):
     def scoped_for_tenant(self, tenant_id: str | None) -> Self:
         return type(self)(self.using, tenant_id)
 
-    def _open(self) -> tuple[BaseDatabaseWrapper, Dialect]:
-        connection = connections[self.using]
-        return connection, dialect_of(connection)
-
     def insert_events(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[RawEvent]
     ) -> list[int]:
         try:
-            connection, sql = self._open()
+            connection = connections[self.using]
+            append = append_events(
+                flavour_of(connection), ERRORS, self._tenant, stream_id, expected, events
+            )
             with connection.cursor() as cursor:
-                return Append(cursor, sql, self._tenant, stream_id, expected, events).run()
+                return drive(append, runner(cursor))
         except DATABASE_ERRORS as error:
             raise ERRORS.translate_append(error, stream_id, expected) from error
 
@@ -55,7 +51,7 @@ class DjangoStorageStrategy(OnAlias, SQLStorageStrategy):
         # The newest position in this transaction's view, once every other transaction that
         # was in flight has ended (`event_sourcery.sql.settled_position`).
         try:
-            connection, _ = self._open()
+            connection = connections[self.using]
             with connection.cursor() as cursor:
                 return drive(settled_position(flavour_of(connection)), runner(cursor))
         except DATABASE_ERRORS as error:

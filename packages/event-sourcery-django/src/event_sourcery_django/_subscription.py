@@ -28,7 +28,6 @@ from event_sourcery.sql import (
 )
 
 from event_sourcery_django import _wakeups
-from event_sourcery_django._appending import CHANNEL
 from event_sourcery_django._dialect import Dialect, dialect_of
 from event_sourcery_django._errors import DATABASE_ERRORS, translate
 from event_sourcery_django._sql import flavour_of, runner
@@ -67,7 +66,7 @@ class DjangoLogCursor(LogCursor):
                 if sql.is_postgresql:
                     # Before the first read: no commit after it can go unnoticed.
                     with connection.cursor() as cursor:
-                        cursor.execute(f"LISTEN {CHANNEL}")
+                        cursor.execute(f"LISTEN {_wakeups.CHANNEL}")
             except BaseException:
                 connection.close()
                 raise

@@ -1,6 +1,6 @@
 """Waking subscriptions when events are committed.
 
-PostgreSQL appends NOTIFY a channel that every cursor LISTENs to (see `_appending`): a wake-up
+PostgreSQL appends NOTIFY `CHANNEL`, which every cursor LISTENs to (see `_flavour`): a wake-up
 crosses processes as soon as the transaction commits. On the other databases an append wakes
 the cursors of its own process when its transaction commits (`transaction.on_commit`), and
 cursors poll for the appends of other processes.
@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+
+#: The channel PostgreSQL appends notify.
+CHANNEL = "event_sourcery_django"
 
 _lock = threading.Lock()
 _changed: defaultdict[str, threading.Condition] = defaultdict(lambda: threading.Condition(_lock))

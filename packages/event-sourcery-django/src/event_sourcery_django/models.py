@@ -1,8 +1,9 @@
 """The tables of the event store, as Django models (created by the app's migrations).
 
-The store writes and reads them with SQL of its own (see `_appending`, `_storage`); the models
-exist for migrations, the admin and your own read-only queries. Change data only through the
-backend: the store's invariants (versions, positions, the gap rule) live in its statements.
+The store writes and reads them with SQL of its own (see `_storage`; the append is
+`event_sourcery.sql`'s); the models exist for migrations, the admin and your own read-only
+queries. Change data only through the backend: the store's invariants (versions, positions,
+the gap rule) live in its statements.
 
 Default tenant and "no category" are stored as ``''`` (tenant ids and categories are never
 empty), so the unique constraints cover them. Event data and context are JSON text, written

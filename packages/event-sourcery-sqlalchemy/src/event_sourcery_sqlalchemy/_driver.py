@@ -3,27 +3,30 @@
 SQLAlchemy's execution path (execution context, result metadata, parameter processing) cost
 about 200 µs of CPU per statement on this project's CI machine, three times what psycopg itself
 costs: for the one statement of a PostgreSQL append, that was most of the library's own CPU,
-and what limited throughput with many concurrent writers. So the append's statement is compiled
-once by SQLAlchemy and then run by the driver directly.
+and what limited throughput with many concurrent writers. So the append (the SQL protocol of
+`event_sourcery.sql`, whose flavours bind values as the columns store them) runs on the
+driver directly (`runner`).
 
-Only with psycopg 3, which takes the compiled parameters as they are (native uuid, datetime,
-lists), so nothing SQLAlchemy would process is skipped. Trade-off, documented for users:
-SQLAlchemy's ``before_cursor_execute`` / ``after_cursor_execute`` events and engine logging
-(``echo``) do not see these statements. Errors are raised as SQLAlchemy's own exception classes
-(IntegrityError and so on), and a lost connection is invalidated, as SQLAlchemy would.
+Trade-off, documented for users: SQLAlchemy's ``before_cursor_execute`` /
+``after_cursor_execute`` events and engine logging (``echo``) do not see these statements.
+Errors are raised as SQLAlchemy's own exception classes (IntegrityError and so on), and a lost
+connection is invalidated, as SQLAlchemy would.
 
-Reads (`fetch_events`) run so on every dialect: there SQLAlchemy's result rows cost a sixth of
-a load. Other drivers than psycopg 3 get their parameters as SQLAlchemy would bind them: each
-through its type's bind processor (a uuid as hex text on SQLite and MariaDB), in the order of
-the compiled statement's placeholders.
+Reads (`fetch_events`) are compiled once by SQLAlchemy and run so on every dialect
+(`DriverStatement`): there SQLAlchemy's result rows cost a sixth of a load. Drivers other than
+psycopg 3, which takes the compiled parameters as they are, get their parameters as SQLAlchemy
+would bind them: each through its type's bind processor (a uuid as hex text on SQLite and
+MariaDB), in the order of the compiled statement's placeholders.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, exc
+from event_sourcery.sql import Outcome, Statement, qmark
+from sqlalchemy import Connection, Dialect, exc
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -70,17 +73,30 @@ class DriverStatement:
         return execute(connection, self.sql, self._arguments(params))
 
 
-class Outcome(NamedTuple):
-    """What a statement run on the DB-API cursor gave."""
-
-    rows: list[Any]
-    rowcount: int
-    lastrowid: Any
-
-
 def run(connection: Connection, sql: str, arguments: Any) -> list[Any]:
     """Run `sql` on the DB-API cursor, in `connection`'s transaction; the rows it returns."""
     return execute(connection, sql, arguments).rows
+
+
+def runner(connection: Connection) -> Callable[[Statement], Outcome]:
+    """The SQL protocol's `run` (see `event_sourcery.sql.drive`): each statement on the
+    DB-API cursor, in `connection`'s transaction; ``?`` placeholders where the driver takes
+    them (sqlite3)."""
+    if connection.dialect.paramstyle == "qmark":
+
+        def run_qmark(statement: Statement) -> Outcome:
+            return execute(connection, _qmark(statement.sql), statement.params)
+
+        return run_qmark
+
+    def run(statement: Statement) -> Outcome:
+        return execute(connection, statement.sql, statement.params)
+
+    return run
+
+
+# The flavours build a statement's text once, so the same few texts come back.
+_qmark = lru_cache(maxsize=1024)(qmark)
 
 
 def execute(connection: Connection, sql: str, arguments: Any) -> Outcome:
@@ -110,65 +126,3 @@ def execute(connection: Connection, sql: str, arguments: Any) -> Outcome:
         ) from error
     finally:
         cursor.close()
-
-
-_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-_NOTHING = object()
-
-
-class DriverInsert:
-    """A multi-row ``INSERT ... RETURNING id`` of `columns` into `table`, on the DB-API cursor.
-
-    For SQLite and MariaDB, whose drivers take positional parameters: SQLAlchemy's executemany
-    path processed every row's parameters in Python (a third of a 100-event append's CPU).
-    Values go through the same bind processors SQLAlchemy would apply (a uuid as hex text, a
-    SQLite timestamp as its text); `text_columns` are bound as text as they are.
-    """
-
-    #: Rows per statement: 500 rows of 9 values stay far below every driver's limit.
-    CHUNK = 500
-
-    def __init__(
-        self, table: Table, columns: Sequence[str], dialect: Dialect, text_columns: Sequence[str]
-    ) -> None:
-        prepare = dialect.identifier_preparer
-        mark = _MARKS[dialect.paramstyle]
-        names = ", ".join(prepare.quote(name) for name in columns)
-        self._head = f"INSERT INTO {prepare.format_table(table)} ({names}) VALUES "
-        self._row = f"({', '.join([mark] * len(columns))})"
-        self._tail = f" RETURNING {prepare.quote('id')}"
-        self._statements: dict[int, str] = {}
-        self.processors: list[tuple[int, Callable[[Any], Any]]] = []
-        for index, name in enumerate(columns):
-            if name not in text_columns:
-                process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-                if process is not None:
-                    self.processors.append((index, process))
-
-    @staticmethod
-    def supports(dialect: Dialect) -> bool:
-        """Whether `dialect` may insert so: SQLite or MariaDB/MySQL with RETURNING."""
-        family = dialect.name in ("sqlite", "mysql", "mariadb")
-        return family and dialect.paramstyle in _MARKS and bool(dialect.insert_returning)
-
-    def ids(self, connection: Connection, rows: list[list[Any]]) -> list[int]:
-        """Insert `rows` (values in `columns` order, processed here); the new rows' ids."""
-        for index, process in self.processors:
-            # The events of one append usually share their creation time: process it once.
-            last, processed = _NOTHING, None
-            for row in rows:
-                value = row[index]
-                if value is not last:
-                    last, processed = value, process(value)
-                row[index] = processed
-        ids: list[int] = []
-        for start in range(0, len(rows), self.CHUNK):
-            chunk = rows[start : start + self.CHUNK]
-            sql = self._statements.get(len(chunk))
-            if sql is None:
-                sql = self._head + ", ".join([self._row] * len(chunk)) + self._tail
-                if len(self._statements) < self.CHUNK:
-                    self._statements[len(chunk)] = sql
-            arguments = [value for row in chunk for value in row]
-            ids.extend(int(row[0]) for row in run(connection, sql, arguments))
-        return ids

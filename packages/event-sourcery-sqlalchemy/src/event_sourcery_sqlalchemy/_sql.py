@@ -9,57 +9,46 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from event_sourcery.sql import (
-    Driver,
-    Flavour,
-    Outcome,
-    Protocol,
-    Statement,
-    Tables,
-    drive,
-    flavour_for,
-    qmark,
-)
-from sqlalchemy import Connection, Dialect
+from event_sourcery.sql import Driver, Flavour, Protocol, Tables, drive, flavour_for
+from sqlalchemy import JSON, Dialect
 from sqlalchemy.orm import Session, scoped_session
 
-from event_sourcery_sqlalchemy import _driver
+from event_sourcery_sqlalchemy._driver import runner
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, translate
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 
 T = TypeVar("T")
 
 
+def notify_channel(models: SQLAlchemyModels) -> str:
+    """The PostgreSQL channel appends notify and subscriptions listen on: the events table."""
+    return models.events.name
+
+
 def flavour_of(models: SQLAlchemyModels, dialect: Dialect) -> Flavour:
-    """The flavour of `dialect` for the tables of `models`, built once and then reused."""
+    """The `Flavour` of `dialect`'s database for the tables of `models`, built once."""
     key = ("flavour", dialect.name)
     flavour: Flavour | None = models.cache.get(key)
     if flavour is None:
         table = dialect.identifier_preparer.format_table
-        uuid_type = models.events.c.uuid.type.dialect_impl(dialect)
+        events = models.events
         tables = Tables(
             streams=table(models.streams),
-            events=table(models.events),
+            events=table(events),
             snapshots=table(models.snapshots),
-            native_uuid=bool(getattr(uuid_type, "native_uuid", False)),
+            # As `_models` declares them: the database's own uuid type where SQLAlchemy has
+            # one for the dialect and the model asks for it (PostgreSQL), CHAR(32) elsewhere.
+            native_uuid=bool(getattr(events.c.uuid.type.dialect_impl(dialect), "native_uuid", 0))
+            and dialect.supports_native_uuid,
             outbox=table(models.outbox),
             checkpoints=table(models.checkpoints),
             keys=table(models.keys),
+            # JSON, except where the model keeps the JSON text (LONGTEXT on MariaDB).
+            json_payload=isinstance(events.c.data.type.dialect_impl(dialect), JSON),
+            channel=notify_channel(models),
         )
         flavour = models.cache[key] = flavour_for(dialect.name, tables)
     return flavour
-
-
-def runner(connection: Connection) -> Callable[[Statement], Outcome]:
-    """Runs a statement on `connection`'s DB-API cursor, with ``?`` where the driver wants it."""
-    convert = qmark if connection.dialect.paramstyle == "qmark" else None
-
-    def run(statement: Statement) -> Outcome:
-        sql = statement.sql if convert is None else convert(statement.sql)
-        rows, rowcount, lastrowid = _driver.execute(connection, sql, statement.params)
-        return Outcome(rows, rowcount, lastrowid)
-
-    return run
 
 
 class OnSession(Driver):

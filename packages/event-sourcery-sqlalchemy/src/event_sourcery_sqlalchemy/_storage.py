@@ -14,16 +14,14 @@ from event_sourcery.interfaces import (
     ExpectedVersion,
     RawEvent,
 )
-from event_sourcery.sql import SQLStorageStrategy, drive, settled_position
-from sqlalchemy import Connection
+from event_sourcery.sql import SQLStorageStrategy, append_events, drive, settled_position
 from sqlalchemy.orm import Session, scoped_session
 
-from event_sourcery_sqlalchemy._appending import Append
+from event_sourcery_sqlalchemy._driver import runner
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, ERRORS, translate
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 from event_sourcery_sqlalchemy._own import OwnWrites, resolve
-from event_sourcery_sqlalchemy._sql import OnSession, flavour_of, runner
-from event_sourcery_sqlalchemy._statements import Statements, statements_for
+from event_sourcery_sqlalchemy._sql import OnSession, flavour_of
 
 AnySession = Session | scoped_session[Session]
 
@@ -32,7 +30,8 @@ class SQLAlchemyStorageStrategy(OnSession, SQLStorageStrategy):
     """Stores streams in the tables of `models`, through `session`, for one tenant.
 
     An append is one claim of the stream row plus one multi-row INSERT of its events (a single
-    statement on PostgreSQL); a load is one query. See `_appending` for the claim.
+    statement on PostgreSQL); a load is one query. The append is `event_sourcery.sql`'s
+    protocol, run on the DB-API cursor of the session's connection (`_driver`).
     """
 
     def __init__(
@@ -53,16 +52,14 @@ class SQLAlchemyStorageStrategy(OnSession, SQLStorageStrategy):
     def scoped_for_tenant(self, tenant_id: str | None) -> Self:
         return type(self)(self._session, self._models, tenant_id, own_writes=self._own_writes)
 
-    def _open(self) -> tuple[Connection, Statements]:
-        connection = self._session.connection()
-        return connection, statements_for(self._models, connection.dialect)
-
     def insert_events(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[RawEvent]
     ) -> list[int]:
         try:
-            connection, sql = self._open()
-            positions = Append(connection, sql, self._tenant, stream_id, expected, events).run()
+            connection = self._session.connection()
+            flavour = flavour_of(self._models, connection.dialect)
+            append = append_events(flavour, ERRORS, self._tenant, stream_id, expected, events)
+            positions = drive(append, runner(connection))
             self._own_writes.note_positions(resolve(self._session), positions)
             return positions
         except DATABASE_ERRORS as error:

@@ -12,7 +12,7 @@ in one fetch, could miss a transaction begun since. An in-memory SQLite database
 connection that every session shares: the cursor reads on it as it is, uncommitted writes
 included, and controls no transaction there.
 
-Waiting for new events: on PostgreSQL with psycopg, appends notify (see `_statements.notify`)
+Waiting for new events: on PostgreSQL with psycopg, appends notify (`event_sourcery.sql.PostgreSQL`)
 and the cursor listens on its own connection, with polling as the fallback for notifications
 that never come (behind a transaction pooler, say). Elsewhere it polls, every 10 ms while
 events flow, backing off to 100 ms after a second of silence.
@@ -41,11 +41,11 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
+from event_sourcery_sqlalchemy._driver import runner
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, translate
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 from event_sourcery_sqlalchemy._own import OwnWrites, resolve
-from event_sourcery_sqlalchemy._sql import flavour_of, runner
-from event_sourcery_sqlalchemy._statements import notify_channel
+from event_sourcery_sqlalchemy._sql import flavour_of, notify_channel
 
 AnySession = Session | scoped_session[Session]
 

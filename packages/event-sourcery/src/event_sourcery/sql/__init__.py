@@ -11,6 +11,7 @@ add a pin to every SQL backend without letting anyone install less.
 
 from event_sourcery._raw import raw_from_text
 from event_sourcery._readers import utc_from_text, uuid_from_hex
+from event_sourcery.sql._append import AtOnce, append_events, state_of
 from event_sourcery.sql._driver import Driver
 from event_sourcery.sql._driver_errors import (
     EVENT_ID_INDEX,
@@ -73,6 +74,7 @@ from event_sourcery.sql._streams import (
 __all__ = [
     "EVENT_ID_INDEX",
     "MAX_VERSION",
+    "AtOnce",
     "Driver",
     "Flavour",
     "GapTracker",
@@ -93,6 +95,7 @@ __all__ = [
     "Step",
     "Tables",
     "add_key",
+    "append_events",
     "checkpoint_positions",
     "current_key",
     "delete_stream",
@@ -125,6 +128,7 @@ __all__ = [
     "save_checkpoint",
     "save_snapshot",
     "settled_position",
+    "state_of",
     "stream_key",
     "utc_from_text",
     "uuid_from_hex",

@@ -19,7 +19,17 @@ class SQLite(Flavour):
 
     # --- values -------------------------------------------------------------------------------
 
+    def bind_time(self, moment: datetime) -> Any:
+        # The text SQLAlchemy's and Django's SQLite timestamps store: the UTC wall time.
+        utc = as_utc(moment)
+        return (
+            f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} "
+            f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}"
+        )
+
     # --- appending ----------------------------------------------------------------------------
+    # The base statements: ON CONFLICT DO NOTHING and RETURNING (SQLite 3.35 or newer), no
+    # locking reads (one writer at a time holds the whole database).
 
     # --- the log ------------------------------------------------------------------------------
     # One writer at a time, committing in position order: a position missing below a visible
@@ -45,10 +55,6 @@ class SQLite(Flavour):
     @property
     def claim_lock(self) -> str | None:
         return f"UPDATE {self.tables.outbox} SET attempts = attempts WHERE id = -1"
-
-    def bind_time(self, moment: datetime) -> Any:
-        # The text SQLAlchemy's and Django's SQLite timestamps store: UTC wall time.
-        return as_utc(moment).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def select_time(self, column: str) -> str:
         return f"CAST({column} AS TEXT)"
