@@ -12,38 +12,47 @@ from typing import Any, TypeVar
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from event_sourcery import sql
+from event_sourcery.exceptions import StorageError
 from event_sourcery.sql import Flavour, Protocol
 
 from event_sourcery_django import _tables
-from event_sourcery_django._dialect import Dialect, dialect_of
 from event_sourcery_django._errors import DATABASE_ERRORS, translate
 from event_sourcery_django._wakeups import CHANNEL
 
 T = TypeVar("T")
 
 
-_FLAVOURS: dict[Dialect, Flavour] = {}
+_FLAVOURS: dict[tuple[str, bool], Flavour] = {}
 
 
 def flavour_of(connection: BaseDatabaseWrapper) -> Flavour:
-    """The flavour of `connection`'s database, built once per dialect; `StorageError` for a
-    database the store does not support (see `dialect_of`)."""
-    dialect = dialect_of(connection)
-    flavour = _FLAVOURS.get(dialect)
+    """The flavour of `connection`'s database, built once per vendor; `StorageError` for a
+    database the store does not support. Supported: PostgreSQL, SQLite (3.35 or newer, for
+    RETURNING) and MariaDB (10.5 or newer, for INSERT ... RETURNING)."""
+    vendor = connection.vendor
+    native_uuid = bool(connection.features.has_native_uuid_field)
+    flavour = _FLAVOURS.get((vendor, native_uuid))
     if flavour is None:
+        if vendor not in ("postgresql", "sqlite", "mysql") or (
+            vendor == "mysql" and not getattr(connection, "mysql_is_mariadb", False)
+        ):
+            raise StorageError(
+                f"Event Sourcery supports PostgreSQL, SQLite and MariaDB; database alias "
+                f"{connection.alias!r} is {connection.display_name}."
+            )
         quote = connection.ops.quote_name
         tables = sql.Tables(
-            streams=dialect.streams,
-            events=dialect.events,
-            snapshots=dialect.snapshots,
-            native_uuid=dialect.native_uuid,
+            streams=quote(_tables.STREAMS),
+            events=quote(_tables.EVENTS),
+            snapshots=quote(_tables.SNAPSHOTS),
+            native_uuid=native_uuid,
             outbox=quote(_tables.OUTBOX),
             checkpoints=quote(_tables.CHECKPOINTS),
             keys=quote(_tables.KEYS),
             json_payload=False,  # the models keep payloads in text columns
             channel=CHANNEL,
         )
-        flavour = _FLAVOURS[dialect] = sql.flavour_for(dialect.vendor, tables)
+        flavour = _FLAVOURS[vendor, native_uuid] = sql.flavour_for(vendor, tables)
     return flavour
 
 

@@ -28,9 +28,9 @@ from event_sourcery.sql import (
 )
 
 from event_sourcery_django import _wakeups
-from event_sourcery_django._dialect import Dialect, dialect_of
 from event_sourcery_django._errors import DATABASE_ERRORS, translate
 from event_sourcery_django._sql import flavour_of, runner
+from event_sourcery_django._wakeups import CHANNEL
 
 #: Longest wait between two reads without a wake-up: PostgreSQL (a lost notification) / others.
 LISTEN_FALLBACK, POLL_INTERVAL = 1.0, 0.1
@@ -52,7 +52,7 @@ class DjangoLogCursor(LogCursor):
         self._after = after
         self._reader: LogReader | None = None
         self._connection: BaseDatabaseWrapper | None = None
-        self._sql: Dialect | None = None
+        self._listening = False
         self._seen_generation = 0
 
     # --- the connection ------------------------------------------------------------------------
@@ -62,17 +62,17 @@ class DjangoLogCursor(LogCursor):
             connection = connections.create_connection(self._using)
             try:
                 connection.ensure_connection()
-                sql = dialect_of(connection)
-                if sql.is_postgresql:
+                flavour = flavour_of(connection)
+                if flavour.notifies:
                     # Before the first read: no commit after it can go unnoticed.
                     with connection.cursor() as cursor:
-                        cursor.execute(f"LISTEN {_wakeups.CHANNEL}")
+                        cursor.execute(f"LISTEN {CHANNEL}")
             except BaseException:
                 connection.close()
                 raise
             if self._reader is None:
-                self._reader = LogReader(flavour_of(connection), self._after, self._filter)
-            self._connection, self._sql = connection, sql
+                self._reader = LogReader(flavour, self._after, self._filter)
+            self._connection, self._listening = connection, flavour.notifies
         return self._connection, self._reader
 
     def close(self) -> None:
@@ -102,9 +102,8 @@ class DjangoLogCursor(LogCursor):
         if self._reader is not None and self._reader.waiting:
             time.sleep(min(timeout, GAP_INTERVAL))
             return
-        sql = self._sql
         connection = self._connection
-        if sql is not None and sql.is_postgresql and connection is not None:
+        if self._listening and connection is not None:
             try:
                 _wait_for_notification(connection, min(timeout, LISTEN_FALLBACK))
             # The driver's own calls, outside Django's error wrapping: a connection that dies

@@ -12,11 +12,9 @@ Trade-off, documented for users: SQLAlchemy's ``before_cursor_execute`` /
 Errors are raised as SQLAlchemy's own exception classes (IntegrityError and so on), and a lost
 connection is invalidated, as SQLAlchemy would.
 
-Reads (`fetch_events`) are compiled once by SQLAlchemy and run so on every dialect
-(`DriverStatement`): there SQLAlchemy's result rows cost a sixth of a load. Drivers other than
-psycopg 3, which takes the compiled parameters as they are, get their parameters as SQLAlchemy
-would bind them: each through its type's bind processor (a uuid as hex text on SQLite and
-MariaDB), in the order of the compiled statement's placeholders.
+Every statement of the SQL core's protocols runs so: their text is the flavour's, with ``%s``
+placeholders, turned into ``?`` for drivers that take those (sqlite3). Drivers with another
+parameter style are refused with a `StorageError` naming the supported ones.
 """
 
 from __future__ import annotations
@@ -25,64 +23,23 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from event_sourcery.exceptions import StorageError
 from event_sourcery.sql import Outcome, Statement, qmark
-from sqlalchemy import Connection, Dialect, exc
-from sqlalchemy.sql import ClauseElement
-from sqlalchemy.sql.compiler import SQLCompiler
-
-
-def takes_compiled_params(dialect: Dialect) -> bool:
-    """Whether statements may run on `dialect`'s DB-API cursor with the compiled parameters."""
-    return dialect.name == "postgresql" and dialect.driver == "psycopg"
-
-
-class DriverStatement:
-    """`statement` compiled once for `dialect`, run on the DB-API cursor."""
-
-    __slots__ = ("_order", "_processors", "fixed", "sql")
-
-    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        assert isinstance(compiled, SQLCompiler)  # a statement compiles to SQL
-        self.sql = compiled.string
-        # Values bound in the statement itself (literals); the caller gives every other one.
-        self.fixed = {key: value for key, value in compiled.params.items() if value is not None}
-        self._processors: dict[str, Callable[[Any], Any]] = {}
-        if not takes_compiled_params(dialect):
-            for key, bind in compiled.binds.items():
-                process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-                if process is not None:
-                    self._processors[key] = process
-        self._order = list(compiled.positiontup or ()) if compiled.positional else None
-
-    def _arguments(self, params: dict[str, Any]) -> Any:
-        values = {**self.fixed, **params}
-        for key, process in self._processors.items():
-            if key in values:
-                values[key] = process(values[key])
-        if self._order is None:
-            return values
-        return [values[key] for key in self._order]
-
-    def rows(self, connection: Connection, params: dict[str, Any]) -> list[Any]:
-        """Run it in `connection`'s transaction; the rows it returns."""
-        return run(connection, self.sql, self._arguments(params))
-
-    def outcome(self, connection: Connection, params: dict[str, Any]) -> Outcome:
-        """Run it in `connection`'s transaction; its rows, row count and last row id."""
-        return execute(connection, self.sql, self._arguments(params))
-
-
-def run(connection: Connection, sql: str, arguments: Any) -> list[Any]:
-    """Run `sql` on the DB-API cursor, in `connection`'s transaction; the rows it returns."""
-    return execute(connection, sql, arguments).rows
+from sqlalchemy import Connection, exc
 
 
 def runner(connection: Connection) -> Callable[[Statement], Outcome]:
     """The SQL protocol's `run` (see `event_sourcery.sql.drive`): each statement on the
     DB-API cursor, in `connection`'s transaction; ``?`` placeholders where the driver takes
     them (sqlite3)."""
-    if connection.dialect.paramstyle == "qmark":
+    dialect = connection.dialect
+    if dialect.paramstyle not in ("qmark", "format", "pyformat"):
+        raise StorageError(
+            f"Event Sourcery runs its statements on the DB-API driver, and {dialect.driver!r} "
+            f"uses the {dialect.paramstyle!r} parameter style; supported: qmark, format, "
+            "pyformat (sqlite3, psycopg, psycopg2, PyMySQL, mysqlclient)."
+        )
+    if dialect.paramstyle == "qmark":
 
         def run_qmark(statement: Statement) -> Outcome:
             return execute(connection, _qmark(statement.sql), statement.params)

@@ -96,7 +96,8 @@ class SQLAlchemyLogCursor(LogCursor):
         self._own_writes = own_writes
         self._engine = session.get_bind().engine
         dialect = self._engine.dialect
-        self._reader = LogReader(flavour_of(models, dialect), after, subscription_filter)
+        self._flavour = flavour_of(models, dialect)
+        self._reader = LogReader(self._flavour, after, subscription_filter)
         self._shared = _shared_connection(session)
         self._connection: Connection | None = None
         self._run: Callable[[Statement], Outcome] | None = None
@@ -156,7 +157,8 @@ class SQLAlchemyLogCursor(LogCursor):
 
     def _listen(self, run: Callable[[Statement], Outcome]) -> Any:
         """psycopg 3's connection, listening to appends; None where notifications are not used."""
-        if self._engine.dialect.name != "postgresql" or self._engine.dialect.driver != "psycopg":
+        # psycopg 3's `notifies()` waits for them; other drivers poll.
+        if not self._flavour.notifies or self._engine.dialect.driver != "psycopg":
             return None
         if not self._listening:
             run(Statement(f"LISTEN {self._channel()}"))

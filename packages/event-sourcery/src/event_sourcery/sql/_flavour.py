@@ -65,6 +65,9 @@ class Flavour:
 
     #: The database's name, as in messages.
     name: ClassVar[str]
+    #: Whether appends wake listening subscriptions at their commit (`Tables.channel`, with
+    #: LISTEN / NOTIFY), so a waiting reader may listen instead of polling.
+    notifies: ClassVar[bool] = False
 
     def __init__(self, tables: Tables) -> None:
         self.tables = tables

@@ -27,6 +27,7 @@ class PostgreSQL(Flavour):
     """PostgreSQL (see `Flavour`)."""
 
     name = "PostgreSQL"
+    notifies = True
 
     # --- values -------------------------------------------------------------------------------
 
