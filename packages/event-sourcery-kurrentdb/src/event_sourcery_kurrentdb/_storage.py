@@ -269,14 +269,14 @@ class KurrentDBStorageStrategy(StorageStrategy):
 
     # Appending to a stream that does not exist (new, or deleted) expects "no stream", and
     # KurrentDB then takes events whose ids match the first events of a deleted generation of
-    # the stream for a repeat of that old append: it stores nothing and answers with the old
-    # events' position (`IdempotentLogPosition`). The stream's state afterwards cannot tell that
-    # from our events being stored and then deleted by another writer before we read them back:
-    # only *when* they were written can. So the position of the newest write to the stream's
-    # metadata (a soft delete sets `$tb`, a re-creation moves it) is read before appending: our
-    # events are new exactly when the append's position is above it. A repeat answers with the
-    # position of events hidden by a delete we had seen already (at or below it), or with none
-    # (0); events of ours lie above it, whoever deletes them afterwards.
+    # the stream for a repeat of that old append: it stores nothing and succeeds. The stream's
+    # state afterwards cannot tell that from our events being stored and then deleted by another
+    # writer before we read them back: only *when* they were written can. So the position of
+    # the newest write to the stream's metadata (a soft delete sets `$tb`, a re-creation moves
+    # it) is read before appending, and our events are new exactly when the append's position
+    # is above it. KurrentDB answers such a repeat with no position (kurrentdbclient reads 0);
+    # a server answering with the repeated events' position would give one below the delete
+    # that hid them, which we had seen. Events of ours lie above it, whoever deletes them later.
 
     def _metadata_position(self, stream: str) -> int | None:
         """Commit position of the newest write to the stream's metadata; None if none."""
@@ -292,8 +292,10 @@ class KurrentDBStorageStrategy(StorageStrategy):
         Raises:
             StorageError: nothing was stored: the ids repeat a deleted generation's first events.
         """
-        if since is not None and last <= since:
-            raise _unreadable(stream)
+        if last <= (since or 0):
+            # Nothing stored: a repeat, of an append still in the stream (its positions are read
+            # there), or of a deleted generation's (not found there: `StorageError`).
+            return self._positions(stream, 0, records, None)
         if len(records) == 1:
             return [last]
         # A re-created stream starts at a revision we do not know; reading from 0 starts at the
