@@ -55,6 +55,25 @@ def test_appending_after_a_soft_delete_continues_revisions_and_hides_older_event
     assert metadata == {"$tb": 3}
 
 
+def test_repeating_a_soft_deleted_streams_first_append_stores_nothing_and_has_no_position(
+    client: KurrentDBClient, stream_name: str
+) -> None:
+    first = new_events(2)
+    client.append_to_stream(stream_name, current_version=StreamState.NO_STREAM, events=first)
+    client.delete_stream(stream_name, current_version=1)
+
+    # KurrentDB takes it for a repeat of the deleted first append: success, without a position
+    # (kurrentdbclient reads the absent position as 0), and the stream stays deleted.
+    again = client.append_to_stream(
+        stream_name, current_version=StreamState.NO_STREAM, events=first
+    )
+
+    assert again == 0
+    with pytest.raises(NotFoundError):
+        client.get_stream(stream_name)
+    assert client.get_current_version(stream_name) is StreamState.NO_STREAM
+
+
 def test_soft_deleted_stream_accepts_an_append_expecting_its_last_revision(
     client: KurrentDBClient, stream_name: str
 ) -> None:

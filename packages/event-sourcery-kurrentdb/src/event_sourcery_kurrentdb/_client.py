@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -148,6 +149,25 @@ class Connection:
             )
 
         return call(read, f"reading $all for streams {include!r}", self.retry)
+
+    def read_log_back(self, stream: str, before: int, limit: int) -> tuple[RecordedEvent, ...]:
+        """The newest `limit` records of `stream` in `$all` below commit position `before`
+        (excluded: KurrentDB's rule backwards), newest first; a soft delete hides none of them.
+        """
+
+        def read() -> tuple[RecordedEvent, ...]:
+            return tuple(
+                self.client.read_all(
+                    commit_position=before,
+                    backwards=True,
+                    filter_include=(re.escape(stream),),
+                    filter_by_stream_name=True,
+                    limit=limit,
+                    timeout=self.deadline,
+                )
+            )
+
+        return call(read, f"reading $all for stream {stream!r}", self.retry)
 
     def last(self, stream: str, count: int = 1) -> tuple[RecordedEvent, ...]:
         """The newest `count` records of `stream`, newest first."""

@@ -56,7 +56,7 @@ from event_sourcery_kurrentdb._codec import (
 )
 from event_sourcery_kurrentdb._errors import user_operation
 from event_sourcery_kurrentdb._names import NameRegistry
-from event_sourcery_kurrentdb._streams import snapshot_stream, stream_name
+from event_sourcery_kurrentdb._streams import metastream, snapshot_stream, stream_name
 
 #: Rounds of read-head-then-append before giving up while other writers keep deleting or
 #: appending (versionless appends and deletes retry a lost race; versioned appends never do).
@@ -67,6 +67,13 @@ def _state(head: Head | None) -> StreamState:
     if head is None or head.deleted:
         return MISSING
     return VERSIONLESS if head.version is None else head.version
+
+
+def _unreadable(stream: str) -> StorageError:
+    return StorageError(
+        f"the events appended to stream {stream!r} cannot be read back; if their uuids "
+        "were used before in a deleted generation of the stream, append fresh ones"
+    )
 
 
 class KurrentDBStorageStrategy(StorageStrategy):
@@ -200,6 +207,7 @@ class KurrentDBStorageStrategy(StorageStrategy):
         records = [to_new_event(raw, self.tenant_id, name) for raw in events]
         expected: Expected = KurrentState.NO_STREAM if head is None else head.revision
         try:
+            since = self._metadata_position(stream) if head is None else None
             position = self._connection.append(stream, expected, records)
         except BaseException:
             if bound:
@@ -210,9 +218,7 @@ class KurrentDBStorageStrategy(StorageStrategy):
                 self._release(stream_id, given)
             return None
         if head is None:
-            # Read back even a single event: KurrentDB takes an append expecting "no stream"
-            # whose ids match a deleted generation's first events for a repeat, storing nothing.
-            return self._positions(stream, 0, records, None)
+            return self._created(stream, records, position, since)
         return self._positions(stream, head.revision + 1, records, position)
 
     def _append_repeat(
@@ -258,11 +264,58 @@ class KurrentDBStorageStrategy(StorageStrategy):
         wanted = {record.id for record in records}
         found = {r.id: r for r in self._connection.read(stream) if r.id in wanted}
         if len(found) != len(wanted):
-            raise StorageError(
-                f"the events appended to stream {stream!r} cannot be read back; if their uuids "
-                "were used before in a deleted generation of the stream, append fresh ones"
-            )
+            raise _unreadable(stream)
         return [found[record.id] for record in records]
+
+    # Appending to a stream that does not exist (new, or deleted) expects "no stream", and
+    # KurrentDB then takes events whose ids match the first events of a deleted generation of
+    # the stream for a repeat of that old append: it stores nothing and succeeds. The stream's
+    # state afterwards cannot tell that from our events being stored and then deleted by another
+    # writer before we read them back: only *when* they were written can. So the position of
+    # the newest write to the stream's metadata (a soft delete sets `$tb`, a re-creation moves
+    # it) is read before appending, and our events are new exactly when the append's position
+    # is above it. KurrentDB answers such a repeat with no position (kurrentdbclient reads 0);
+    # a server answering with the repeated events' position would give one below the delete
+    # that hid them, which we had seen. Events of ours lie above it, whoever deletes them later.
+
+    def _metadata_position(self, stream: str) -> int | None:
+        """Commit position of the newest write to the stream's metadata; None if none."""
+        records = self._connection.last(metastream(stream))
+        return records[0].commit_position if records else None
+
+    def _created(
+        self, stream: str, records: Sequence[NewEvent], last: int, since: int | None
+    ) -> list[int]:
+        """Positions of `records`, appended expecting "no stream" at position `last`; `since`
+        is `_metadata_position` read before the append.
+
+        Raises:
+            StorageError: nothing was stored: the ids repeat a deleted generation's first events.
+        """
+        if last <= (since or 0):
+            # Nothing stored: a repeat, of an append still in the stream (its positions are read
+            # there), or of a deleted generation's (not found there: `StorageError`).
+            return self._positions(stream, 0, records, None)
+        if len(records) == 1:
+            return [last]
+        # A re-created stream starts at a revision we do not know; reading from 0 starts at the
+        # new generation, as KurrentDB hides what came before.
+        stored = list(self._connection.read(stream, position=0, limit=len(records)))
+        if [r.id for r in stored] == [r.id for r in records]:
+            return [record.commit_position for record in stored]
+        # Another writer deleted our events already (they were stored: `last` is above
+        # `since`). `$all` keeps them until a scavenge: the positions are read there.
+        return self._in_log(stream, records, last)
+
+    def _in_log(self, stream: str, records: Sequence[NewEvent], last: int) -> list[int]:
+        """Commit positions of `records`, the newest at `last`, as `$all` holds them.
+
+        One append is atomic, so the others are the stream's records right below `last`.
+        """
+        earlier = list(reversed(self._connection.read_log_back(stream, last, len(records) - 1)))
+        if [r.id for r in earlier] != [r.id for r in records[:-1]]:
+            raise _unreadable(stream)
+        return [*(record.commit_position for record in earlier), last]
 
     def _conflict(
         self, stream: str, stream_id: StreamId, expected: int

@@ -86,6 +86,11 @@ def parse_stream_name(name: str) -> tuple[str | None, UUID, str | None] | None:
     return category, UUID(hex=rest[:32]), tenant
 
 
+def metastream(stream: str) -> str:
+    """The KurrentDB stream holding `stream`'s metadata (a soft delete's `$tb` among it)."""
+    return f"$${stream}"
+
+
 def snapshot_stream(user_stream: str) -> str:
     """The stream of `user_stream`'s snapshots."""
     return f"{INTERNAL_PREFIX}snapshot-{user_stream}"
