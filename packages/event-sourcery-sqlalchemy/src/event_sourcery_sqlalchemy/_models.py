@@ -116,7 +116,7 @@ class SQLAlchemyModels:
     outbox: Table
     checkpoints: Table
     keys: Table
-    # Statement sets per dialect flavour, built on first use (see `_statements`).
+    # The flavour of each dialect for these tables, built on first use (see `_sql.flavour_of`).
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
