@@ -24,7 +24,10 @@ POSTGRES_URL = os.environ.get(
 MARIADB_URL = os.environ.get(
     "EVENT_SOURCERY_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"
 )
-BENCH_DATABASE = "es_bench"
+#: The database the harness drops and recreates on each server at each run (and its Django
+#: twin, with ``_django``). Two runs on one server at once must name different ones: CI sets
+#: its own, so a developer's run on the same machine cannot drop CI's tables mid-run.
+BENCH_DATABASE = os.environ.get("EVENT_SOURCERY_BENCH_DATABASE", "es_bench")
 
 _RAW_DDL = {
     "sqlite": """CREATE TABLE raw_events (
