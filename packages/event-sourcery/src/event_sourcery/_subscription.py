@@ -29,7 +29,7 @@ MIN_TIMELIMIT = 0.1
 #: The class of the events a `to_events` subscription delivers.
 TOther = TypeVar("TOther", bound=Event)
 #: Records fetched per read while iterating one by one.
-_READ_AHEAD = 500
+READ_AHEAD = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ class SubscriptionStrategy(ABC):
         """A cursor delivering records with position > `after` that match the filter."""
 
 
-def _check_timelimit(timelimit: object) -> float:
+def check_timelimit(timelimit: object) -> float:
     if isinstance(timelimit, bool) or not isinstance(timelimit, int | float):
         raise InvalidInput(f"timelimit must be a number of seconds, got {timelimit!r}")
     if timelimit < MIN_TIMELIMIT:
@@ -224,7 +224,7 @@ class Subscriber(SubscriberBase[TEvent]):
         A generator, typed as one so that `close()` and `contextlib.closing` type-check:
         closing it gives back what its cursor holds (a database connection, say).
         """
-        limit = _check_timelimit(timelimit)
+        limit = check_timelimit(timelimit)
         return self._iterate(limit)
 
     def build_batch(
@@ -232,7 +232,7 @@ class Subscriber(SubscriberBase[TEvent]):
     ) -> Generator[list[Recorded[TEvent]], None, None]:
         """An endless iterator of lists: `size` records as soon as they are ready, fewer when
         the log is caught up, `[]` when nothing came within `timelimit` seconds."""
-        limit = _check_timelimit(timelimit)
+        limit = check_timelimit(timelimit)
         return self._batches(check_size(size), limit)
 
     def build_raw_batch(
@@ -243,7 +243,7 @@ class Subscriber(SubscriberBase[TEvent]):
         For consumers that must never stop on an event they cannot type (an unknown or
         poison event): decode each with `Recorded.of(record, registry)` and decide.
         """
-        limit = _check_timelimit(timelimit)
+        limit = check_timelimit(timelimit)
         return self._raw_batches(check_size(size), limit)
 
     def _raw_batches(self, size: int, timelimit: float) -> Generator[list[RecordedRaw], None, None]:
@@ -260,7 +260,7 @@ class Subscriber(SubscriberBase[TEvent]):
         try:
             while True:
                 if not buffer:
-                    buffer.extend(read(cursor, next_records(_READ_AHEAD, timelimit)))
+                    buffer.extend(read(cursor, next_records(READ_AHEAD, timelimit)))
                     if not buffer:
                         yield None
                         continue
