@@ -13,8 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Self
 
-from event_sourcery import AsyncBackend, EventRegistry, StreamId
-from event_sourcery.encryption import KeyStorage
+from event_sourcery import AsyncBackend, StreamId
 from event_sourcery.interfaces import (
     AsyncLogCursor,
     AsyncOutboxWriter,
@@ -31,6 +30,7 @@ from event_sourcery_testing._in_memory import (
     InMemoryLogCursor,
     InMemoryOutboxStrategy,
     InMemoryStorageStrategy,
+    InMemoryStore,
 )
 
 #: How often a waiting cursor looks at the log again (the in-memory store has no
@@ -42,11 +42,12 @@ class AsyncInMemoryStorageStrategy(AsyncStorageStrategy):
     """`AsyncStorageStrategy` over an `InMemoryData`: `InMemoryStorageStrategy`, awaited."""
 
     def __init__(self, data: InMemoryData, tenant_id: str | None = None) -> None:
+        self._data = data
         self._sync = InMemoryStorageStrategy(data, tenant_id)
         self.tenant_id = tenant_id
 
     def scoped_for_tenant(self, tenant_id: str | None) -> Self:
-        return type(self)(self._sync._data, tenant_id)
+        return type(self)(self._data, tenant_id)
 
     async def fetch_events(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
@@ -117,20 +118,14 @@ class AsyncInMemoryOutboxWriter(AsyncOutboxWriter):
         self._sync.put(records)
 
 
-class AsyncInMemoryBackend(AsyncBackend):
+class AsyncInMemoryBackend(InMemoryStore, AsyncBackend):
     """A complete asyncio backend in memory, for async tests and as the reference.
 
     Share `data` with an `InMemoryBackend` to reach the same store from sync code (the
     outbox relay and projectors, which have no asyncio API yet, run there).
     """
 
-    __slots__ = ("data",)
-
-    def __init__(
-        self, *, data: InMemoryData | None = None, registry: EventRegistry | None = None
-    ) -> None:
-        super().__init__(registry=registry)
-        self.data = data if data is not None else InMemoryData()
+    __slots__ = ()
 
     def _storage(self) -> AsyncStorageStrategy:
         return AsyncInMemoryStorageStrategy(self.data, self.tenant_id)
@@ -140,6 +135,3 @@ class AsyncInMemoryBackend(AsyncBackend):
 
     def _outbox_writer(self) -> AsyncOutboxWriter:
         return AsyncInMemoryOutboxWriter(self.data)
-
-    def _key_storage(self) -> KeyStorage:
-        return self.data.keys

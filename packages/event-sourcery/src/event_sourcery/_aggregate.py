@@ -52,6 +52,8 @@ class Aggregate:
 
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
+#: The store a repository loads from and saves to (sync or async).
+TStore = TypeVar("TStore")
 
 
 def _stream_uuid(uuid: object) -> StreamUUID:
@@ -145,22 +147,24 @@ def snapshot_due(
     return WrappedEvent.wrap(wrapped.aggregate.__snapshot__(), new_version)
 
 
-class RepositoryBase(Generic[TAggregate]):
-    """What `Repository` and `AsyncRepository` share: their options and the checks of a load.
+class RepositoryBase(Generic[TAggregate, TStore]):
+    """What `Repository` and `AsyncRepository` share: their options (the arguments
+    `Repository` documents) and the checks of a load."""
 
-    Args:
-        snapshot_every: save a snapshot whenever the version crosses a multiple of this
-            (aggregates need `snapshot_type`); None: never.
-        context: attached to every event this repository saves.
-    """
-
-    def __init__(self, *, snapshot_every: int | None = None, context: Context | None = None):
+    def __init__(
+        self,
+        event_store: TStore,
+        *,
+        snapshot_every: int | None = None,
+        context: Context | None = None,
+    ) -> None:
         if snapshot_every is not None and (
             isinstance(snapshot_every, bool)
             or not isinstance(snapshot_every, int)
             or snapshot_every < 1
         ):
             raise InvalidInput(f"snapshot_every must be a positive int, got {snapshot_every!r}")
+        self._store = event_store
         self._snapshot_every = snapshot_every
         self._context = context
 
@@ -177,7 +181,7 @@ class RepositoryBase(Generic[TAggregate]):
         ]
 
 
-class Repository(RepositoryBase[TAggregate]):
+class Repository(RepositoryBase[TAggregate, EventStore]):
     """Loads aggregates from an event store and saves their new events atomically.
 
     Args:
@@ -186,16 +190,6 @@ class Repository(RepositoryBase[TAggregate]):
             (aggregates need `snapshot_type`); None: never.
         context: attached to every event this repository saves.
     """
-
-    def __init__(
-        self,
-        event_store: EventStore,
-        *,
-        snapshot_every: int | None = None,
-        context: Context | None = None,
-    ) -> None:
-        super().__init__(snapshot_every=snapshot_every, context=context)
-        self._store = event_store
 
     @contextmanager
     def aggregate(

@@ -23,25 +23,11 @@ from event_sourcery._event import Context
 from event_sourcery._stream_id import StreamUUID
 
 
-class AsyncRepository(RepositoryBase[TAggregate]):
+class AsyncRepository(RepositoryBase[TAggregate, AsyncEventStore]):
     """Loads aggregates from an `AsyncEventStore` and saves their new events atomically.
 
-    Args:
-        event_store: where the aggregates' streams live.
-        snapshot_every: save a snapshot whenever the version crosses a multiple of this
-            (aggregates need `snapshot_type`); None: never.
-        context: attached to every event this repository saves.
+    Takes `Repository`'s arguments, with an `AsyncEventStore` as `event_store`.
     """
-
-    def __init__(
-        self,
-        event_store: AsyncEventStore,
-        *,
-        snapshot_every: int | None = None,
-        context: Context | None = None,
-    ) -> None:
-        super().__init__(snapshot_every=snapshot_every, context=context)
-        self._store = event_store
 
     @asynccontextmanager
     async def aggregate(

@@ -49,15 +49,8 @@ class AsyncBackend(Configured):
     def event_store(self) -> AsyncEventStore:
         """Load and append events of this backend's tenant, with `await`."""
         if self._event_store is None:
-            config = self._config
-            self._event_store = self._event_store_class(
-                self._storage(),
-                config.registry,
-                listeners=config.listeners,
-                outbox=(self._outbox_writer(), config.outbox) if config.outbox else None,
-                encryption=self._encryption(),
-                instrumentation=config.instrumentation,
-            )
+            make, storage = self._event_store_class, self._storage()
+            self._event_store = self._made_store(make, storage, self._outbox_writer)
         return self._event_store
 
     @property

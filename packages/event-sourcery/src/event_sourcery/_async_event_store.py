@@ -7,34 +7,27 @@ too (see that module for why this and not a generated twin); this class only awa
 from __future__ import annotations
 
 import inspect
-from typing import Any, overload
+from typing import Any
 
 from event_sourcery._async_ports import AsyncOutboxWriter, AsyncStorageStrategy
-from event_sourcery._encryption import Encryption
 from event_sourcery._event import TEvent, WrappedEvent
 from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._loaded import LoadedStream, check_event_types
-from event_sourcery._outbox import OutboxConfig
 from event_sourcery._raw import RawEvent
 from event_sourcery._recorded import Recorded
-from event_sourcery._registry import EventRegistry
 from event_sourcery._store_rules import (
+    StoreBase,
     check_loaded_range,
     check_range,
     check_raw_append,
     check_stream_id,
-    decode_loaded,
-    encode_append,
-    encode_snapshot,
-    recorded_after_insert,
-    span_attributes,
 )
 from event_sourcery._stream_id import StreamId
-from event_sourcery._tracing import NO_INSTRUMENTATION, Instrumentation, caused_by
+from event_sourcery._tracing import caused_by
 from event_sourcery._versioning import ExpectedVersion, check_expected
 
 
-class AsyncEventStore:
+class AsyncEventStore(StoreBase[AsyncStorageStrategy, AsyncOutboxWriter]):
     """Loads and appends the events of streams, in one tenant of one asyncio backend.
 
     The same names, arguments, results and errors as `EventStore`, each call a coroutine. Get
@@ -42,46 +35,7 @@ class AsyncEventStore:
     coroutine functions: they are awaited inside the append, in registration order.
     """
 
-    __slots__ = (
-        "_encryption",
-        "_instrumentation",
-        "_listeners",
-        "_outbox",
-        "_registry",
-        "_storage",
-    )
-
-    def __init__(
-        self,
-        storage: AsyncStorageStrategy,
-        registry: EventRegistry,
-        *,
-        listeners: InTransactionListeners | None = None,
-        outbox: tuple[AsyncOutboxWriter, OutboxConfig] | None = None,
-        encryption: Encryption | None = None,
-        instrumentation: Instrumentation = NO_INSTRUMENTATION,
-    ) -> None:
-        self._storage = storage
-        self._registry = registry
-        self._listeners = listeners
-        self._outbox = outbox
-        self._encryption = encryption
-        self._instrumentation = instrumentation
-
-    @overload
-    async def load_stream(
-        self, stream_id: StreamId, start: int | None = None, stop: int | None = None
-    ) -> LoadedStream[Any]: ...
-
-    @overload
-    async def load_stream(
-        self,
-        stream_id: StreamId,
-        start: int | None = None,
-        stop: int | None = None,
-        *,
-        of: type[TEvent] | tuple[type[TEvent], ...],
-    ) -> LoadedStream[TEvent]: ...
+    __slots__ = ()
 
     async def load_stream(
         self,
@@ -89,16 +43,18 @@ class AsyncEventStore:
         start: int | None = None,
         stop: int | None = None,
         *,
-        of: type[Any] | tuple[type[Any], ...] | None = None,
-    ) -> LoadedStream[Any]:
-        """The events of a stream, oldest first, and its version (see `EventStore.load_stream`)."""
+        of: type[TEvent] | tuple[type[TEvent], ...] | None = None,
+    ) -> LoadedStream[TEvent]:
+        """The events of a stream, oldest first, and its version (see `EventStore.load_stream`).
+
+        One signature where `EventStore` has two overloads: without `of`, `TEvent` is `Any`
+        (its default), as `EventStore.load_stream`'s first overload says.
+        """
         check_stream_id(stream_id)
         classes = None if of is None else check_event_types(of)
-        with self._instrumentation.span("event_sourcery.load_stream", span_attributes(stream_id)):
+        with self._span("event_sourcery.load_stream", stream_id):
             raws = await self.load_stream_raw(stream_id, start, stop)
-            return decode_loaded(
-                raws, stream_id, classes, self._registry, self._encryption, self._storage.tenant_id
-            )
+            return self._decode(raws, stream_id, classes)
 
     async def load_stream_raw(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
@@ -124,7 +80,7 @@ class AsyncEventStore:
         expected = check_expected(expected_version)
         if not events:
             return
-        with self._instrumentation.span("event_sourcery.append", span_attributes(stream_id)):
+        with self._span("event_sourcery.append", stream_id):
             await self._append(events, stream_id, expected)
 
     async def append_raw(
@@ -135,32 +91,19 @@ class AsyncEventStore:
         if not events:
             return []
         stream_id = check_raw_append(events, expected)
-        with self._instrumentation.span("event_sourcery.append", span_attributes(stream_id)):
+        with self._span("event_sourcery.append", stream_id):
             return await self._storage.insert_events(stream_id, expected, list(events))
 
     async def _append(
         self, events: tuple[Any, ...], stream_id: StreamId, expected: ExpectedVersion
     ) -> None:
-        tenant = self._storage.tenant_id
-        raws = encode_append(
-            events,
-            stream_id,
-            expected,
-            self._registry,
-            self._encryption,
-            tenant,
-            self._instrumentation,
-        )
+        raws = self._encode(events, stream_id, expected)
         positions = await self._storage.insert_events(stream_id, expected, raws)
-        if self._listeners or self._outbox:
-            outbox = self._outbox
-            chosen, typed = recorded_after_insert(
-                events, raws, positions, tenant, None if outbox is None else outbox[1]
-            )
-            if chosen and outbox is not None:
-                await outbox[0].put(chosen)
-            if self._listeners:
-                await self._dispatch(self._listeners, typed)
+        chosen, typed = self._handed_on(events, raws, positions)
+        if chosen and self._outbox is not None:
+            await self._outbox[0].put(chosen)
+        if typed and self._listeners is not None:
+            await self._dispatch(self._listeners, typed)
 
     @staticmethod
     async def _dispatch(listeners: InTransactionListeners, typed: list[Recorded[Any]]) -> None:
@@ -172,10 +115,7 @@ class AsyncEventStore:
 
     async def save_snapshot(self, stream_id: StreamId, snapshot: WrappedEvent[Any]) -> None:
         """Save the state of a stream at its current version (see `EventStore.save_snapshot`)."""
-        raw = encode_snapshot(
-            stream_id, snapshot, self._registry, self._encryption, self._storage.tenant_id
-        )
-        await self._storage.save_snapshot(raw)
+        await self._storage.save_snapshot(self._snapshot(stream_id, snapshot))
 
     async def delete_stream(self, stream_id: StreamId) -> None:
         """Remove a stream with its events and snapshot; no-op if it does not exist."""

@@ -50,15 +50,8 @@ class Backend(Configured):
     def event_store(self) -> EventStore:
         """Load and append events of this backend's tenant."""
         if self._event_store is None:
-            config = self._config
-            self._event_store = self._event_store_class(
-                self._storage(),
-                config.registry,
-                listeners=config.listeners,
-                outbox=(self._outbox_strategy(), config.outbox) if config.outbox else None,
-                encryption=self._encryption(),
-                instrumentation=config.instrumentation,
-            )
+            make, storage = self._event_store_class, self._storage()
+            self._event_store = self._made_store(make, storage, self._outbox_strategy)
         return self._event_store
 
     @property

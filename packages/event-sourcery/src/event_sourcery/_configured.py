@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from event_sourcery._encryption import Encryption, EncryptionStrategy, KeyStorage
 from event_sourcery._limits import check_tenant_id
@@ -73,6 +74,9 @@ class TenantEncryption:
         self._encryption.shred(subject_id, tenant_id=self._tenant_id)
 
 
+T = TypeVar("T")
+
+
 class Configured(ABC):
     """A backend's options and the `with_*` methods making configured copies of it.
 
@@ -103,6 +107,19 @@ class Configured(ABC):
             return None
         keys = settings.key_storage if settings.key_storage is not None else self._key_storage()
         return Encryption(settings.strategy, keys)
+
+    def _made_store(self, make: Callable[..., T], storage: object, outbox: Callable[[], Any]) -> T:
+        """`make` (an event store class) over `storage`, with this backend's configuration;
+        `outbox()` is the outbox port, asked for only when an outbox is configured."""
+        config = self._config
+        return make(
+            storage,
+            config.registry,
+            listeners=config.listeners,
+            outbox=(outbox(), config.outbox) if config.outbox else None,
+            encryption=self._encryption(),
+            instrumentation=config.instrumentation,
+        )
 
     def _with_config(self, config: BackendConfig) -> Self:
         """A copy of this backend over the same connection/session, with `config`.

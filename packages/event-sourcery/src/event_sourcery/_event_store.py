@@ -4,62 +4,30 @@ from __future__ import annotations
 
 from typing import Any, overload
 
-from event_sourcery._encryption import Encryption
 from event_sourcery._event import TEvent, WrappedEvent
-from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._loaded import LoadedStream, check_event_types
-from event_sourcery._outbox import OutboxConfig, OutboxStrategy
+from event_sourcery._outbox import OutboxStrategy
 from event_sourcery._raw import RawEvent
-from event_sourcery._registry import EventRegistry
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._store_rules import (
+    StoreBase,
     check_loaded_range,
     check_range,
     check_raw_append,
     check_stream_id,
-    decode_loaded,
-    encode_append,
-    encode_snapshot,
-    recorded_after_insert,
-    span_attributes,
 )
 from event_sourcery._stream_id import StreamId
-from event_sourcery._tracing import NO_INSTRUMENTATION, Instrumentation
 from event_sourcery._versioning import ExpectedVersion, check_expected
 
 
-class EventStore:
+class EventStore(StoreBase[StorageStrategy, OutboxStrategy]):
     """Loads and appends the events of streams, in one tenant of one backend.
 
     Get it from a backend (`backend.event_store`); it holds no state of its own, so it is as
     cheap as the backend that made it.
     """
 
-    __slots__ = (
-        "_encryption",
-        "_instrumentation",
-        "_listeners",
-        "_outbox",
-        "_registry",
-        "_storage",
-    )
-
-    def __init__(
-        self,
-        storage: StorageStrategy,
-        registry: EventRegistry,
-        *,
-        listeners: InTransactionListeners | None = None,
-        outbox: tuple[OutboxStrategy, OutboxConfig] | None = None,
-        encryption: Encryption | None = None,
-        instrumentation: Instrumentation = NO_INSTRUMENTATION,
-    ) -> None:
-        self._storage = storage
-        self._registry = registry
-        self._listeners = listeners
-        self._outbox = outbox
-        self._encryption = encryption
-        self._instrumentation = instrumentation
+    __slots__ = ()
 
     @overload
     def load_stream(
@@ -103,11 +71,8 @@ class EventStore:
         """
         check_stream_id(stream_id)
         classes = None if of is None else check_event_types(of)
-        with self._instrumentation.span("event_sourcery.load_stream", span_attributes(stream_id)):
-            raws = self.load_stream_raw(stream_id, start, stop)
-            return decode_loaded(
-                raws, stream_id, classes, self._registry, self._encryption, self._storage.tenant_id
-            )
+        with self._span("event_sourcery.load_stream", stream_id):
+            return self._decode(self.load_stream_raw(stream_id, start, stop), stream_id, classes)
 
     def load_stream_raw(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
@@ -146,7 +111,7 @@ class EventStore:
         expected = check_expected(expected_version)
         if not events:
             return
-        with self._instrumentation.span("event_sourcery.append", span_attributes(stream_id)):
+        with self._span("event_sourcery.append", stream_id):
             self._append(events, stream_id, expected)
 
     def append_raw(self, *events: RawEvent, expected_version: ExpectedVersion = 0) -> list[int]:
@@ -166,33 +131,20 @@ class EventStore:
         if not events:
             return []
         stream_id = check_raw_append(events, expected)
-        with self._instrumentation.span("event_sourcery.append", span_attributes(stream_id)):
+        with self._span("event_sourcery.append", stream_id):
             return self._storage.insert_events(stream_id, expected, list(events))
 
     def _append(
         self, events: tuple[Any, ...], stream_id: StreamId, expected: ExpectedVersion
     ) -> None:
-        tenant = self._storage.tenant_id
-        raws = encode_append(
-            events,
-            stream_id,
-            expected,
-            self._registry,
-            self._encryption,
-            tenant,
-            self._instrumentation,
-        )
+        raws = self._encode(events, stream_id, expected)
         positions = self._storage.insert_events(stream_id, expected, raws)
-        if self._listeners or self._outbox:
-            # Still inside the append's transaction.
-            outbox = self._outbox
-            chosen, typed = recorded_after_insert(
-                events, raws, positions, tenant, None if outbox is None else outbox[1]
-            )
-            if chosen and outbox is not None:
-                outbox[0].put(chosen)
-            if self._listeners:
-                self._listeners.dispatch(typed)
+        # Still inside the append's transaction: the outbox's entries, then the listeners.
+        chosen, typed = self._handed_on(events, raws, positions)
+        if chosen and self._outbox is not None:
+            self._outbox[0].put(chosen)
+        if typed and self._listeners is not None:
+            self._listeners.dispatch(typed)
 
     def save_snapshot(self, stream_id: StreamId, snapshot: WrappedEvent[Any]) -> None:
         """Save the state of a stream at its current version.
@@ -200,10 +152,7 @@ class EventStore:
         `snapshot.version` must equal the stream's current version (`InvalidSnapshot`
         otherwise). `load_stream` then starts from the snapshot.
         """
-        raw = encode_snapshot(
-            stream_id, snapshot, self._registry, self._encryption, self._storage.tenant_id
-        )
-        self._storage.save_snapshot(raw)
+        self._storage.save_snapshot(self._snapshot(stream_id, snapshot))
 
     def delete_stream(self, stream_id: StreamId) -> None:
         """Remove a stream with its events and snapshot; no-op if it does not exist."""

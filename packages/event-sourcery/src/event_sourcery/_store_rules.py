@@ -13,19 +13,21 @@ functions keep one body of logic that neither store can drift from.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, Generic, Protocol, TypeVar
 
 from event_sourcery._codec import serialize, serialize_all
 from event_sourcery._encryption import Encryption
 from event_sourcery._event import Context, WrappedEvent
 from event_sourcery._fast_decode import deserialize_all
+from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._loaded import LoadedStream, check_instances
 from event_sourcery._outbox import OutboxConfig
 from event_sourcery._raw import RawEvent
 from event_sourcery._recorded import Recorded, RecordedRaw
 from event_sourcery._registry import EventRegistry
 from event_sourcery._stream_id import StreamId
-from event_sourcery._tracing import Instrumentation, ambient_context
+from event_sourcery._tracing import NO_INSTRUMENTATION, Instrumentation, ambient_context
 from event_sourcery._versioning import (
     ExpectedVersion,
     check_unique_event_ids,
@@ -189,3 +191,78 @@ def encode_snapshot(
         raise InvalidEvent("a snapshot needs the version it was taken at")
     check_version_arg(snapshot.version, "snapshot version")
     return serialize(snapshot, checked, snapshot.version, registry, encryption, tenant_id)
+
+
+class _Scoped(Protocol):
+    tenant_id: str | None
+
+
+TStorage = TypeVar("TStorage", bound=_Scoped)
+TOutbox = TypeVar("TOutbox")
+
+
+class StoreBase(Generic[TStorage, TOutbox]):
+    """What `EventStore` and `AsyncEventStore` hold, and the rules above bound to it.
+
+    Holds no I/O: each store calls these between its own calls (or awaits) of `_storage`.
+    """
+
+    __slots__ = (
+        "_encryption",
+        "_instrumentation",
+        "_listeners",
+        "_outbox",
+        "_registry",
+        "_storage",
+    )
+
+    def __init__(
+        self,
+        storage: TStorage,
+        registry: EventRegistry,
+        *,
+        listeners: InTransactionListeners | None = None,
+        outbox: tuple[TOutbox, OutboxConfig] | None = None,
+        encryption: Encryption | None = None,
+        instrumentation: Instrumentation = NO_INSTRUMENTATION,
+    ) -> None:
+        self._storage = storage
+        self._registry = registry
+        self._listeners = listeners
+        self._outbox = outbox
+        self._encryption = encryption
+        self._instrumentation = instrumentation
+
+    def _span(self, name: str, stream_id: StreamId) -> AbstractContextManager[object]:
+        return self._instrumentation.span(name, span_attributes(stream_id))
+
+    def _decode(
+        self, raws: list[RawEvent], stream_id: StreamId, classes: tuple[type[Any], ...] | None
+    ) -> LoadedStream[Any]:
+        tenant = self._storage.tenant_id
+        return decode_loaded(raws, stream_id, classes, self._registry, self._encryption, tenant)
+
+    def _encode(
+        self, events: tuple[Any, ...], stream_id: StreamId, expected: ExpectedVersion
+    ) -> list[RawEvent]:
+        registry, encryption, tenant = self._registry, self._encryption, self._storage.tenant_id
+        instrumentation = self._instrumentation
+        return encode_append(
+            events, stream_id, expected, registry, encryption, tenant, instrumentation
+        )
+
+    def _handed_on(
+        self, events: tuple[Any, ...], raws: list[RawEvent], positions: list[int]
+    ) -> tuple[list[RecordedRaw], list[Recorded[Any]]]:
+        """The outbox's records and the listeners' (both `[]` when neither is configured)."""
+        if not (self._listeners or self._outbox):
+            return [], []
+        config = None if self._outbox is None else self._outbox[1]
+        chosen, typed = recorded_after_insert(
+            events, raws, positions, self._storage.tenant_id, config
+        )
+        return chosen, typed if self._listeners else []
+
+    def _snapshot(self, stream_id: object, snapshot: object) -> RawEvent:
+        tenant = self._storage.tenant_id
+        return encode_snapshot(stream_id, snapshot, self._registry, self._encryption, tenant)

@@ -12,6 +12,7 @@ from event_sourcery._async_ports import (
     AsyncSubscriptionStrategy,
 )
 from event_sourcery._codec import deserialize, serialize
+from event_sourcery._configured import Configured
 from event_sourcery._limits import MAX_IDENTIFIER_LENGTH, check_tenant_id
 from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._outbox import OutboxConfig, OutboxEntry, OutboxStrategy
@@ -50,6 +51,7 @@ __all__ = [
     "AsyncStorageStrategy",
     "AsyncSubscriptionStrategy",
     "CheckpointStrategy",
+    "Configured",
     "ExpectedVersion",
     "InTransactionListeners",
     "LogCursor",
