@@ -19,6 +19,9 @@ def test_top_level_names_are_pinned() -> None:
     assert set(event_sourcery.__all__) == {
         "NO_VERSIONING",
         "AnotherStreamWithThisNameButOtherIdExists",
+        "AsyncBackend",
+        "AsyncEventStore",
+        "AsyncSubscriber",
         "Backend",
         "BackendConfig",
         "ConcurrentStreamWriteError",

@@ -15,6 +15,7 @@ from event_sourcery.interfaces import (
     NO_VERSIONING,
     VERSIONLESS,
     CheckpointStrategy,
+    Configured,
     ExpectedVersion,
     LogCursor,
     OutboxEntry,
@@ -338,11 +339,11 @@ class InMemoryCheckpointStrategy(CheckpointStrategy):
             return dict(self._data.checkpoints)
 
 
-class InMemoryBackend(Backend):
-    """A complete backend in memory: fast, dependency-free, for unit tests and as a model.
+class InMemoryStore(Configured):
+    """What the in-memory backends share: their `InMemoryData`, and its keys for encryption.
 
-    Backends made from one another (`in_tenant_mode`) share one store; a new `InMemoryBackend()`
-    starts empty unless given the `data` of another.
+    Backends made from one another (`in_tenant_mode`) share one store; a new backend starts
+    empty unless given the `data` of another (sync or async: both read the same store).
     """
 
     __slots__ = ("data",)
@@ -352,6 +353,19 @@ class InMemoryBackend(Backend):
     ) -> None:
         super().__init__(registry=registry)
         self.data = data if data is not None else InMemoryData()
+
+    def _key_storage(self) -> KeyStorage:
+        return self.data.keys
+
+
+class InMemoryBackend(InMemoryStore, Backend):
+    """A complete backend in memory: fast, dependency-free, for unit tests and as a model.
+
+    Backends made from one another (`in_tenant_mode`) share one store; a new `InMemoryBackend()`
+    starts empty unless given the `data` of another.
+    """
+
+    __slots__ = ()
 
     def _storage(self) -> StorageStrategy:
         return InMemoryStorageStrategy(self.data, self.tenant_id)
@@ -364,6 +378,3 @@ class InMemoryBackend(Backend):
 
     def _checkpoint_strategy(self) -> CheckpointStrategy:
         return InMemoryCheckpointStrategy(self.data)
-
-    def _key_storage(self) -> KeyStorage:
-        return self.data.keys

@@ -1,5 +1,8 @@
 """Event Sourcery: event sourcing, event-driven architecture and CQRS for Python."""
 
+from event_sourcery._async_backend import AsyncBackend
+from event_sourcery._async_event_store import AsyncEventStore
+from event_sourcery._async_subscription import AsyncSubscriber
 from event_sourcery._backend import Backend, BackendConfig
 from event_sourcery._event import Context, Event, WrappedEvent
 from event_sourcery._event_store import EventStore
@@ -30,6 +33,9 @@ from event_sourcery.exceptions import (
 __all__ = [
     "NO_VERSIONING",
     "AnotherStreamWithThisNameButOtherIdExists",
+    "AsyncBackend",
+    "AsyncEventStore",
+    "AsyncSubscriber",
     "Backend",
     "BackendConfig",
     "ConcurrentStreamWriteError",

@@ -52,6 +52,8 @@ class Aggregate:
 
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
+#: The store a repository loads from and saves to (sync or async).
+TStore = TypeVar("TStore")
 
 
 def _stream_uuid(uuid: object) -> StreamUUID:
@@ -99,19 +101,59 @@ class WrappedAggregate(Generic[TAggregate]):
         return self.stored_version == 0
 
 
-class Repository(Generic[TAggregate]):
-    """Loads aggregates from an event store and saves their new events atomically.
+def check_aggregate(aggregate: object, snapshot_every: int | None) -> None:
+    """`InvalidInput` unless `aggregate` can be loaded by a repository with `snapshot_every`."""
+    if not isinstance(aggregate, Aggregate):
+        raise InvalidInput(f"{type(aggregate).__name__} is not an Aggregate")
+    if not isinstance(getattr(type(aggregate), "category", None), str):
+        raise InvalidInput(
+            f"{type(aggregate).__name__} needs a class attribute `category` (its streams' category)"
+        )
+    if snapshot_every is not None and type(aggregate).snapshot_type is None:
+        raise InvalidInput(
+            f"snapshot_every is set but {type(aggregate).__name__} has no snapshot_type"
+        )
 
-    Args:
-        event_store: where the aggregates' streams live.
-        snapshot_every: save a snapshot whenever the version crosses a multiple of this
-            (aggregates need `snapshot_type`); None: never.
-        context: attached to every event this repository saves.
-    """
+
+def fold(
+    aggregate: TAggregate, stream_id: StreamId, events: list[WrappedEvent[Any]]
+) -> WrappedAggregate[TAggregate]:
+    """`aggregate` rebuilt from its loaded `events` (a snapshot first, if it has one)."""
+    aggregate._take_pending()
+    snapshot_type = type(aggregate).snapshot_type
+    for index, wrapped in enumerate(events):
+        if index == 0 and snapshot_type is not None and isinstance(wrapped.event, snapshot_type):
+            aggregate.__restore__(wrapped.event)
+        else:
+            aggregate.__apply__(wrapped.event)
+    return WrappedAggregate(
+        aggregate=aggregate,
+        stream_id=stream_id,
+        stored_version=(events[-1].version or 0) if events else 0,
+        created_at=events[0].created_at if events else None,
+        updated_at=events[-1].created_at if events else None,
+    )
+
+
+def snapshot_due(
+    wrapped: WrappedAggregate[Any], saved: int, every: int | None
+) -> WrappedEvent[Any] | None:
+    """The snapshot to save after `saved` new events, if the version crossed a multiple of
+    `every`; None otherwise."""
+    new_version = wrapped.stored_version + saved
+    crossed = every is not None and new_version // every > wrapped.stored_version // every
+    if not crossed or type(wrapped.aggregate).snapshot_type is None:
+        return None
+    return WrappedEvent.wrap(wrapped.aggregate.__snapshot__(), new_version)
+
+
+class RepositoryBase(Generic[TAggregate, TStore]):
+    """What `Repository` and `AsyncRepository` share: their options (the arguments
+    `Repository` documents) and the checks of a load."""
 
     def __init__(
         self,
-        event_store: EventStore,
+        event_store: TStore,
         *,
         snapshot_every: int | None = None,
         context: Context | None = None,
@@ -125,6 +167,29 @@ class Repository(Generic[TAggregate]):
         self._store = event_store
         self._snapshot_every = snapshot_every
         self._context = context
+
+    def _stream_of(self, uuid: StreamUUID | UUID, aggregate: TAggregate) -> StreamId:
+        check_aggregate(aggregate, self._snapshot_every)
+        return StreamId.of(_stream_uuid(uuid), category=aggregate.category)
+
+    def _pending(
+        self, wrapped: WrappedAggregate[Any], context: Context | None
+    ) -> list[WrappedEvent[Any]]:
+        return [
+            WrappedEvent.wrap(event, context=context or self._context)
+            for event in wrapped.aggregate._take_pending()
+        ]
+
+
+class Repository(RepositoryBase[TAggregate, EventStore]):
+    """Loads aggregates from an event store and saves their new events atomically.
+
+    Args:
+        event_store: where the aggregates' streams live.
+        snapshot_every: save a snapshot whenever the version crosses a multiple of this
+            (aggregates need `snapshot_type`); None: never.
+        context: attached to every event this repository saves.
+    """
 
     @contextmanager
     def aggregate(
@@ -148,56 +213,19 @@ class Repository(Generic[TAggregate]):
                 a stream name; pass `UUID(text)` or `StreamUUID(name=text)`).
             InvalidInput: `aggregate` is not an `Aggregate` with a `category`.
         """
-        if not isinstance(aggregate, Aggregate):
-            raise InvalidInput(f"{type(aggregate).__name__} is not an Aggregate")
-        if not isinstance(getattr(type(aggregate), "category", None), str):
-            raise InvalidInput(
-                f"{type(aggregate).__name__} needs a class attribute `category` (its streams' "
-                "category)"
-            )
-        if self._snapshot_every is not None and type(aggregate).snapshot_type is None:
-            raise InvalidInput(
-                f"snapshot_every is set but {type(aggregate).__name__} has no snapshot_type"
-            )
-        stream_id = StreamId.of(_stream_uuid(uuid), category=aggregate.category)
-        wrapped = self._load(stream_id, aggregate)
+        stream_id = self._stream_of(uuid, aggregate)
+        wrapped = fold(aggregate, stream_id, self._store.load_stream(stream_id))
         yield wrapped
-        self._save(wrapped, context or self._context)
-
-    def _load(self, stream_id: StreamId, aggregate: TAggregate) -> WrappedAggregate[TAggregate]:
-        aggregate._take_pending()
-        events = self._store.load_stream(stream_id)
-        snapshot_type = type(aggregate).snapshot_type
-        for index, wrapped in enumerate(events):
-            if (
-                index == 0
-                and snapshot_type is not None
-                and isinstance(wrapped.event, snapshot_type)
-            ):
-                aggregate.__restore__(wrapped.event)
-            else:
-                aggregate.__apply__(wrapped.event)
-        return WrappedAggregate(
-            aggregate=aggregate,
-            stream_id=stream_id,
-            stored_version=(events[-1].version or 0) if events else 0,
-            created_at=events[0].created_at if events else None,
-            updated_at=events[-1].created_at if events else None,
-        )
+        self._save(wrapped, context)
 
     def _save(self, wrapped: WrappedAggregate[Any], context: Context | None) -> None:
-        pending = wrapped.aggregate._take_pending()
+        pending = self._pending(wrapped, context)
         if not pending:
             return
         self._store.append(
-            *(WrappedEvent.wrap(event, context=context) for event in pending),
-            stream_id=wrapped.stream_id,
-            expected_version=wrapped.stored_version,
+            *pending, stream_id=wrapped.stream_id, expected_version=wrapped.stored_version
         )
-        new_version = wrapped.stored_version + len(pending)
-        every = self._snapshot_every
-        crossed = every is not None and new_version // every > wrapped.stored_version // every
-        if crossed and type(wrapped.aggregate).snapshot_type is not None:
-            state = wrapped.aggregate.__snapshot__()
-            self._store.save_snapshot(wrapped.stream_id, WrappedEvent.wrap(state, new_version))
-        wrapped.stored_version = new_version
+        snapshot = snapshot_due(wrapped, len(pending), self._snapshot_every)
+        if snapshot is not None:
+            self._store.save_snapshot(wrapped.stream_id, snapshot)
+        wrapped.stored_version += len(pending)

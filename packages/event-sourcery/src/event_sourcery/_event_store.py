@@ -4,98 +4,30 @@ from __future__ import annotations
 
 from typing import Any, overload
 
-from event_sourcery._codec import serialize, serialize_all
-from event_sourcery._encryption import Encryption
-from event_sourcery._event import Context, TEvent, WrappedEvent
-from event_sourcery._fast_decode import deserialize_all
-from event_sourcery._listeners import InTransactionListeners
-from event_sourcery._loaded import LoadedStream, check_event_types, check_instances
-from event_sourcery._outbox import OutboxConfig, OutboxStrategy
+from event_sourcery._event import TEvent, WrappedEvent
+from event_sourcery._loaded import LoadedStream, check_event_types
+from event_sourcery._outbox import OutboxStrategy
 from event_sourcery._raw import RawEvent
-from event_sourcery._recorded import Recorded, RecordedRaw
-from event_sourcery._registry import EventRegistry
 from event_sourcery._storage import StorageStrategy
+from event_sourcery._store_rules import (
+    StoreBase,
+    check_loaded_range,
+    check_range,
+    check_raw_append,
+    check_stream_id,
+)
 from event_sourcery._stream_id import StreamId
-from event_sourcery._tracing import NO_INSTRUMENTATION, Instrumentation, ambient_context
-from event_sourcery._versioning import (
-    ExpectedVersion,
-    check_expected,
-    check_unique_event_ids,
-    check_version_arg,
-    new_versions,
-)
-from event_sourcery.exceptions import (
-    InvalidEvent,
-    InvalidStreamId,
-    VersionRangeOnVersionlessStream,
-)
+from event_sourcery._versioning import ExpectedVersion, check_expected
 
 
-def _check_stream_id(stream_id: object) -> StreamId:
-    if not isinstance(stream_id, StreamId):
-        raise InvalidStreamId(
-            f"stream_id must be a StreamId, got {type(stream_id).__name__}; "
-            "wrap a uuid as StreamId(uuid)"
-        )
-    return stream_id
-
-
-def _check_range(start: object, stop: object) -> None:
-    if start is not None:
-        check_version_arg(start, "start")
-    if stop is not None:
-        check_version_arg(stop, "stop")
-
-
-def _attributes(stream_id: StreamId) -> dict[str, str]:
-    return {
-        "event_sourcery.stream": str(stream_id),
-        "event_sourcery.category": stream_id.category or "",
-    }
-
-
-def _default_context(instrumentation: Instrumentation) -> Context | None:
-    """The context of events appended without one: their cause's, and the trace context."""
-    context = ambient_context()
-    carrier = instrumentation.carrier()
-    if not carrier:
-        return context
-    fields = context.model_dump() if context is not None else {}
-    return Context(**fields, trace=carrier)
-
-
-class EventStore:
+class EventStore(StoreBase[StorageStrategy, OutboxStrategy]):
     """Loads and appends the events of streams, in one tenant of one backend.
 
     Get it from a backend (`backend.event_store`); it holds no state of its own, so it is as
     cheap as the backend that made it.
     """
 
-    __slots__ = (
-        "_encryption",
-        "_instrumentation",
-        "_listeners",
-        "_outbox",
-        "_registry",
-        "_storage",
-    )
-
-    def __init__(
-        self,
-        storage: StorageStrategy,
-        registry: EventRegistry,
-        *,
-        listeners: InTransactionListeners | None = None,
-        outbox: tuple[OutboxStrategy, OutboxConfig] | None = None,
-        encryption: Encryption | None = None,
-        instrumentation: Instrumentation = NO_INSTRUMENTATION,
-    ) -> None:
-        self._storage = storage
-        self._registry = registry
-        self._listeners = listeners
-        self._outbox = outbox
-        self._encryption = encryption
-        self._instrumentation = instrumentation
+    __slots__ = ()
 
     @overload
     def load_stream(
@@ -137,25 +69,19 @@ class EventStore:
         with `load_stream_raw`), `VersionRangeOnVersionlessStream` for a range on a versionless
         stream, `InvalidInput` for an `of` that is not `Event` classes.
         """
-        _check_stream_id(stream_id)
+        check_stream_id(stream_id)
         classes = None if of is None else check_event_types(of)
-        registry, encryption, tenant = self._registry, self._encryption, self._storage.tenant_id
-        with self._instrumentation.span("event_sourcery.load_stream", _attributes(stream_id)):
-            raws = self.load_stream_raw(stream_id, start, stop)
-            events = deserialize_all(raws, registry, encryption, tenant)
-        if classes is not None:
-            check_instances(events, classes, stream_id)
-        return LoadedStream.of(events)
+        with self._span("event_sourcery.load_stream", stream_id):
+            return self._decode(self.load_stream_raw(stream_id, start, stop), stream_id, classes)
 
     def load_stream_raw(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
     ) -> list[RawEvent]:
         """Like `load_stream`, but the stored form: readable without the events' classes."""
-        _check_stream_id(stream_id)
-        _check_range(start, stop)
+        check_stream_id(stream_id)
+        check_range(start, stop)
         raws = self._storage.fetch_events(stream_id, start, stop)
-        if (start is not None or stop is not None) and raws and raws[0].version is None:
-            raise VersionRangeOnVersionlessStream(stream_id)
+        check_loaded_range(raws, stream_id, start, stop)
         return raws
 
     def append(
@@ -181,11 +107,11 @@ class EventStore:
         are mixed, `DuplicateEventId` when an event id is taken (see above), `InvalidInput`
         subclasses for bad arguments. Nothing is stored on an error.
         """
-        _check_stream_id(stream_id)
+        check_stream_id(stream_id)
         expected = check_expected(expected_version)
         if not events:
             return
-        with self._instrumentation.span("event_sourcery.append", _attributes(stream_id)):
+        with self._span("event_sourcery.append", stream_id):
             self._append(events, stream_id, expected)
 
     def append_raw(self, *events: RawEvent, expected_version: ExpectedVersion = 0) -> list[int]:
@@ -204,67 +130,20 @@ class EventStore:
         expected = check_expected(expected_version)
         if not events:
             return []
-        stream_id = _check_stream_id(events[0].stream_id)
-        versions = new_versions(expected, len(events))
-        for raw, version in zip(events, versions, strict=True):
-            if not isinstance(raw, RawEvent) or raw.stream_id != stream_id:
-                raise InvalidEvent("append_raw takes RawEvents of one stream")
-            if raw.version != version:
-                raise InvalidEvent(
-                    f"event {raw.uuid} of stream {stream_id!r} has version {raw.version}; "
-                    f"an append at {expected!r} gives it {version}"
-                )
-        check_unique_event_ids(stream_id, [raw.uuid for raw in events])
-        with self._instrumentation.span("event_sourcery.append", _attributes(stream_id)):
+        stream_id = check_raw_append(events, expected)
+        with self._span("event_sourcery.append", stream_id):
             return self._storage.insert_events(stream_id, expected, list(events))
 
     def _append(
         self, events: tuple[Any, ...], stream_id: StreamId, expected: ExpectedVersion
     ) -> None:
-        registry, encryption, tenant = self._registry, self._encryption, self._storage.tenant_id
-        default = _default_context(self._instrumentation)
-        versions = new_versions(expected, len(events))
-        raws = serialize_all(events, stream_id, versions, registry, encryption, tenant, default)
-        # Before any I/O: an id twice in one append could never be a re-send of it.
-        check_unique_event_ids(stream_id, [raw.uuid for raw in raws])
+        raws = self._encode(events, stream_id, expected)
         positions = self._storage.insert_events(stream_id, expected, raws)
-        if self._listeners or self._outbox:
-            self._after_insert(events, raws, positions)
-
-    def _after_insert(
-        self, events: tuple[Any, ...], raws: list[RawEvent], positions: list[int]
-    ) -> None:
-        """Outbox entries and listeners, still inside the append's transaction."""
-        tenant = self._storage.tenant_id
-        records = [
-            RecordedRaw(raw, position, tenant)
-            for raw, position in zip(raws, positions, strict=True)
-        ]
-        typed = [
-            Recorded(
-                wrapped_event=WrappedEvent.wrap(
-                    event.event if isinstance(event, WrappedEvent) else event,
-                    raw.version,
-                    uuid=raw.uuid,
-                    created_at=raw.created_at,
-                    context=Context.model_validate(raw.context) if raw.context else None,
-                ),
-                stream_id=raw.stream_id,
-                position=position,
-                tenant_id=tenant,
-            )
-            for event, raw, position in zip(events, raws, positions, strict=True)
-        ]
-        if self._outbox is not None:
-            strategy, config = self._outbox
-            chosen = [
-                record
-                for record, recorded in zip(records, typed, strict=True)
-                if config.filterer is None or config.filterer(recorded)
-            ]
-            if chosen:
-                strategy.put(chosen)
-        if self._listeners:
+        # Still inside the append's transaction: the outbox's entries, then the listeners.
+        chosen, typed = self._handed_on(events, raws, positions)
+        if chosen and self._outbox is not None:
+            self._outbox[0].put(chosen)
+        if typed and self._listeners is not None:
             self._listeners.dispatch(typed)
 
     def save_snapshot(self, stream_id: StreamId, snapshot: WrappedEvent[Any]) -> None:
@@ -273,29 +152,11 @@ class EventStore:
         `snapshot.version` must equal the stream's current version (`InvalidSnapshot`
         otherwise). `load_stream` then starts from the snapshot.
         """
-        _check_stream_id(stream_id)
-        if not isinstance(snapshot, WrappedEvent):
-            raise InvalidEvent(
-                f"a snapshot must be a WrappedEvent (WrappedEvent.wrap(state, version)), "
-                f"got {type(snapshot).__name__}"
-            )
-        if snapshot.version is None:
-            raise InvalidEvent("a snapshot needs the version it was taken at")
-        check_version_arg(snapshot.version, "snapshot version")
-        self._storage.save_snapshot(
-            serialize(
-                snapshot,
-                stream_id,
-                snapshot.version,
-                self._registry,
-                self._encryption,
-                self._storage.tenant_id,
-            )
-        )
+        self._storage.save_snapshot(self._snapshot(stream_id, snapshot))
 
     def delete_stream(self, stream_id: StreamId) -> None:
         """Remove a stream with its events and snapshot; no-op if it does not exist."""
-        self._storage.delete_stream(_check_stream_id(stream_id))
+        self._storage.delete_stream(check_stream_id(stream_id))
 
     @property
     def position(self) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from event_sourcery._event import Event
@@ -66,11 +66,17 @@ class InTransactionListeners:
     def __bool__(self) -> bool:
         return bool(self._subscriptions)
 
-    def dispatch(self, records: Sequence[Recorded]) -> None:
-        """Call the matching listeners for each record, in registration order."""
+    def calls(self, records: Sequence[Recorded]) -> Iterator[tuple[Listener, Recorded]]:
+        """The (listener, record) calls `dispatch` makes, in order: for an async store to make
+        them itself, awaiting a listener that returns an awaitable (under `caused_by`)."""
         subscriptions = self._subscriptions
         for record in records:
             for listener, subscription in subscriptions.items():
                 if subscription.matches(record):
-                    with caused_by(record.wrapped_event):
-                        listener(record)
+                    yield listener, record
+
+    def dispatch(self, records: Sequence[Recorded]) -> None:
+        """Call the matching listeners for each record, in registration order."""
+        for listener, record in self.calls(records):
+            with caused_by(record.wrapped_event):
+                listener(record)

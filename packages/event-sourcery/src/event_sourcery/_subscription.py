@@ -8,17 +8,17 @@ that could still fill it has ended (see `event_sourcery.sql._gaps`).
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from event_sourcery._encryption import Encryption
 from event_sourcery._event import Event, TEvent
 from event_sourcery._limits import check_stream_label, check_tenant_id
 from event_sourcery._loaded import check_instances
+from event_sourcery._log_reading import Fetch, Steps, next_batch, next_records
 from event_sourcery._recorded import Recorded, RecordedRaw
 from event_sourcery._registry import EventRegistry
 from event_sourcery._versioning import check_version_arg
@@ -29,7 +29,7 @@ MIN_TIMELIMIT = 0.1
 #: The class of the events a `to_events` subscription delivers.
 TOther = TypeVar("TOther", bound=Event)
 #: Records fetched per read while iterating one by one.
-_READ_AHEAD = 500
+READ_AHEAD = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ class SubscriptionStrategy(ABC):
         """A cursor delivering records with position > `after` that match the filter."""
 
 
-def _check_timelimit(timelimit: object) -> float:
+def check_timelimit(timelimit: object) -> float:
     if isinstance(timelimit, bool) or not isinstance(timelimit, int | float):
         raise InvalidInput(f"timelimit must be a number of seconds, got {timelimit!r}")
     if timelimit < MIN_TIMELIMIT:
@@ -90,19 +90,41 @@ def _check_timelimit(timelimit: object) -> float:
     return float(timelimit)
 
 
-class Subscriber(Generic[TEvent]):
-    """Builds subscriptions: `subscriber.start_from(p).to_category("c").build_iter(1.0)`.
+def check_size(size: object) -> int:
+    """`size` if it is a positive int, for batches; `InvalidInput` otherwise."""
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise InvalidInput(f"size must be a positive int, got {size!r}")
+    return size
 
-    Every method returns a new builder; a built subscription is independent of the builder.
-    Generic in the class of the events delivered: `to_events` names it, and the records are
-    then typed with it (`Recorded[YourEvent]`) and checked to be instances of it.
+
+def read(cursor: LogCursor, steps: Steps) -> list[RecordedRaw]:
+    """Run a read of `_log_reading` on `cursor`; what it returns."""
+    reply: list[RecordedRaw] | None = None
+    try:
+        while True:
+            step = steps.send(reply)
+            if isinstance(step, Fetch):
+                reply = cursor.fetch(step.limit)
+            else:
+                reply = None
+                cursor.wait(step.timeout)
+    except StopIteration as done:
+        records: list[RecordedRaw] = done.value
+        return records
+
+
+class SubscriberBase(Generic[TEvent]):
+    """What every subscription builder shares: the start, the filter and the typing check.
+
+    `Subscriber` and `AsyncSubscriber` add the iterators; the builder methods return a new
+    builder of the same class.
     """
 
     __slots__ = ("_classes", "_encryption", "_filter", "_position", "_registry", "_strategy")
 
     def __init__(
         self,
-        strategy: SubscriptionStrategy,
+        strategy: Any,
         registry: EventRegistry,
         *,
         position: int = 0,
@@ -117,8 +139,8 @@ class Subscriber(Generic[TEvent]):
         # The classes given to `to_events`: every delivered event is checked against them.
         self._classes: tuple[type[Event], ...] | None = None
 
-    def _copy(self, **changes: object) -> Subscriber[Any]:
-        copy: Subscriber[Any] = Subscriber(
+    def _copy(self, **changes: object) -> Any:
+        copy = type(self)(
             self._strategy,
             self._registry,
             position=changes.get("position", self._position),  # type: ignore[arg-type]
@@ -133,24 +155,18 @@ class Subscriber(Generic[TEvent]):
         """What this builder's subscriptions deliver."""
         return self._filter
 
-    def start_from(self, position: int) -> Subscriber[TEvent]:
+    def start_from(self, position: int) -> Self:
         """Deliver events with a position greater than `position` (0: from the beginning)."""
-        return self._copy(position=check_version_arg(position, "position"))
+        return self._copy(position=check_version_arg(position, "position"))  # type: ignore[no-any-return]
 
-    def to_category(self, *categories: str) -> Subscriber[TEvent]:
+    def to_category(self, *categories: str) -> Self:
         """Deliver only events of streams in these categories."""
         if not categories:
             raise InvalidInput("to_category needs at least one category")
         checked = frozenset(check_stream_label(c, "stream category") for c in categories)
-        return self._copy(subscription_filter=replace(self._filter, categories=checked))
+        return self._copy(subscription_filter=replace(self._filter, categories=checked))  # type: ignore[no-any-return]
 
-    def to_events(self, event_types: Iterable[type[TOther]]) -> Subscriber[TOther]:
-        """Deliver only events of these classes, typed as their nearest common base class.
-
-        For a union, annotate: `sub: Subscriber[A | B] = subscriber.to_events([A, B])`. A
-        delivered event of another class (only a registry mapping these classes' names to
-        other classes could deliver one) raises `UnexpectedEventType`.
-        """
+    def _with_events(self, event_types: Iterable[type[Event]]) -> Any:
         types = list(event_types)
         if not types or not all(isinstance(t, type) and issubclass(t, Event) for t in types):
             raise InvalidInput("to_events needs a non-empty list of Event classes")
@@ -159,68 +175,10 @@ class Subscriber(Generic[TEvent]):
             subscription_filter=replace(self._filter, event_types=names), classes=tuple(types)
         )
 
-    def in_tenants(self, *tenant_ids: str | None) -> Subscriber[TEvent]:
+    def in_tenants(self, *tenant_ids: str | None) -> Self:
         """Deliver only events of these tenants (None: the default context). Default: all."""
         checked = frozenset(None if t is None else check_tenant_id(t) for t in tenant_ids)
-        return self._copy(subscription_filter=replace(self._filter, tenants=checked))
-
-    def build_iter(self, timelimit: float) -> Generator[Recorded[TEvent] | None, None, None]:
-        """An endless iterator: the next `Recorded` as soon as it is committed, or None when
-        nothing came within `timelimit` seconds (at least 0.1).
-
-        A generator, typed as one so that `close()` and `contextlib.closing` type-check:
-        closing it gives back what its cursor holds (a database connection, say).
-        """
-        limit = _check_timelimit(timelimit)
-        return self._iterate(limit)
-
-    def build_batch(
-        self, size: int, timelimit: float
-    ) -> Generator[list[Recorded[TEvent]], None, None]:
-        """An endless iterator of lists: `size` records as soon as they are ready, fewer when
-        the log is caught up, `[]` when nothing came within `timelimit` seconds."""
-        limit = _check_timelimit(timelimit)
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise InvalidInput(f"size must be a positive int, got {size!r}")
-        return self._batches(size, limit)
-
-    def build_raw_batch(
-        self, size: int, timelimit: float
-    ) -> Generator[list[RecordedRaw], None, None]:
-        """Like `build_batch`, but the stored form: readable without the events' classes.
-
-        For consumers that must never stop on an event they cannot type (an unknown or
-        poison event): decode each with `Recorded.of(record, registry)` and decide.
-        """
-        limit = _check_timelimit(timelimit)
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise InvalidInput(f"size must be a positive int, got {size!r}")
-        return self._raw_batches(size, limit)
-
-    def _raw_batches(self, size: int, timelimit: float) -> Generator[list[RecordedRaw], None, None]:
-        cursor = self._strategy.open(self._position, self._filter)
-        try:
-            while True:
-                records = self._next_records(cursor, size, timelimit)
-                while records and len(records) < size:
-                    more = cursor.fetch(size - len(records))
-                    if not more:
-                        break
-                    records.extend(more)
-                yield records
-        finally:
-            cursor.close()
-
-    def _next_records(self, cursor: LogCursor, limit: int, timelimit: float) -> list[RecordedRaw]:
-        deadline = time.monotonic() + timelimit
-        while True:
-            records = cursor.fetch(limit)
-            if records:
-                return records
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return []
-            cursor.wait(remaining)
+        return self._copy(subscription_filter=replace(self._filter, tenants=checked))  # type: ignore[no-any-return]
 
     def _typed(self, records: list[Recorded[Any]]) -> list[Recorded[TEvent]]:
         """`records`, checked to hold instances of the classes `to_events` named."""
@@ -231,18 +189,82 @@ class Subscriber(Generic[TEvent]):
                 )
         return records
 
+    def _one(self, record: RecordedRaw) -> Recorded[TEvent]:
+        return self._typed([Recorded.of(record, self._registry, self._encryption)])[0]
+
+    def _all(self, records: list[RecordedRaw]) -> list[Recorded[TEvent]]:
+        return self._typed(Recorded.all_of(records, self._registry, self._encryption))
+
+
+class Subscriber(SubscriberBase[TEvent]):
+    """Builds subscriptions: `subscriber.start_from(p).to_category("c").build_iter(1.0)`.
+
+    Every method returns a new builder; a built subscription is independent of the builder.
+    Generic in the class of the events delivered: `to_events` names it, and the records are
+    then typed with it (`Recorded[YourEvent]`) and checked to be instances of it.
+    """
+
+    __slots__ = ()
+
+    _strategy: SubscriptionStrategy
+
+    def to_events(self, event_types: Iterable[type[TOther]]) -> Subscriber[TOther]:
+        """Deliver only events of these classes, typed as their nearest common base class.
+
+        For a union, annotate: `sub: Subscriber[A | B] = subscriber.to_events([A, B])`. A
+        delivered event of another class (only a registry mapping these classes' names to
+        other classes could deliver one) raises `UnexpectedEventType`.
+        """
+        return self._with_events(event_types)  # type: ignore[no-any-return]
+
+    def build_iter(self, timelimit: float) -> Generator[Recorded[TEvent] | None, None, None]:
+        """An endless iterator: the next `Recorded` as soon as it is committed, or None when
+        nothing came within `timelimit` seconds (at least 0.1).
+
+        A generator, typed as one so that `close()` and `contextlib.closing` type-check:
+        closing it gives back what its cursor holds (a database connection, say).
+        """
+        limit = check_timelimit(timelimit)
+        return self._iterate(limit)
+
+    def build_batch(
+        self, size: int, timelimit: float
+    ) -> Generator[list[Recorded[TEvent]], None, None]:
+        """An endless iterator of lists: `size` records as soon as they are ready, fewer when
+        the log is caught up, `[]` when nothing came within `timelimit` seconds."""
+        limit = check_timelimit(timelimit)
+        return self._batches(check_size(size), limit)
+
+    def build_raw_batch(
+        self, size: int, timelimit: float
+    ) -> Generator[list[RecordedRaw], None, None]:
+        """Like `build_batch`, but the stored form: readable without the events' classes.
+
+        For consumers that must never stop on an event they cannot type (an unknown or
+        poison event): decode each with `Recorded.of(record, registry)` and decide.
+        """
+        limit = check_timelimit(timelimit)
+        return self._raw_batches(check_size(size), limit)
+
+    def _raw_batches(self, size: int, timelimit: float) -> Generator[list[RecordedRaw], None, None]:
+        cursor = self._strategy.open(self._position, self._filter)
+        try:
+            while True:
+                yield read(cursor, next_batch(size, timelimit))
+        finally:
+            cursor.close()
+
     def _iterate(self, timelimit: float) -> Generator[Recorded[TEvent] | None, None, None]:
         cursor = self._strategy.open(self._position, self._filter)
         buffer: deque[RecordedRaw] = deque()
         try:
             while True:
                 if not buffer:
-                    buffer.extend(self._next_records(cursor, _READ_AHEAD, timelimit))
+                    buffer.extend(read(cursor, next_records(READ_AHEAD, timelimit)))
                     if not buffer:
                         yield None
                         continue
-                record = Recorded.of(buffer.popleft(), self._registry, self._encryption)
-                yield self._typed([record])[0]
+                yield self._one(buffer.popleft())
         finally:
             cursor.close()
 
@@ -252,12 +274,6 @@ class Subscriber(Generic[TEvent]):
         cursor = self._strategy.open(self._position, self._filter)
         try:
             while True:
-                records = self._next_records(cursor, size, timelimit)
-                while records and len(records) < size:
-                    more = cursor.fetch(size - len(records))
-                    if not more:
-                        break
-                    records.extend(more)
-                yield self._typed(Recorded.all_of(records, self._registry, self._encryption))
+                yield self._all(read(cursor, next_batch(size, timelimit)))
         finally:
             cursor.close()

@@ -5,7 +5,14 @@ backends share (the gap rule, driver error codes, flavours, the SQL protocol) is
 `event_sourcery.sql`.
 """
 
+from event_sourcery._async_ports import (
+    AsyncLogCursor,
+    AsyncOutboxWriter,
+    AsyncStorageStrategy,
+    AsyncSubscriptionStrategy,
+)
 from event_sourcery._codec import deserialize, serialize
+from event_sourcery._configured import Configured
 from event_sourcery._limits import MAX_IDENTIFIER_LENGTH, check_tenant_id
 from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._outbox import OutboxConfig, OutboxEntry, OutboxStrategy
@@ -39,7 +46,12 @@ __all__ = [
     "MISSING",
     "NO_VERSIONING",
     "VERSIONLESS",
+    "AsyncLogCursor",
+    "AsyncOutboxWriter",
+    "AsyncStorageStrategy",
+    "AsyncSubscriptionStrategy",
     "CheckpointStrategy",
+    "Configured",
     "ExpectedVersion",
     "InTransactionListeners",
     "LogCursor",

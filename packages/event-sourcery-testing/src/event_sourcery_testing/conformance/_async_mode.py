@@ -1,0 +1,253 @@
+"""The kit in asyncio mode: the same test functions, run against an `AsyncBackend`.
+
+Not a copy of the kit: `AsyncModeBackend` is a `Backend` whose `event_store`, `subscriber` and
+`encryption` hand every call to the asyncio backend's, as a coroutine run on an event loop
+that lives in a thread of its own (`EventLoopThread`), and wait for its result. A test that
+passes through it has therefore exercised the async API: `AsyncEventStore`, the async
+iterators of `AsyncSubscriber`, the async ports of the backend.
+
+Features with no asyncio API yet (the outbox relay, projectors and their checkpoints) are
+reached through `sync_twin`, a sync backend over the same store, until their async slice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncGenerator, Coroutine, Generator
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from event_sourcery import (
+    AsyncBackend,
+    AsyncEventStore,
+    AsyncSubscriber,
+    Backend,
+    BackendConfig,
+    EventStore,
+    LoadedStream,
+    RawEvent,
+    Recorded,
+    StreamId,
+    Subscriber,
+    WrappedEvent,
+)
+from event_sourcery.encryption import KeyStorage
+from event_sourcery.interfaces import (
+    CheckpointStrategy,
+    ExpectedVersion,
+    OutboxStrategy,
+    RecordedRaw,
+    StorageStrategy,
+    SubscriptionStrategy,
+)
+
+T = TypeVar("T")
+
+
+class EventLoopThread:
+    """An event loop running in a daemon thread; `run` waits for a coroutine's result there.
+
+    Callable from any thread, concurrently (a test's writer thread and its reader). The
+    caller's context variables (`caused_by`) go with the coroutine. Called on the loop's own
+    thread (a sync listener calling the store inside an append), the coroutine is stepped on
+    the spot instead, which works when its awaits need no loop to complete (as
+    `AsyncInMemoryBackend`'s), and raises `RuntimeError` otherwise.
+    """
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="event-sourcery-kit-loop", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close` ran."""
+        return self._loop.is_closed()
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """The result of `coroutine`, run on the loop; its exception, raised here."""
+        if threading.current_thread() is self._thread:
+            return _step(coroutine)
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        return future.result()
+
+    def close(self) -> None:
+        """Finish open async generators, stop the loop and its thread."""
+        if self.closed:
+            return
+        self.run(self._loop.shutdown_asyncgens())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+
+def _step(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        while True:
+            if coroutine.send(None) is not None:
+                coroutine.close()
+                raise RuntimeError("a nested call on the event loop's thread waited on the loop")
+    except StopIteration as done:
+        result: T = done.value
+        return result
+
+
+def _blocking(loop: EventLoopThread, iterator: AsyncGenerator[T]) -> Generator[T, None, None]:
+    """`iterator` as a sync generator; closing it closes `iterator` on the loop."""
+    try:
+        while True:
+            yield loop.run(anext(iterator))
+    finally:
+        if not loop.closed:
+            loop.run(iterator.aclose())
+
+
+class BlockingEventStore(EventStore):
+    """An `EventStore` whose every call is the `AsyncEventStore`'s, run on the loop."""
+
+    __slots__ = ("_async", "_loop")
+
+    def __init__(self, store: AsyncEventStore, loop: EventLoopThread) -> None:
+        # No EventStore state: every method below delegates.
+        self._async = store
+        self._loop = loop
+
+    def load_stream(
+        self,
+        stream_id: StreamId,
+        start: int | None = None,
+        stop: int | None = None,
+        *,
+        of: Any = None,
+    ) -> LoadedStream[Any]:
+        if of is None:
+            return self._loop.run(self._async.load_stream(stream_id, start, stop))
+        return self._loop.run(self._async.load_stream(stream_id, start, stop, of=of))
+
+    def load_stream_raw(
+        self, stream_id: StreamId, start: int | None = None, stop: int | None = None
+    ) -> list[RawEvent]:
+        return self._loop.run(self._async.load_stream_raw(stream_id, start, stop))
+
+    def append(
+        self, *events: Any, stream_id: StreamId, expected_version: ExpectedVersion = 0
+    ) -> None:
+        self._loop.run(
+            self._async.append(*events, stream_id=stream_id, expected_version=expected_version)
+        )
+
+    def append_raw(self, *events: RawEvent, expected_version: ExpectedVersion = 0) -> list[int]:
+        return self._loop.run(self._async.append_raw(*events, expected_version=expected_version))
+
+    def save_snapshot(self, stream_id: StreamId, snapshot: WrappedEvent[Any]) -> None:
+        self._loop.run(self._async.save_snapshot(stream_id, snapshot))
+
+    def delete_stream(self, stream_id: StreamId) -> None:
+        self._loop.run(self._async.delete_stream(stream_id))
+
+    @property
+    def position(self) -> int:
+        return self._loop.run(self._async.position())
+
+
+class _Bridge:
+    """What a `BlockingSubscriber` carries as its strategy: the async one and the loop."""
+
+    __slots__ = ("loop", "strategy")
+
+    def __init__(self, strategy: Any, loop: EventLoopThread) -> None:
+        self.strategy = strategy
+        self.loop = loop
+
+
+class BlockingSubscriber(Subscriber[Any]):
+    """A `Subscriber` whose iterators are `AsyncSubscriber`'s, iterated on the loop."""
+
+    __slots__ = ()
+
+    def _async(self) -> AsyncSubscriber[Any]:
+        subscriber: AsyncSubscriber[Any] = AsyncSubscriber(
+            self._bridge.strategy,
+            self._registry,
+            position=self._position,
+            subscription_filter=self._filter,
+            encryption=self._encryption,
+        )
+        subscriber._classes = self._classes
+        return subscriber
+
+    @property
+    def _bridge(self) -> _Bridge:
+        bridge: _Bridge = self._strategy  # type: ignore[assignment]
+        return bridge
+
+    def build_iter(self, timelimit: float) -> Generator[Recorded[Any] | None, None, None]:
+        return _blocking(self._bridge.loop, self._async().build_iter(timelimit))
+
+    def build_batch(
+        self, size: int, timelimit: float
+    ) -> Generator[list[Recorded[Any]], None, None]:
+        return _blocking(self._bridge.loop, self._async().build_batch(size, timelimit))
+
+    def build_raw_batch(
+        self, size: int, timelimit: float
+    ) -> Generator[list[RecordedRaw], None, None]:
+        return _blocking(self._bridge.loop, self._async().build_raw_batch(size, timelimit))
+
+
+class AsyncModeBackend(Backend):
+    """A `Backend` over an `AsyncBackend`, for the kit: see the module's docstring.
+
+    Its configuration (listeners, outbox, encryption, tenant) is the asyncio backend's: every
+    `with_*` copy reconfigures both.
+
+    Attributes:
+        async_backend: the asyncio backend under test (configured as this one is).
+        loop: where its coroutines run; `loop.run(session.commit())` in a `commit` hook.
+    """
+
+    __slots__ = ("_twin", "async_backend", "loop")
+
+    def __init__(self, async_backend: AsyncBackend, twin: Backend, loop: EventLoopThread):
+        super().__init__(config=async_backend.config)
+        self.async_backend = async_backend
+        self._twin = twin._with_config(async_backend.config)
+        self.loop = loop
+
+    def _with_config(self, config: BackendConfig) -> AsyncModeBackend:
+        clone = super()._with_config(config)
+        clone.async_backend = self.async_backend._with_config(config)
+        clone._twin = self._twin._with_config(config)
+        return clone
+
+    @property
+    def event_store(self) -> EventStore:
+        if self._event_store is None:
+            self._event_store = BlockingEventStore(self.async_backend.event_store, self.loop)
+        return self._event_store
+
+    @property
+    def subscriber(self) -> Subscriber[Any]:
+        built = self.async_backend.subscriber
+        return BlockingSubscriber(
+            _Bridge(built._strategy, self.loop), built._registry, encryption=built._encryption
+        )
+
+    # Features with no asyncio API yet, and storage the overrides above never reach.
+    def _storage(self) -> StorageStrategy:
+        return self._twin._storage()
+
+    def _subscription_strategy(self) -> SubscriptionStrategy:
+        return self._twin._subscription_strategy()
+
+    def _outbox_strategy(self) -> OutboxStrategy:
+        return self._twin._outbox_strategy()
+
+    def _checkpoint_strategy(self) -> CheckpointStrategy:
+        return self._twin._checkpoint_strategy()
+
+    def _key_storage(self) -> KeyStorage:
+        return self._twin._key_storage()

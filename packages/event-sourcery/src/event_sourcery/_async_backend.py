@@ -1,0 +1,61 @@
+"""What every asyncio backend exposes: the twin of `Backend`, configured by the same code."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import ClassVar
+
+from event_sourcery._async_event_store import AsyncEventStore
+from event_sourcery._async_ports import (
+    AsyncOutboxWriter,
+    AsyncStorageStrategy,
+    AsyncSubscriptionStrategy,
+)
+from event_sourcery._async_subscription import AsyncSubscriber
+from event_sourcery._configured import Configured
+
+
+class AsyncBackend(Configured):
+    """A configured asyncio backend: `event_store` and `subscriber` whose calls are awaited.
+
+    Configured exactly as a `Backend` is (`with_outbox`, `with_encryption`, `in_tenant_mode`,
+    `in_transaction`, ... come from the same base class). Construction stores references
+    only, so making one per request is cheap. In this release the outbox relay and projectors
+    have no asyncio API yet: appends put entries into the outbox, and a sync `Backend` over
+    the same store publishes them.
+    """
+
+    __slots__ = ()
+
+    #: The class `event_store` makes (a backend needing a unit of work per append names its
+    #: own subclass here, as sync backends do).
+    _event_store_class: ClassVar[type[AsyncEventStore]] = AsyncEventStore
+
+    _event_store: AsyncEventStore | None
+
+    @abstractmethod
+    def _storage(self) -> AsyncStorageStrategy:
+        """The storage strategy of this backend, scoped to `self.tenant_id`."""
+
+    @abstractmethod
+    def _subscription_strategy(self) -> AsyncSubscriptionStrategy:
+        """The subscription strategy of this backend (system-wide: all tenants)."""
+
+    @abstractmethod
+    def _outbox_writer(self) -> AsyncOutboxWriter:
+        """Where appends put outbox entries, in the backend's current transaction."""
+
+    @property
+    def event_store(self) -> AsyncEventStore:
+        """Load and append events of this backend's tenant, with `await`."""
+        if self._event_store is None:
+            make, storage = self._event_store_class, self._storage()
+            self._event_store = self._made_store(make, storage, self._outbox_writer)
+        return self._event_store
+
+    @property
+    def subscriber(self) -> AsyncSubscriber:
+        """Build catch-up subscriptions to the global log of every tenant, for `async for`."""
+        return AsyncSubscriber(
+            self._subscription_strategy(), self._config.registry, encryption=self._encryption()
+        )
