@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 import pytest
-from event_sourcery import Event, StreamId, _event_store
+from event_sourcery import Event, StreamId, _store_rules
 from event_sourcery.exceptions import EventSerializationError, EventStoreException
 from event_sourcery.interfaces import RawEvent
 from event_sourcery_sqlalchemy import SQLAlchemyBackend
@@ -34,13 +34,13 @@ class CardCharged(Event):
 @pytest.fixture
 def broken_json(monkeypatch: pytest.MonkeyPatch) -> None:
     """Appends hand the backend each event's data spoilt right after the secret: not JSON."""
-    serialize_all = _event_store.serialize_all
+    serialize_all = _store_rules.serialize_all
 
     def cut_short(*args: Any, **kwargs: Any) -> list[RawEvent]:
         raws = serialize_all(*args, **kwargs)
         return [raw.replace(data=raw.data_json()[:-1] + " oops}") for raw in raws]
 
-    monkeypatch.setattr(_event_store, "serialize_all", cut_short)
+    monkeypatch.setattr(_store_rules, "serialize_all", cut_short)
 
 
 @pytest.mark.parametrize("database_engine", ["postgresql"], indirect=True)
