@@ -71,8 +71,16 @@ def _recorder(job: Job) -> ApplicationRecorder:
         from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
         server = job["postgresql"]
+        # The pool its infrastructure factory makes by default (a subscription holds one
+        # connection to listen while it selects with another).
         datastore = PostgresDatastore(
-            server["dbname"], server["host"], server["port"], server["user"], server["password"]
+            server["dbname"],
+            server["host"],
+            server["port"],
+            server["user"],
+            server["password"],
+            pool_size=5,
+            max_overflow=10,
         )
         recorder = PostgresApplicationRecorder(datastore)
     recorder.create_table()  # type: ignore[attr-defined]
@@ -199,11 +207,14 @@ def recorder_w6(job: Job) -> Result:
     for _ in processes:
         ready.acquire()
     with recorder.subscribe(gt=start) as subscription:
-        threading.Timer(FOLLOW_DEADLINE, subscription.stop).start()
+        deadline = threading.Timer(FOLLOW_DEADLINE, subscription.stop)
+        deadline.daemon = True
+        deadline.start()
         started = time.perf_counter()
         go.set()
         follower.watch(processes)
         follower.follow(notification.id for notification in subscription)
+        deadline.cancel()
     return follower.result(started)
 
 
