@@ -168,7 +168,7 @@ class PeerColumn:
             [str(self.python), str(_SCRIPTS / self.peer.script), json.dumps(job)],
             capture_output=True,
             text=True,
-            timeout=1800,
+            timeout=900,
             check=False,
             env={**os.environ, "PYTHONPATH": str(_SOURCE)},
         )

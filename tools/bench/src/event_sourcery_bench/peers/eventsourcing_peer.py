@@ -62,7 +62,7 @@ class Account(Aggregate):
         self.total += amount
 
 
-def _recorder(job: Job) -> ApplicationRecorder:
+def _recorder(job: Job, *, create: bool = True) -> ApplicationRecorder:
     if job["family"] == "sqlite":
         from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
@@ -83,7 +83,8 @@ def _recorder(job: Job) -> ApplicationRecorder:
             max_overflow=10,
         )
         recorder = PostgresApplicationRecorder(datastore)
-    recorder.create_table()  # type: ignore[attr-defined]
+    if create:  # not in W6's writers: concurrent CREATE OR REPLACE FUNCTION statements fail
+        recorder.create_table()  # type: ignore[attr-defined]
     return recorder
 
 
@@ -183,7 +184,7 @@ def recorder_w5(job: Job) -> Result:
 
 
 def _writer(job: Job, count: int, ready: Any, go: Any) -> None:
-    recorder, mapper = _recorder(job), _mapper()
+    recorder, mapper = _recorder(job, create=False), _mapper()
     payloads = [payment_fields(n) for n in range(count)]
     ready.release()
     go.wait()
@@ -205,7 +206,8 @@ def recorder_w6(job: Job) -> Result:
     for process in processes:
         process.start()
     for _ in processes:
-        ready.acquire()
+        if not ready.acquire(timeout=FOLLOW_DEADLINE):
+            raise RuntimeError("a writer process did not start")
     with recorder.subscribe(gt=start) as subscription:
         deadline = threading.Timer(FOLLOW_DEADLINE, subscription.stop)
         deadline.daemon = True

@@ -159,7 +159,8 @@ def w6(job: Job) -> Result:
     for process in processes:
         process.start()
     for _ in processes:
-        ready.acquire()
+        if not ready.acquire(timeout=FOLLOW_DEADLINE):
+            raise RuntimeError("a writer process did not start")
     started = time.perf_counter()
     go.set()
     follower.watch(processes)
