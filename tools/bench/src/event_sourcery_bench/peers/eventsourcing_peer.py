@@ -62,7 +62,7 @@ class Account(Aggregate):
         self.total += amount
 
 
-def _recorder(job: Job, *, create: bool = True) -> ApplicationRecorder:
+def _recorder(job: Job, *, create: bool = True, pool: int = 5) -> ApplicationRecorder:
     if job["family"] == "sqlite":
         from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
@@ -71,16 +71,17 @@ def _recorder(job: Job, *, create: bool = True) -> ApplicationRecorder:
         from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
         server = job["postgresql"]
-        # The pool its infrastructure factory makes by default (a subscription holds one
-        # connection to listen while it selects with another).
+        # By default, the pool its infrastructure factory makes (a subscription holds one
+        # connection to listen while it selects with another); W6's writers take one
+        # connection each (their pool opens all of its connections at once).
         datastore = PostgresDatastore(
             server["dbname"],
             server["host"],
             server["port"],
             server["user"],
             server["password"],
-            pool_size=5,
-            max_overflow=10,
+            pool_size=pool,
+            max_overflow=10 if pool > 1 else 0,
         )
         recorder = PostgresApplicationRecorder(datastore)
     if create:  # not in W6's writers: concurrent CREATE OR REPLACE FUNCTION statements fail
@@ -184,7 +185,7 @@ def recorder_w5(job: Job) -> Result:
 
 
 def _writer(job: Job, count: int, ready: Any, go: Any) -> None:
-    recorder, mapper = _recorder(job, create=False), _mapper()
+    recorder, mapper = _recorder(job, create=False, pool=1), _mapper()
     payloads = [payment_fields(n) for n in range(count)]
     ready.release()
     go.wait()
