@@ -406,6 +406,49 @@ WORKLOADS.extend(
 )
 
 
+def _w6_workloads() -> list[Workload]:
+    """W6, W6p (4 writer processes) and the saturation row W6s (16), on PostgreSQL."""
+    from event_sourcery_bench import _live
+
+    return [
+        Workload(
+            "W6",
+            "4 writer processes + follower vs LOCK TABLE inserts",
+            "events/s",
+            3_200,
+            40,
+            _live.w6_library,
+            _live.w6_raw_locked,
+            3.0,
+            only=("postgresql",),
+            peers=True,
+        ),
+        Workload(
+            "W6p",
+            "4 writer processes + follower vs plain inserts",
+            "events/s",
+            3_200,
+            40,
+            _live.w6_library,
+            _live.w6_raw_plain,
+            0.6,
+            only=("postgresql",),
+        ),
+        Workload(
+            "W6s",
+            "16 writer processes + follower vs LOCK TABLE inserts (CPU saturation)",
+            "events/s",
+            3_200,
+            40,
+            _live.w6s_library,
+            _live.w6s_raw_locked,
+            None,
+            only=("postgresql",),
+            peers=True,
+        ),
+    ]
+
+
 def _register_log_workloads() -> None:
     from event_sourcery_bench import _live
 
@@ -424,41 +467,7 @@ def _register_log_workloads() -> None:
                 ratio_by_dialect=(("postgresql", 0.9), ("sqlite", 0.5)),
                 peers=True,
             ),
-            Workload(
-                "W6",
-                "4 writer processes + follower vs LOCK TABLE inserts",
-                "events/s",
-                3_200,
-                40,
-                _live.w6_library,
-                _live.w6_raw_locked,
-                3.0,
-                only=("postgresql",),
-                peers=True,
-            ),
-            Workload(
-                "W6p",
-                "4 writer processes + follower vs plain inserts",
-                "events/s",
-                3_200,
-                40,
-                _live.w6_library,
-                _live.w6_raw_plain,
-                0.6,
-                only=("postgresql",),
-            ),
-            Workload(
-                "W6s",
-                "16 writer processes + follower vs LOCK TABLE inserts (CPU saturation)",
-                "events/s",
-                3_200,
-                40,
-                _live.w6s_library,
-                _live.w6s_raw_locked,
-                None,
-                only=("postgresql",),
-                peers=True,
-            ),
+            *_w6_workloads(),
             Workload(
                 "L",
                 "commit-to-delivery latency, p50",
