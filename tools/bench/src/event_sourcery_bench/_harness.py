@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gc
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
+from event_sourcery_bench._live import NOTES
+from event_sourcery_bench._peers import PeerColumn
 from event_sourcery_bench._targets import Target
 from event_sourcery_bench._workloads import Workload
 
@@ -24,6 +26,8 @@ class Result:
     ratio: float | None
     goal: str
     met: bool | None
+    #: Each peer's values, by peer name (`--peers`), measured in the same repetitions.
+    peers: dict[str, list[float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -60,8 +64,44 @@ def _settle() -> None:
     gc.freeze()
 
 
-def measure(workload: Workload, target: Target, *, quick: bool, repetitions: int) -> Result | None:
-    """Run `workload` on `target` `repetitions` times each side, alternating; None if n/a."""
+def _run_peers(
+    workload: Workload, target: Target, size: int, columns: list[PeerColumn], into: Result
+) -> None:
+    """One run of each peer column, into `into.peers`; a peer that fails is reported loudly and
+    measured no further on this row (its column stays out of the row)."""
+    for column in columns:
+        name = column.peer.name
+        if name in into.peers and not into.peers[name]:
+            continue  # failed earlier on this row
+        values = into.peers.setdefault(name, [])
+        _settle()
+        try:
+            amount, seconds, note = column.run(workload.key, target.peer_family, size)
+        except Exception as exc:
+            print(f"!! peer {name} failed on {workload.key} {target.name}: {exc}")
+            values.clear()
+            continue
+        values.append(_value(workload.unit, amount, seconds))
+        if note:
+            NOTES[(workload.key, f"{target.name}, {name}")] = note
+
+
+def _peer_columns(workload: Workload, target: Target, peers: list[PeerColumn]) -> list[PeerColumn]:
+    if not workload.peers:
+        return []
+    return [c for c in peers if c.runs(workload.key, target.peer_family)]
+
+
+def measure(
+    workload: Workload,
+    target: Target,
+    *,
+    quick: bool,
+    repetitions: int,
+    peers: list[PeerColumn] | None = None,
+) -> Result | None:
+    """Run `workload` on `target` `repetitions` times each side (and each peer that runs it
+    there), interleaved; None if n/a."""
     if workload.only and target.dialect not in workload.only:
         return None
     size = workload.quick_size if quick else workload.size
@@ -69,12 +109,15 @@ def measure(workload: Workload, target: Target, *, quick: bool, repetitions: int
     raw: list[float] = []
     has_baseline = target.raw_connect is not None or not workload.needs_raw_driver
     raw_run = workload.raw if has_baseline else None
+    columns = _peer_columns(workload, target, peers or [])
+    peered = Result(workload.key, "", target.name, workload.unit, size, [], [], None, "", None)
     for _ in range(repetitions):
         _settle()
         library.append(_value(workload.unit, *workload.library(target, size)))
         if raw_run is not None:
             _settle()
             raw.append(_value(workload.unit, *raw_run(target, size)))
+        _run_peers(workload, target, size, columns, peered)
     ratio = None
     if raw:
         ratio = statistics.median(library) / statistics.median(raw)
@@ -90,6 +133,7 @@ def measure(workload: Workload, target: Target, *, quick: bool, repetitions: int
         ratio,
         goal,
         met,
+        {name: values for name, values in peered.peers.items() if values},
     )
 
 
@@ -113,5 +157,34 @@ def table(results: list[Result]) -> str:
         lines.append(
             f"| {r.workload} {r.title} | {r.target} | {r.unit} | {_cell(r.library)} | "
             f"{_cell(r.raw)} | {ratio} | {r.goal} | {met} |"
+        )
+    return "\n".join(lines)
+
+
+def _speedup(unit: str, ours: float, theirs: float) -> float:
+    """How many times faster ours is: a ratio of rates, or the inverse ratio of times."""
+    return ours / theirs if unit == "events/s" else theirs / ours
+
+
+def peer_table(results: list[Result]) -> str:
+    """A Markdown table of the rows with peers: medians (min-max) of ours, the raw driver and
+    each peer, and ours against the best peer as a speed-up (above 1: ours is faster)."""
+    names = sorted({name for r in results for name in r.peers})
+    lines = [
+        "| workload | target | unit | ours | raw | "
+        + "".join(f"{name} | " for name in names)
+        + "best peer | ours / best peer |",
+        "|---|---|---|---|---|" + "---|" * len(names) + "---|---|",
+    ]
+    for r in results:
+        if not r.peers or not r.library:
+            continue
+        ours = statistics.median(r.library)
+        medians = {name: statistics.median(values) for name, values in r.peers.items()}
+        best = max(medians, key=lambda name: _speedup(r.unit, medians[name], ours))
+        cells = "".join(f"{_cell(r.peers.get(name, []))} | " for name in names)
+        lines.append(
+            f"| {r.workload} | {r.target} | {r.unit} | {_cell(r.library)} | {_cell(r.raw)} | "
+            f"{cells}{best} | {_speedup(r.unit, ours, medians[best]):.2f}x |"
         )
     return "\n".join(lines)

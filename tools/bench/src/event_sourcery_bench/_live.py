@@ -195,14 +195,20 @@ def _race(writers: int, target_fn: Any, args: tuple[Any, ...]) -> tuple[list[Any
     return processes, go, time.perf_counter()
 
 
-def _writers_and_count(target: Target, size: int) -> tuple[int, int]:
-    writers = 16 if size >= 100 else 2
+#: W6's writer processes; the saturation row W6s runs 16 (on 2 cores, it measures the CPU).
+WRITERS = 4
+SATURATION_WRITERS = 16
+
+
+def _writers_and_count(size: int, writers: int) -> tuple[int, int]:
+    """`writers` processes (2 in a quick run) sharing `size` appends."""
+    writers = writers if size >= 100 else 2
     return writers, max(1, size // writers)
 
 
-def w6_library(target: Target, size: int) -> tuple[int, float]:
+def w6_library(target: Target, size: int, *, writers: int = WRITERS) -> tuple[int, float]:
     assert target.engine is not None
-    writers, each = _writers_and_count(target, size)
+    writers, each = _writers_and_count(size, writers)
     category = f"w6{uuid4().hex[:8]}"
     url = target.engine.url.render_as_string(hide_password=False)
     backend = target.backend(_session(target))
@@ -225,16 +231,16 @@ def w6_library(target: Target, size: int) -> tuple[int, float]:
     missed = total - len(set(delivered))
     duplicated = len(delivered) - len(set(delivered))
     in_order = delivered == sorted(delivered)
-    NOTES[("W6", target.name)] = (
+    NOTES[("W6" if writers <= WRITERS else "W6s", target.name)] = (
         f"follower: written {total}, delivered {len(set(delivered))}, missed {missed}, "
         f"duplicated {duplicated}, in order {in_order}"
     )
     return total, finished - started
 
 
-def _raw(target: Target, size: int, *, lock: bool) -> tuple[int, float]:
+def _raw(target: Target, size: int, *, lock: bool, writers: int) -> tuple[int, float]:
     assert target.engine is not None
-    writers, each = _writers_and_count(target, size)
+    writers, each = _writers_and_count(size, writers)
     url = target.engine.url
     dsn = {"host": url.host, "port": url.port or 5432, "user": url.username, "dbname": url.database}
     processes, go, _ = _race(writers, _raw_writer, (dsn, lock, each))
@@ -246,11 +252,19 @@ def _raw(target: Target, size: int, *, lock: bool) -> tuple[int, float]:
 
 
 def w6_raw_locked(target: Target, size: int) -> tuple[int, float]:
-    return _raw(target, size, lock=True)
+    return _raw(target, size, lock=True, writers=WRITERS)
 
 
 def w6_raw_plain(target: Target, size: int) -> tuple[int, float]:
-    return _raw(target, size, lock=False)
+    return _raw(target, size, lock=False, writers=WRITERS)
+
+
+def w6s_library(target: Target, size: int) -> tuple[int, float]:
+    return w6_library(target, size, writers=SATURATION_WRITERS)
+
+
+def w6s_raw_locked(target: Target, size: int) -> tuple[int, float]:
+    return _raw(target, size, lock=True, writers=SATURATION_WRITERS)
 
 
 # --- M: peak memory while catching up ---------------------------------------------

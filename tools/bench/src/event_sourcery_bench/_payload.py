@@ -6,6 +6,8 @@ from typing import Any
 
 from event_sourcery import Event
 
+from event_sourcery_bench.peers._common import payment_fields
+
 
 class Payment(Event):
     """A payment; its JSON form is about 200 bytes."""
@@ -19,14 +21,8 @@ class Payment(Event):
 
 
 def payment(n: int) -> Payment:
-    """The n-th payment of a run."""
-    return Payment(
-        account=f"account-{n % 977:06d}-ledger-main",
-        amount=1000 + n,
-        currency="EUR",
-        reference=f"invoice/2026/{n:08d}/settlement-batch",
-        note="monthly subscription renewal, paid by card ending 4242, thank you",
-    )
+    """The n-th payment of a run (its fields are the peers' too: `peers._common`)."""
+    return Payment(**payment_fields(n))
 
 
 def payment_data(n: int) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -66,6 +65,8 @@ class Target:
     make_backend: Callable[[], Backend] | None = None
     #: The database of the raw side (and of per-database goals), when not `dialect`.
     raw_family: str = ""
+    #: The database peers run on beside this target ("sqlite", "postgresql"); "" for none.
+    peer_family: str = ""
 
     @property
     def family(self) -> str:
@@ -130,7 +131,9 @@ def _postgresql() -> Target:
             dbname=parsed.database,
         )
 
-    return Target("postgresql", "postgresql", engine, connect, placeholder="%s")
+    return Target(
+        "postgresql", "postgresql", engine, connect, placeholder="%s", peer_family="postgresql"
+    )
 
 
 def _mariadb() -> Target:
@@ -156,6 +159,19 @@ def _sqlite(directory: Path) -> Target:
     engine = create_engine(f"sqlite:///{directory / 'library.sqlite3'}")
     raw_path = directory / "raw.sqlite3"
     return Target("sqlite-file", "sqlite", engine, lambda: sqlite3.connect(raw_path))
+
+
+def _sqlite_wal(directory: Path) -> Target:
+    """SQLite files in WAL mode, library and raw side: how eventsourcing runs SQLite (it puts a
+    file database in WAL mode itself), so the target peers are compared on. The mode is a
+    property of the file, set once here, and every later connection uses it."""
+    paths = [directory / "library-wal.sqlite3", directory / "raw-wal.sqlite3"]
+    for path in paths:
+        sqlite3.connect(path).execute("PRAGMA journal_mode=WAL").close()
+    engine = create_engine(f"sqlite:///{paths[0]}")
+    return Target(
+        "sqlite-wal", "sqlite", engine, lambda: sqlite3.connect(paths[1]), peer_family="sqlite"
+    )
 
 
 _DJANGO_DATABASE = f"{BENCH_DATABASE}_django"
@@ -253,13 +269,15 @@ def _kurrentdb(stack: ExitStack) -> Target:
 
 
 @contextmanager
-def targets(names: list[str]) -> Iterator[list[Target]]:
-    """The requested targets, with fresh tables; unreachable servers are reported and left out."""
+def targets(names: list[str], directory: str) -> Iterator[list[Target]]:
+    """The requested targets, with fresh tables (files in `directory`); unreachable servers are
+    reported and left out."""
     made: list[Target] = []
-    with tempfile.TemporaryDirectory(prefix="es-bench-") as directory, ExitStack() as stack:
+    with ExitStack() as stack:
         factories: dict[str, Callable[[], Target]] = {
             "memory": lambda: Target("in-memory", "memory", None, None),
             "sqlite": lambda: _sqlite(Path(directory)),
+            "sqlite-wal": lambda: _sqlite_wal(Path(directory)),
             "postgresql": _postgresql,
             "mariadb": _mariadb,
             "django-sqlite": lambda: _django(Path(directory), "sqlite"),

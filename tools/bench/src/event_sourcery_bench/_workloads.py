@@ -45,6 +45,8 @@ class Workload:
     needs_raw_driver: bool = True
     #: Per-dialect goals overriding `target_ratio`.
     ratio_by_dialect: tuple[tuple[str, float], ...] = ()
+    #: Whether peers (`--peers`) run it too, beside targets that have peers.
+    peers: bool = False
 
 
 def _now(target: Target) -> Any:
@@ -234,12 +236,23 @@ WORKLOADS = [
         w1_library,
         w1_raw,
         0.8,
+        peers=True,
     ),
     Workload(
-        "W2", "sequential appends to one stream", "events/s", 2000, 100, w2_library, w2_raw, 0.8
+        "W2",
+        "sequential appends to one stream",
+        "events/s",
+        2000,
+        100,
+        w2_library,
+        w2_raw,
+        0.8,
+        peers=True,
     ),
-    Workload("W3", "batches of 100 events", "events/s", 20000, 1000, w3_library, w3_raw, 0.6),
-    Workload("W4", "load a 1,000-event stream", "ms", 20, 2, w4_library, w4_raw, 1.5),
+    Workload(
+        "W3", "batches of 100 events", "events/s", 20000, 1000, w3_library, w3_raw, 0.6, peers=True
+    ),
+    Workload("W4", "load a 1,000-event stream", "ms", 20, 2, w4_library, w4_raw, 1.5, peers=True),
     Workload(
         "C", "backend + event_store per request", "µs", 10000, 500, construction, None, None, 50.0
     ),
@@ -393,6 +406,49 @@ WORKLOADS.extend(
 )
 
 
+def _w6_workloads() -> list[Workload]:
+    """W6, W6p (4 writer processes) and the saturation row W6s (16), on PostgreSQL."""
+    from event_sourcery_bench import _live
+
+    return [
+        Workload(
+            "W6",
+            "4 writer processes + follower vs LOCK TABLE inserts",
+            "events/s",
+            3_200,
+            40,
+            _live.w6_library,
+            _live.w6_raw_locked,
+            3.0,
+            only=("postgresql",),
+            peers=True,
+        ),
+        Workload(
+            "W6p",
+            "4 writer processes + follower vs plain inserts",
+            "events/s",
+            3_200,
+            40,
+            _live.w6_library,
+            _live.w6_raw_plain,
+            0.6,
+            only=("postgresql",),
+        ),
+        Workload(
+            "W6s",
+            "16 writer processes + follower vs LOCK TABLE inserts (CPU saturation)",
+            "events/s",
+            3_200,
+            40,
+            _live.w6s_library,
+            _live.w6s_raw_locked,
+            None,
+            only=("postgresql",),
+            peers=True,
+        ),
+    ]
+
+
 def _register_log_workloads() -> None:
     from event_sourcery_bench import _live
 
@@ -409,29 +465,9 @@ def _register_log_workloads() -> None:
                 _live.w5_raw,
                 0.5,
                 ratio_by_dialect=(("postgresql", 0.9), ("sqlite", 0.5)),
+                peers=True,
             ),
-            Workload(
-                "W6",
-                "16 writer processes + follower vs LOCK TABLE inserts",
-                "events/s",
-                3_200,
-                40,
-                _live.w6_library,
-                _live.w6_raw_locked,
-                3.0,
-                only=("postgresql",),
-            ),
-            Workload(
-                "W6p",
-                "16 writer processes + follower vs plain inserts",
-                "events/s",
-                3_200,
-                40,
-                _live.w6_library,
-                _live.w6_raw_plain,
-                0.6,
-                only=("postgresql",),
-            ),
+            *_w6_workloads(),
             Workload(
                 "L",
                 "commit-to-delivery latency, p50",
