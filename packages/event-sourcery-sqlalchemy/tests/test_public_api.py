@@ -6,6 +6,7 @@ import event_sourcery_sqlalchemy
 def test_public_names_are_pinned_and_sorted() -> None:
     assert event_sourcery_sqlalchemy.__all__ == [
         "DEFAULT_TABLE_PREFIX",
+        "AsyncSQLAlchemyBackend",
         "SQLAlchemyBackend",
         "SQLAlchemyModels",
         "SQLAlchemyStorageStrategy",
