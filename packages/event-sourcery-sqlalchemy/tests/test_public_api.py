@@ -5,8 +5,8 @@ import event_sourcery_sqlalchemy
 
 def test_public_names_are_pinned_and_sorted() -> None:
     assert event_sourcery_sqlalchemy.__all__ == [
-        "DEFAULT_TABLE_PREFIX",
         "AsyncSQLAlchemyBackend",
+        "DEFAULT_TABLE_PREFIX",
         "SQLAlchemyBackend",
         "SQLAlchemyModels",
         "SQLAlchemyStorageStrategy",

@@ -18,8 +18,8 @@ from event_sourcery_sqlalchemy._models import (
 from event_sourcery_sqlalchemy._storage import SQLAlchemyStorageStrategy
 
 __all__ = [
-    "DEFAULT_TABLE_PREFIX",
     "AsyncSQLAlchemyBackend",
+    "DEFAULT_TABLE_PREFIX",
     "SQLAlchemyBackend",
     "SQLAlchemyModels",
     "SQLAlchemyStorageStrategy",
