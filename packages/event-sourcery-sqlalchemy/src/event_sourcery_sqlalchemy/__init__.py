@@ -18,8 +18,8 @@ from event_sourcery_sqlalchemy._models import (
 from event_sourcery_sqlalchemy._storage import SQLAlchemyStorageStrategy
 
 __all__ = [
-    "AsyncSQLAlchemyBackend",
     "DEFAULT_TABLE_PREFIX",
+    "AsyncSQLAlchemyBackend",
     "SQLAlchemyBackend",
     "SQLAlchemyModels",
     "SQLAlchemyStorageStrategy",

@@ -98,10 +98,17 @@ class AsyncBackendConformance(BackendConformance):
         """
         raise NotImplementedError("an async conformance subclass must provide `sync_twin`")
 
+    async def finish(self, backend: AsyncBackend) -> None:
+        """Run on the test's event loop after the test, before the loop closes: release what
+        `backend` holds there (roll back and close its session). The default does nothing."""
+
     @pytest.fixture
     def backend(self, async_backend: AsyncBackend) -> Iterator[Backend]:
         loop = EventLoopThread()
         try:
             yield AsyncModeBackend(async_backend, self.sync_twin(async_backend), loop)
         finally:
-            loop.close()
+            try:
+                loop.run(self.finish(async_backend))
+            finally:
+                loop.close()

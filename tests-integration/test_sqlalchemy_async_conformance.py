@@ -1,0 +1,78 @@
+"""The conformance kit, in asyncio mode, against `AsyncSQLAlchemyBackend`: SQLite through
+aiosqlite, PostgreSQL through psycopg's async connection.
+
+Each test gets an async engine of its own on the worker's database (its connections belong
+to the test's event loop), a fresh `AsyncSession`, and a sync `SQLAlchemyBackend` on the same
+database as the twin the kit reaches the outbox relay and projectors through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from event_sourcery import AsyncBackend, Backend
+from event_sourcery_sqlalchemy import AsyncSQLAlchemyBackend, SQLAlchemyBackend
+from event_sourcery_testing.conformance import AsyncBackendConformance, AsyncModeBackend
+from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+
+class _AsyncSQLAlchemyConformance(AsyncBackendConformance):
+    """The kit over a fresh `AsyncSession` per test, on the database of fixture `database`."""
+
+    #: The async driver's URL scheme for the database of `database`.
+    async_driver: str
+
+    @pytest.fixture
+    def async_backend(self, database: Engine) -> Iterator[AsyncBackend]:
+        url = database.url.set(drivername=self.async_driver)
+        engine = create_async_engine(url, poolclass=NullPool)
+        with Session(database) as twin_session:
+            self._twin_session = twin_session
+            yield AsyncSQLAlchemyBackend(AsyncSession(engine))
+            twin_session.rollback()
+
+    def sync_twin(self, backend: AsyncBackend) -> Backend:
+        return SQLAlchemyBackend(self._twin_session)
+
+    async def finish(self, backend: AsyncBackend) -> None:
+        assert isinstance(backend, AsyncSQLAlchemyBackend)
+        await backend.session.close()
+        bind = backend.session.bind
+        assert bind is not None
+        await bind.dispose()
+
+    def _sessions(self, backend: Backend) -> tuple[AsyncModeBackend, AsyncSession]:
+        assert isinstance(backend, AsyncModeBackend)
+        async_backend = backend.async_backend
+        assert isinstance(async_backend, AsyncSQLAlchemyBackend)
+        return backend, async_backend.session
+
+    def commit(self, backend: Backend) -> None:
+        mode, session = self._sessions(backend)
+        mode.loop.run(session.commit())
+        self._twin_session.commit()
+
+    def rollback(self, backend: Backend) -> None:
+        mode, session = self._sessions(backend)
+        mode.loop.run(session.rollback())
+        self._twin_session.rollback()
+
+
+class TestAsyncSQLite(_AsyncSQLAlchemyConformance):
+    async_driver = "sqlite+aiosqlite"
+
+    @pytest.fixture
+    def database(self, sqlite_file_engine: Engine) -> Engine:
+        return sqlite_file_engine
+
+
+class TestAsyncPostgreSQL(_AsyncSQLAlchemyConformance):
+    async_driver = "postgresql+psycopg"
+
+    @pytest.fixture
+    def database(self, postgresql_engine: Engine) -> Engine:
+        return postgresql_engine
