@@ -91,7 +91,8 @@ class AsyncBackendConformance(BackendConformance):
         raise NotImplementedError("an async conformance subclass must provide `async_backend`")
 
     def sync_twin(self, backend: AsyncBackend) -> Backend:
-        """A sync backend over the same store (and transaction) as `backend`.
+        """A sync backend over the same store (and transaction) as `backend`; `self.loop`
+        is the test's event loop by then (a twin may run its calls there).
 
         The kit reaches the outbox relay and projectors through it, until they have an
         asyncio API of their own.
@@ -104,7 +105,7 @@ class AsyncBackendConformance(BackendConformance):
 
     @pytest.fixture
     def backend(self, async_backend: AsyncBackend) -> Iterator[Backend]:
-        loop = EventLoopThread()
+        loop = self.loop = EventLoopThread()
         try:
             yield AsyncModeBackend(async_backend, self.sync_twin(async_backend), loop)
         finally:
