@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from event_sourcery import AsyncBackend, BackendConfig, EventRegistry
-from event_sourcery.encryption import KeyStorage
+from event_sourcery.encryption import AwaitedKeys, KeyStorage
 from event_sourcery.exceptions import InvalidInput
 from event_sourcery.interfaces import (
     AsyncOutboxWriter,
@@ -13,6 +13,7 @@ from event_sourcery.interfaces import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from event_sourcery_sqlalchemy._async_storage import (
+    AsyncSQLAlchemyKeyStorage,
     AsyncSQLAlchemyOutboxWriter,
     AsyncSQLAlchemyStorageStrategy,
 )
@@ -72,8 +73,5 @@ class AsyncSQLAlchemyBackend(AsyncBackend):
         return AsyncSQLAlchemyOutboxWriter(self._session, self._models)
 
     def _key_storage(self) -> KeyStorage:
-        # The keys table has no asyncio key store yet (a sync one cannot run on the loop).
-        raise InvalidInput(
-            "AsyncSQLAlchemyBackend has no key store of its own yet: pass one to "
-            "with_encryption(..., key_storage=...)."
-        )
+        # Awaited by the async store and subscriber ahead of each encrypt/decrypt step.
+        return AwaitedKeys(AsyncSQLAlchemyKeyStorage(self._session, self._models))

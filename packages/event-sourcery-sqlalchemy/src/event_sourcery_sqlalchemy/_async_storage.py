@@ -14,6 +14,7 @@ from event_sourcery import StreamId
 from event_sourcery.interfaces import ExpectedVersion, RawEvent
 from event_sourcery.sql import (
     AsyncDriver,
+    AsyncSQLKeyStorage,
     AsyncSQLOutboxWriter,
     AsyncSQLStorageStrategy,
     Flavour,
@@ -94,3 +95,7 @@ class AsyncSQLAlchemyStorageStrategy(AsyncOnSession, AsyncSQLStorageStrategy):
 
 class AsyncSQLAlchemyOutboxWriter(AsyncOnSession, AsyncSQLOutboxWriter):
     """Puts an append's outbox entries into the outbox table of `models`, in `session`."""
+
+
+class AsyncSQLAlchemyKeyStorage(AsyncOnSession, AsyncSQLKeyStorage):
+    """The keys table of `models`; keys are written and shredded in `session`'s transaction."""

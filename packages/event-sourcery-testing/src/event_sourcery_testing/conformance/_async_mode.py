@@ -33,7 +33,7 @@ from event_sourcery import (
     Subscriber,
     WrappedEvent,
 )
-from event_sourcery.encryption import KeyStorage
+from event_sourcery.encryption import KeyStorage, TenantEncryption
 from event_sourcery.interfaces import (
     CheckpointStrategy,
     ExpectedVersion,
@@ -212,6 +212,21 @@ class BlockingSubscriber(Subscriber[Any]):
         return _blocking(self._bridge.loop, self._async().build_raw_batch(size, timelimit))
 
 
+class BlockingEncryption(TenantEncryption):
+    """A `TenantEncryption` whose `shred` is the asyncio backend's `ashred`, run on the loop."""
+
+    __slots__ = ("_async", "_loop")
+
+    def __init__(self, async_backend: AsyncBackend, loop: EventLoopThread) -> None:
+        encryption = async_backend.encryption
+        super().__init__(encryption._encryption, encryption._tenant_id)
+        self._async = encryption
+        self._loop = loop
+
+    def shred(self, subject_id: str) -> None:
+        self._loop.run(self._async.ashred(subject_id))
+
+
 class AsyncModeBackend(Backend):
     """A `Backend` over an `AsyncBackend`, for the kit: see the module's docstring.
 
@@ -242,6 +257,10 @@ class AsyncModeBackend(Backend):
         if self._event_store is None:
             self._event_store = BlockingEventStore(self.async_backend.event_store, self.loop)
         return self._event_store
+
+    @property
+    def encryption(self) -> TenantEncryption:
+        return BlockingEncryption(self.async_backend, self.loop)
 
     @property
     def subscriber(self) -> Subscriber[Any]:

@@ -14,6 +14,7 @@ from event_sourcery._readers import utc_from_text, uuid_from_hex
 from event_sourcery.sql._append import AtOnce, append_events, state_of
 from event_sourcery.sql._async_strategies import (
     AsyncDriver,
+    AsyncSQLKeyStorage,
     AsyncSQLOutboxWriter,
     AsyncSQLStorageStrategy,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "EVENT_ID_INDEX",
     "MAX_VERSION",
     "AsyncDriver",
+    "AsyncSQLKeyStorage",
     "AsyncSQLOutboxWriter",
     "AsyncSQLStorageStrategy",
     "AtOnce",

@@ -13,9 +13,11 @@ from functools import partial
 from typing import TypeVar
 
 from event_sourcery._async_ports import AsyncOutboxWriter, AsyncStorageStrategy
+from event_sourcery._encryption import AsyncKeyStorage, StoredKey
 from event_sourcery._raw import RawEvent
 from event_sourcery._recorded import RecordedRaw
 from event_sourcery._stream_id import StreamId
+from event_sourcery.sql import _keys as keys
 from event_sourcery.sql._flavour import Flavour
 from event_sourcery.sql._outbox import outbox_put
 from event_sourcery.sql._protocol import Protocol
@@ -62,3 +64,24 @@ class AsyncSQLOutboxWriter(AsyncDriver, AsyncOutboxWriter):
 
     async def put(self, records: Sequence[RecordedRaw]) -> None:
         await self._drive("writing outbox entries", True, partial(outbox_put, records=records))
+
+
+class AsyncSQLKeyStorage(AsyncDriver, AsyncKeyStorage):
+    """Data subjects' keys in the keys table, in the caller's transaction: `SQLKeyStorage`'s
+    protocols (`_keys`), awaited."""
+
+    async def current(self, subject_id: str, tenant_id: str | None) -> StoredKey | None:
+        read = partial(keys.current_key, subject_id=subject_id, tenant=tenant_id or "")
+        return await self._drive("reading an encryption key", False, read)
+
+    async def find(self, key_id: str, tenant_id: str | None) -> StoredKey | None:
+        read = partial(keys.find_key, key_id=key_id, tenant=tenant_id or "")
+        return await self._drive("reading an encryption key", False, read)
+
+    async def add(self, key: StoredKey, tenant_id: str | None) -> None:
+        add = partial(keys.add_key, key=key, tenant=tenant_id or "")
+        await self._drive("storing an encryption key", False, add)
+
+    async def delete_subject(self, subject_id: str, tenant_id: str | None) -> None:
+        delete = partial(keys.delete_subject, subject_id=subject_id, tenant=tenant_id or "")
+        await self._drive("shredding a data subject", False, delete)
