@@ -8,6 +8,7 @@ session.commit()                   # the backend never commits or rolls back
 ```
 """
 
+from event_sourcery_sqlalchemy._async_backend import AsyncSQLAlchemyBackend
 from event_sourcery_sqlalchemy._backend import SQLAlchemyBackend
 from event_sourcery_sqlalchemy._models import (
     DEFAULT_TABLE_PREFIX,
@@ -18,6 +19,7 @@ from event_sourcery_sqlalchemy._storage import SQLAlchemyStorageStrategy
 
 __all__ = [
     "DEFAULT_TABLE_PREFIX",
+    "AsyncSQLAlchemyBackend",
     "SQLAlchemyBackend",
     "SQLAlchemyModels",
     "SQLAlchemyStorageStrategy",

@@ -25,7 +25,7 @@ from typing import Any
 
 from event_sourcery.exceptions import StorageError
 from event_sourcery.sql import Outcome, Statement, qmark
-from sqlalchemy import Connection, exc
+from sqlalchemy import Connection, Dialect, exc
 
 
 def runner(connection: Connection) -> Callable[[Statement], Outcome]:
@@ -33,16 +33,10 @@ def runner(connection: Connection) -> Callable[[Statement], Outcome]:
     DB-API cursor, in `connection`'s transaction; ``?`` placeholders where the driver takes
     them (sqlite3)."""
     dialect = connection.dialect
-    if dialect.paramstyle not in ("qmark", "format", "pyformat"):
-        raise StorageError(
-            f"Event Sourcery runs its statements on the DB-API driver, and {dialect.driver!r} "
-            f"uses the {dialect.paramstyle!r} parameter style; supported: qmark, format, "
-            "pyformat (sqlite3, psycopg, psycopg2, PyMySQL, mysqlclient)."
-        )
-    if dialect.paramstyle == "qmark":
+    if takes_qmark(dialect):
 
         def run_qmark(statement: Statement) -> Outcome:
-            return execute(connection, _qmark(statement.sql), statement.params)
+            return execute(connection, cached_qmark(statement.sql), statement.params)
 
         return run_qmark
 
@@ -52,8 +46,21 @@ def runner(connection: Connection) -> Callable[[Statement], Outcome]:
     return run
 
 
-# The flavours build a statement's text once, so the same few texts come back.
-_qmark = lru_cache(maxsize=1024)(qmark)
+def takes_qmark(dialect: Dialect) -> bool:
+    """Whether `dialect`'s driver takes ``?`` placeholders (else ``%s``); `StorageError` for
+    a driver whose parameter style the runners do not write."""
+    if dialect.paramstyle not in ("qmark", "format", "pyformat"):
+        raise StorageError(
+            f"Event Sourcery runs its statements on the DB-API driver, and {dialect.driver!r} "
+            f"uses the {dialect.paramstyle!r} parameter style; supported: qmark, format, "
+            "pyformat (sqlite3, aiosqlite, psycopg, psycopg2, PyMySQL, mysqlclient)."
+        )
+    return dialect.paramstyle == "qmark"
+
+
+# The flavours build a statement's text once, so the same few texts come back (to the
+# sync and the asyncio runners).
+cached_qmark = lru_cache(maxsize=1024)(qmark)
 
 
 def execute(connection: Connection, sql: str, arguments: Any) -> Outcome:
@@ -73,13 +80,21 @@ def execute(connection: Connection, sql: str, arguments: Any) -> Outcome:
         lost = dialect.is_disconnect(error, raw.dbapi_connection, cursor)
         if lost:
             connection.invalidate(error)
-        raise exc.DBAPIError.instance(
-            sql,
-            arguments,
-            error,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=lost,
-            dialect=dialect,
-        ) from error
+        raise wrapped(dialect, sql, arguments, error, lost=lost) from error
     finally:
         cursor.close()
+
+
+def wrapped(
+    dialect: Dialect, sql: str, arguments: Any, error: Exception, *, lost: bool
+) -> exc.StatementError:
+    """The driver's `error` as SQLAlchemy's own exception class (IntegrityError, ...), as its
+    execution would raise it; for the sync and the asyncio runners alike."""
+    return exc.DBAPIError.instance(
+        sql,
+        arguments,
+        error,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=lost,
+        dialect=dialect,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from event_sourcery._async_encryption import keys_for_append, keys_for_reading, store_added
 from event_sourcery._async_ports import AsyncOutboxWriter, AsyncStorageStrategy
 from event_sourcery._event import TEvent, WrappedEvent
 from event_sourcery._listeners import InTransactionListeners
@@ -54,7 +55,10 @@ class AsyncEventStore(StoreBase[AsyncStorageStrategy, AsyncOutboxWriter]):
         classes = None if of is None else check_event_types(of)
         with self._span("event_sourcery.load_stream", stream_id):
             raws = await self.load_stream_raw(stream_id, start, stop)
-            return self._decode(raws, stream_id, classes)
+            tenant = self._storage.tenant_id
+            stored = [(raw.data, tenant) for raw in raws]
+            encryption = await keys_for_reading(self._encryption, stored)
+            return self._decode(raws, stream_id, classes, encryption)
 
     async def load_stream_raw(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
@@ -97,7 +101,9 @@ class AsyncEventStore(StoreBase[AsyncStorageStrategy, AsyncOutboxWriter]):
     async def _append(
         self, events: tuple[Any, ...], stream_id: StreamId, expected: ExpectedVersion
     ) -> None:
-        raws = self._encode(events, stream_id, expected)
+        encryption, ring = await keys_for_append(self._encryption, events, self._storage.tenant_id)
+        raws = self._encode(events, stream_id, expected, encryption)
+        await store_added(self._encryption, ring)
         positions = await self._storage.insert_events(stream_id, expected, raws)
         chosen, typed = self._handed_on(events, raws, positions)
         if chosen and self._outbox is not None:
@@ -115,7 +121,11 @@ class AsyncEventStore(StoreBase[AsyncStorageStrategy, AsyncOutboxWriter]):
 
     async def save_snapshot(self, stream_id: StreamId, snapshot: WrappedEvent[Any]) -> None:
         """Save the state of a stream at its current version (see `EventStore.save_snapshot`)."""
-        await self._storage.save_snapshot(self._snapshot(stream_id, snapshot))
+        tenant = self._storage.tenant_id
+        encryption, ring = await keys_for_append(self._encryption, [snapshot], tenant)
+        raw = self._snapshot(stream_id, snapshot, encryption)
+        await store_added(self._encryption, ring)
+        await self._storage.save_snapshot(raw)
 
     async def delete_stream(self, stream_id: StreamId) -> None:
         """Remove a stream with its events and snapshot; no-op if it does not exist."""

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import AsyncGenerator, Iterable
 
+from event_sourcery._async_encryption import keys_for_reading
 from event_sourcery._async_ports import AsyncLogCursor, AsyncSubscriptionStrategy
+from event_sourcery._encryption import Encryption
 from event_sourcery._event import TEvent
 from event_sourcery._log_reading import Fetch, Steps, next_batch, next_records
 from event_sourcery._recorded import Recorded, RecordedRaw
@@ -82,13 +84,15 @@ class AsyncSubscriber(SubscriberBase[TEvent]):
         cursor = self._strategy.open(self._position, self._filter)
         try:
             while True:
-                yield self._all(await read_async(cursor, next_batch(size, timelimit)))
+                records = await read_async(cursor, next_batch(size, timelimit))
+                yield self._all(records, await self._keys_for(records))
         finally:
             await cursor.aclose()
 
     async def _iterate(self, timelimit: float) -> AsyncGenerator[Recorded[TEvent] | None]:
         cursor = self._strategy.open(self._position, self._filter)
         buffer: deque[RecordedRaw] = deque()
+        encryption = self._encryption
         try:
             while True:
                 if not buffer:
@@ -96,6 +100,12 @@ class AsyncSubscriber(SubscriberBase[TEvent]):
                     if not buffer:
                         yield None
                         continue
-                yield self._one(buffer.popleft())
+                    encryption = await self._keys_for(buffer)
+                yield self._one(buffer.popleft(), encryption)
         finally:
             await cursor.aclose()
+
+    async def _keys_for(self, records: Iterable[RecordedRaw]) -> Encryption | None:
+        """The encryption to decode `records` with, over the keys they need (awaited)."""
+        stored = [(record.raw.data, record.tenant_id) for record in records]
+        return await keys_for_reading(self._encryption, stored)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Self, TypeVar
 
+from event_sourcery._async_encryption import shred
 from event_sourcery._encryption import Encryption, EncryptionStrategy, KeyStorage
 from event_sourcery._limits import check_tenant_id
 from event_sourcery._listeners import InTransactionListeners
@@ -72,6 +73,10 @@ class TenantEncryption:
         Deletes the subject's keys in the backend's current transaction: commit it.
         """
         self._encryption.shred(subject_id, tenant_id=self._tenant_id)
+
+    async def ashred(self, subject_id: str) -> None:
+        """`shred`, awaited: the one to call on an asyncio backend (whose keys are awaited)."""
+        await shred(self._encryption, subject_id, self._tenant_id)
 
 
 T = TypeVar("T")

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -87,6 +89,28 @@ class KeyStorage(ABC):
         """Delete every key of the subject: its encrypted data is unreadable from then on."""
 
 
+class AsyncKeyStorage(ABC):
+    """The port an asyncio backend implements to keep subjects' keys: `KeyStorage`'s methods
+    and contracts, each a coroutine (the keys an encrypt or decrypt step needs are awaited
+    ahead of it, then handed to it as data: see `KeyRing`)."""
+
+    @abstractmethod
+    async def current(self, subject_id: str, tenant_id: str | None) -> StoredKey | None:
+        """The newest key of the subject, or None."""
+
+    @abstractmethod
+    async def find(self, key_id: str, tenant_id: str | None) -> StoredKey | None:
+        """The key with this id, or None once shredded."""
+
+    @abstractmethod
+    async def add(self, key: StoredKey, tenant_id: str | None) -> None:
+        """Store a new key (in the current transaction, where there is one)."""
+
+    @abstractmethod
+    async def delete_subject(self, subject_id: str, tenant_id: str | None) -> None:
+        """Delete every key of the subject: its encrypted data is unreadable from then on."""
+
+
 @dataclass(frozen=True)
 class _FieldPlan:
     name: str
@@ -131,6 +155,11 @@ class Encryption:
 
     def __repr__(self) -> str:
         return f"Encryption({type(self._strategy).__name__}, {type(self._keys).__name__})"
+
+    @property
+    def key_storage(self) -> KeyStorage:
+        """Where this encryption's keys are read and stored."""
+        return self._keys
 
     def with_key_storage(self, key_storage: KeyStorage) -> Encryption:
         """The same cipher over another key storage (a backend binds it to its session)."""
@@ -199,9 +228,14 @@ class Encryption:
 
     def shred(self, subject_id: str, *, tenant_id: str | None = None) -> None:
         """Make every encrypted field of this subject unreadable, for good. Idempotent."""
+        self._keys.delete_subject(self.check_subject_id(subject_id), tenant_id)
+
+    @staticmethod
+    def check_subject_id(subject_id: object) -> str:
+        """`subject_id`, or `InvalidInput` if it is not a data subject's id to shred."""
         if not isinstance(subject_id, str) or not subject_id:
             raise InvalidInput("shred() needs the data subject's id (a non-empty str)")
-        self._keys.delete_subject(subject_id, tenant_id)
+        return subject_id
 
 
 class InMemoryKeyStorage(KeyStorage):
@@ -228,3 +262,55 @@ class InMemoryKeyStorage(KeyStorage):
             k for k, v in self._keys.items() if k[0] == tenant_id and v.subject_id == subject_id
         ]:
             del self._keys[key]
+
+
+class KeyRing(InMemoryKeyStorage):
+    """Keys fetched ahead of an encrypt or decrypt step, handed to it as data.
+
+    The asyncio path awaits its `AsyncKeyStorage` for the keys a batch needs (`load`), then
+    runs the same pure step as the sync path over an `Encryption` bound to the ring; the
+    keys that step made for subjects without one are in `added`, for the caller to store.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.added: list[tuple[StoredKey, str | None]] = []
+
+    def load(self, key: StoredKey, tenant_id: str | None) -> None:
+        """Hold a fetched key (not one to store)."""
+        super().add(key, tenant_id)
+
+    def add(self, key: StoredKey, tenant_id: str | None) -> None:
+        super().add(key, tenant_id)
+        self.added.append((key, tenant_id))
+
+
+def subjects_of(events: Iterable[object]) -> set[str]:
+    """The data subjects whose keys encrypting `events` (events or wrapped events) needs;
+    subjects the encrypt step would reject are left for it to reject."""
+    subjects = set()
+    for item in events:
+        event = getattr(item, "event", item)
+        if not isinstance(event, Event):
+            continue
+        for plan in _plan(type(event)):
+            subject = getattr(event, plan.subject_field, None)
+            if isinstance(subject, str) and subject:
+                subjects.add(subject)
+    return subjects
+
+
+_KEY_ID = re.compile(re.escape(_TOKEN) + r"([^:\"\\]+):")
+
+
+def key_ids_in(data: object) -> set[str]:
+    """The key ids of the ciphertexts in an event's stored `data` (a dict or its JSON text)."""
+    if isinstance(data, str):
+        return set(_KEY_ID.findall(data)) if _TOKEN in data else set()
+    if isinstance(data, dict):
+        return {
+            value[len(_TOKEN) :].partition(":")[0]
+            for value in data.values()
+            if isinstance(value, str) and value.startswith(_TOKEN)
+        }
+    return set()

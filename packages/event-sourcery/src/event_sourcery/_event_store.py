@@ -72,7 +72,9 @@ class EventStore(StoreBase[StorageStrategy, OutboxStrategy]):
         check_stream_id(stream_id)
         classes = None if of is None else check_event_types(of)
         with self._span("event_sourcery.load_stream", stream_id):
-            return self._decode(self.load_stream_raw(stream_id, start, stop), stream_id, classes)
+            return self._decode(
+                self.load_stream_raw(stream_id, start, stop), stream_id, classes, self._encryption
+            )
 
     def load_stream_raw(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None
@@ -137,7 +139,7 @@ class EventStore(StoreBase[StorageStrategy, OutboxStrategy]):
     def _append(
         self, events: tuple[Any, ...], stream_id: StreamId, expected: ExpectedVersion
     ) -> None:
-        raws = self._encode(events, stream_id, expected)
+        raws = self._encode(events, stream_id, expected, self._encryption)
         positions = self._storage.insert_events(stream_id, expected, raws)
         # Still inside the append's transaction: the outbox's entries, then the listeners.
         chosen, typed = self._handed_on(events, raws, positions)
@@ -152,7 +154,7 @@ class EventStore(StoreBase[StorageStrategy, OutboxStrategy]):
         `snapshot.version` must equal the stream's current version (`InvalidSnapshot`
         otherwise). `load_stream` then starts from the snapshot.
         """
-        self._storage.save_snapshot(self._snapshot(stream_id, snapshot))
+        self._storage.save_snapshot(self._snapshot(stream_id, snapshot, self._encryption))
 
     def delete_stream(self, stream_id: StreamId) -> None:
         """Remove a stream with its events and snapshot; no-op if it does not exist."""

@@ -236,16 +236,25 @@ class StoreBase(Generic[TStorage, TOutbox]):
     def _span(self, name: str, stream_id: StreamId) -> AbstractContextManager[object]:
         return self._instrumentation.span(name, span_attributes(stream_id))
 
+    # `encryption`: `self._encryption`, or (asyncio) the same over the keys fetched for the call.
     def _decode(
-        self, raws: list[RawEvent], stream_id: StreamId, classes: tuple[type[Any], ...] | None
+        self,
+        raws: list[RawEvent],
+        stream_id: StreamId,
+        classes: tuple[type[Any], ...] | None,
+        encryption: Encryption | None,
     ) -> LoadedStream[Any]:
         tenant = self._storage.tenant_id
-        return decode_loaded(raws, stream_id, classes, self._registry, self._encryption, tenant)
+        return decode_loaded(raws, stream_id, classes, self._registry, encryption, tenant)
 
     def _encode(
-        self, events: tuple[Any, ...], stream_id: StreamId, expected: ExpectedVersion
+        self,
+        events: tuple[Any, ...],
+        stream_id: StreamId,
+        expected: ExpectedVersion,
+        encryption: Encryption | None,
     ) -> list[RawEvent]:
-        registry, encryption, tenant = self._registry, self._encryption, self._storage.tenant_id
+        registry, tenant = self._registry, self._storage.tenant_id
         instrumentation = self._instrumentation
         return encode_append(
             events, stream_id, expected, registry, encryption, tenant, instrumentation
@@ -263,6 +272,8 @@ class StoreBase(Generic[TStorage, TOutbox]):
         )
         return chosen, typed if self._listeners else []
 
-    def _snapshot(self, stream_id: object, snapshot: object) -> RawEvent:
+    def _snapshot(
+        self, stream_id: object, snapshot: object, encryption: Encryption | None
+    ) -> RawEvent:
         tenant = self._storage.tenant_id
-        return encode_snapshot(stream_id, snapshot, self._registry, self._encryption, tenant)
+        return encode_snapshot(stream_id, snapshot, self._registry, encryption, tenant)

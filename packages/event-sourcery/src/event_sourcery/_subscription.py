@@ -189,11 +189,14 @@ class SubscriberBase(Generic[TEvent]):
                 )
         return records
 
-    def _one(self, record: RecordedRaw) -> Recorded[TEvent]:
-        return self._typed([Recorded.of(record, self._registry, self._encryption)])[0]
+    # `encryption`: `self._encryption`, or (asyncio) the same over the keys fetched for them.
+    def _one(self, record: RecordedRaw, encryption: Encryption | None) -> Recorded[TEvent]:
+        return self._typed([Recorded.of(record, self._registry, encryption)])[0]
 
-    def _all(self, records: list[RecordedRaw]) -> list[Recorded[TEvent]]:
-        return self._typed(Recorded.all_of(records, self._registry, self._encryption))
+    def _all(
+        self, records: list[RecordedRaw], encryption: Encryption | None
+    ) -> list[Recorded[TEvent]]:
+        return self._typed(Recorded.all_of(records, self._registry, encryption))
 
 
 class Subscriber(SubscriberBase[TEvent]):
@@ -264,7 +267,7 @@ class Subscriber(SubscriberBase[TEvent]):
                     if not buffer:
                         yield None
                         continue
-                yield self._one(buffer.popleft())
+                yield self._one(buffer.popleft(), self._encryption)
         finally:
             cursor.close()
 
@@ -274,6 +277,6 @@ class Subscriber(SubscriberBase[TEvent]):
         cursor = self._strategy.open(self._position, self._filter)
         try:
             while True:
-                yield self._all(read(cursor, next_batch(size, timelimit)))
+                yield self._all(read(cursor, next_batch(size, timelimit)), self._encryption)
         finally:
             cursor.close()

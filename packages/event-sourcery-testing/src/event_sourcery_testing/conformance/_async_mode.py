@@ -13,6 +13,7 @@ reached through `sync_twin`, a sync backend over the same store, until their asy
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import AsyncGenerator, Coroutine, Generator
 from concurrent.futures import Future
@@ -32,7 +33,7 @@ from event_sourcery import (
     Subscriber,
     WrappedEvent,
 )
-from event_sourcery.encryption import KeyStorage
+from event_sourcery.encryption import KeyStorage, TenantEncryption
 from event_sourcery.interfaces import (
     CheckpointStrategy,
     ExpectedVersion,
@@ -50,9 +51,12 @@ class EventLoopThread:
 
     Callable from any thread, concurrently (a test's writer thread and its reader). The
     caller's context variables (`caused_by`) go with the coroutine. Called on the loop's own
-    thread (a sync listener calling the store inside an append), the coroutine is stepped on
-    the spot instead, which works when its awaits need no loop to complete (as
-    `AsyncInMemoryBackend`'s), and raises `RuntimeError` otherwise.
+    thread (a sync listener calling the store inside an append), the loop is busy running the
+    outer call, so the nested coroutine runs to its end on a loop of its own in a helper
+    thread while the loop's thread waits: it continues the outer call's transaction on the
+    same session and connection, as a sync listener's nested call does in the sync API. (The
+    asyncio drivers bind nothing to the loop between calls: aiosqlite, psycopg and
+    SQLAlchemy's `AsyncSession` take the running loop at each await.)
     """
 
     def __init__(self) -> None:
@@ -70,7 +74,7 @@ class EventLoopThread:
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """The result of `coroutine`, run on the loop; its exception, raised here."""
         if threading.current_thread() is self._thread:
-            return _step(coroutine)
+            return _nested(coroutine)
         future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         return future.result()
 
@@ -84,15 +88,25 @@ class EventLoopThread:
         self._loop.close()
 
 
-def _step(coroutine: Coroutine[Any, Any, T]) -> T:
-    try:
-        while True:
-            if coroutine.send(None) is not None:
-                coroutine.close()
-                raise RuntimeError("a nested call on the event loop's thread waited on the loop")
-    except StopIteration as done:
-        result: T = done.value
-        return result
+def _nested(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`coroutine`'s result, run on a new event loop in a helper thread, in this context."""
+    context = contextvars.copy_context()
+    outcome: list[Any] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, context.run(asyncio.run, coroutine)))
+        except BaseException as error:  # handed back to the caller below
+            outcome.append((False, error))
+
+    helper = threading.Thread(target=target, name="event-sourcery-kit-nested")
+    helper.start()
+    helper.join()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    result: T = value
+    return result
 
 
 def _blocking(loop: EventLoopThread, iterator: AsyncGenerator[T]) -> Generator[T, None, None]:
@@ -198,6 +212,21 @@ class BlockingSubscriber(Subscriber[Any]):
         return _blocking(self._bridge.loop, self._async().build_raw_batch(size, timelimit))
 
 
+class BlockingEncryption(TenantEncryption):
+    """A `TenantEncryption` whose `shred` is the asyncio backend's `ashred`, run on the loop."""
+
+    __slots__ = ("_async", "_loop")
+
+    def __init__(self, async_backend: AsyncBackend, loop: EventLoopThread) -> None:
+        encryption = async_backend.encryption
+        super().__init__(encryption._encryption, encryption._tenant_id)
+        self._async = encryption
+        self._loop = loop
+
+    def shred(self, subject_id: str) -> None:
+        self._loop.run(self._async.ashred(subject_id))
+
+
 class AsyncModeBackend(Backend):
     """A `Backend` over an `AsyncBackend`, for the kit: see the module's docstring.
 
@@ -228,6 +257,10 @@ class AsyncModeBackend(Backend):
         if self._event_store is None:
             self._event_store = BlockingEventStore(self.async_backend.event_store, self.loop)
         return self._event_store
+
+    @property
+    def encryption(self) -> TenantEncryption:
+        return BlockingEncryption(self.async_backend, self.loop)
 
     @property
     def subscriber(self) -> Subscriber[Any]:

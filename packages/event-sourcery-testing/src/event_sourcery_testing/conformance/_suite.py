@@ -91,17 +91,25 @@ class AsyncBackendConformance(BackendConformance):
         raise NotImplementedError("an async conformance subclass must provide `async_backend`")
 
     def sync_twin(self, backend: AsyncBackend) -> Backend:
-        """A sync backend over the same store (and transaction) as `backend`.
+        """A sync backend over the same store (and transaction) as `backend`; `self.loop`
+        is the test's event loop by then (a twin may run its calls there).
 
         The kit reaches the outbox relay and projectors through it, until they have an
         asyncio API of their own.
         """
         raise NotImplementedError("an async conformance subclass must provide `sync_twin`")
 
+    async def finish(self, backend: AsyncBackend) -> None:
+        """Run on the test's event loop after the test, before the loop closes: release what
+        `backend` holds there (roll back and close its session). The default does nothing."""
+
     @pytest.fixture
     def backend(self, async_backend: AsyncBackend) -> Iterator[Backend]:
-        loop = EventLoopThread()
+        loop = self.loop = EventLoopThread()
         try:
             yield AsyncModeBackend(async_backend, self.sync_twin(async_backend), loop)
         finally:
-            loop.close()
+            try:
+                loop.run(self.finish(async_backend))
+            finally:
+                loop.close()

@@ -12,6 +12,12 @@ add a pin to every SQL backend without letting anyone install less.
 from event_sourcery._raw import raw_from_text
 from event_sourcery._readers import utc_from_text, uuid_from_hex
 from event_sourcery.sql._append import AtOnce, append_events, state_of
+from event_sourcery.sql._async_strategies import (
+    AsyncDriver,
+    AsyncSQLKeyStorage,
+    AsyncSQLOutboxWriter,
+    AsyncSQLStorageStrategy,
+)
 from event_sourcery.sql._driver import Driver
 from event_sourcery.sql._driver_errors import (
     EVENT_ID_INDEX,
@@ -74,6 +80,10 @@ from event_sourcery.sql._streams import (
 __all__ = [
     "EVENT_ID_INDEX",
     "MAX_VERSION",
+    "AsyncDriver",
+    "AsyncSQLKeyStorage",
+    "AsyncSQLOutboxWriter",
+    "AsyncSQLStorageStrategy",
     "AtOnce",
     "Driver",
     "Flavour",
