@@ -8,7 +8,7 @@ module supplies how a protocol runs (`AsyncOnSession`), the append and the posit
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Self, TypeVar
+from typing import TypeVar
 
 from event_sourcery import StreamId
 from event_sourcery.interfaces import ExpectedVersion, RawEvent
@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from event_sourcery_sqlalchemy._async_driver import async_runner
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, ERRORS, translate
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
-from event_sourcery_sqlalchemy._own import OwnWrites
 from event_sourcery_sqlalchemy._sql import flavour_of
+from event_sourcery_sqlalchemy._storage import TenantScoped
 
 T = TypeVar("T")
 
@@ -55,25 +55,9 @@ class AsyncOnSession(AsyncDriver):
             raise translate(error, action, writing_events=writing_events) from error
 
 
-class AsyncSQLAlchemyStorageStrategy(AsyncOnSession, AsyncSQLStorageStrategy):
+class AsyncSQLAlchemyStorageStrategy(TenantScoped, AsyncOnSession, AsyncSQLStorageStrategy):
     """Stores streams in the tables of `models`, through `session`, for one tenant: the
     append of `SQLAlchemyStorageStrategy` (the same protocol), awaited."""
-
-    def __init__(
-        self,
-        session: AsyncSession,
-        models: SQLAlchemyModels,
-        tenant_id: str | None = None,
-        *,
-        own_writes: OwnWrites | None = None,
-    ) -> None:
-        super().__init__(session, models)
-        self._own_writes = OwnWrites() if own_writes is None else own_writes
-        self.tenant_id = tenant_id
-        self._tenant = "" if tenant_id is None else tenant_id
-
-    def scoped_for_tenant(self, tenant_id: str | None) -> Self:
-        return type(self)(self._session, self._models, tenant_id, own_writes=self._own_writes)
 
     async def insert_events(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[RawEvent]

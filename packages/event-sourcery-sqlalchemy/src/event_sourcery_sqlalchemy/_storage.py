@@ -7,7 +7,7 @@ commits or rolls back. No ORM object is created, so a long-lived session does no
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Self
+from typing import Any, Self
 
 from event_sourcery import StreamId
 from event_sourcery.interfaces import (
@@ -26,23 +26,22 @@ from event_sourcery_sqlalchemy._sql import OnSession, flavour_of
 AnySession = Session | scoped_session[Session]
 
 
-class SQLAlchemyStorageStrategy(OnSession, SQLStorageStrategy):
-    """Stores streams in the tables of `models`, through `session`, for one tenant.
+class TenantScoped:
+    """The tenant and the session's `OwnWrites` of a storage strategy, sync or async: built
+    once here for both (`scoped_for_tenant` keeps the record of the session's writes)."""
 
-    An append is one claim of the stream row plus one multi-row INSERT of its events (a single
-    statement on PostgreSQL); a load is one query. The append is `event_sourcery.sql`'s
-    protocol, run on the DB-API cursor of the session's connection (`_driver`).
-    """
+    _session: Any
+    _models: SQLAlchemyModels
 
     def __init__(
         self,
-        session: AnySession,
+        session: Any,
         models: SQLAlchemyModels,
         tenant_id: str | None = None,
         *,
         own_writes: OwnWrites | None = None,
     ) -> None:
-        super().__init__(session, models)
+        super().__init__(session, models)  # type: ignore[call-arg]  # the driver base's
         #: What the session's transaction appended, for the subscriptions it opens.
         self._own_writes = OwnWrites() if own_writes is None else own_writes
         self.tenant_id = tenant_id
@@ -51,6 +50,15 @@ class SQLAlchemyStorageStrategy(OnSession, SQLStorageStrategy):
 
     def scoped_for_tenant(self, tenant_id: str | None) -> Self:
         return type(self)(self._session, self._models, tenant_id, own_writes=self._own_writes)
+
+
+class SQLAlchemyStorageStrategy(TenantScoped, OnSession, SQLStorageStrategy):
+    """Stores streams in the tables of `models`, through `session`, for one tenant.
+
+    An append is one claim of the stream row plus one multi-row INSERT of its events (a single
+    statement on PostgreSQL); a load is one query. The append is `event_sourcery.sql`'s
+    protocol, run on the DB-API cursor of the session's connection (`_driver`).
+    """
 
     def insert_events(
         self, stream_id: StreamId, expected: ExpectedVersion, events: Sequence[RawEvent]
