@@ -21,14 +21,14 @@ from sqlalchemy import Engine
 REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO / "docs" / "fastapi.md"
 
-_ON_POSTGRESQL = '''
+_ON_POSTGRESQL = """
 
 @pytest.fixture
 async def app() -> AsyncIterator[FastAPI]:  # replaces the page's SQLite fixture
     engine = create_async_engine({url!r}, pool_size=2, max_overflow=0)
     yield create_app(engine)
     await engine.dispose()
-'''
+"""
 
 
 @cache
