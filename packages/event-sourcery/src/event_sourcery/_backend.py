@@ -7,8 +7,9 @@ from typing import ClassVar
 
 from event_sourcery._configured import BackendConfig, Configured, EncryptionConfig, TenantEncryption
 from event_sourcery._event_store import EventStore
-from event_sourcery._outbox import Outbox, OutboxConfig, OutboxStrategy
+from event_sourcery._outbox import OutboxConfig, OutboxStrategy
 from event_sourcery._projection import CheckpointStrategy
+from event_sourcery._relay import Outbox
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._subscription import Subscriber, SubscriptionStrategy
 
