@@ -15,7 +15,6 @@ from event_sourcery._async_ports import (
 )
 from event_sourcery._async_subscription import AsyncSubscriber
 from event_sourcery._configured import Configured
-from event_sourcery._outbox import OutboxConfig
 from event_sourcery._relay import AsyncOutbox
 
 
@@ -80,13 +79,7 @@ class AsyncBackend(Configured):
     @property
     def outbox(self) -> AsyncOutbox:
         """Publish what appends put into the outbox (see `with_outbox`), with `await`."""
-        return AsyncOutbox(
-            self._outbox_strategy(),
-            self._config.outbox or OutboxConfig(),
-            self._config.registry,
-            self._encryption(),
-            self._config.instrumentation,
-        )
+        return self._made_outbox(AsyncOutbox, self._outbox_strategy())
 
     async def projection_checkpoints(self) -> dict[str, int]:
         """Every projection's checkpoint (a global position) by name, sorted by name; {}
