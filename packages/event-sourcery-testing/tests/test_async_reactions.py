@@ -7,9 +7,24 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from event_sourcery import AsyncOutbox, AsyncProjector, Event, EventRegistry, Recorded, StreamId
+from event_sourcery import (
+    AsyncBackend,
+    AsyncOutbox,
+    AsyncProjector,
+    Event,
+    EventRegistry,
+    Recorded,
+    StreamId,
+)
 from event_sourcery.exceptions import InvalidInput
-from event_sourcery_testing import AsyncInMemoryBackend
+from event_sourcery_testing import AsyncInMemoryBackend, InMemoryBackend
+from event_sourcery_testing.conformance import AsyncModeBackend
+from event_sourcery_testing.conformance._async_mode import EventLoopThread
+from event_sourcery_testing.conformance._blocking_reactions import (
+    BlockingOutbox,
+    BlockingProjector,
+)
+from event_sourcery_testing.conformance._support import make_projector
 
 
 class Paid(Event):
@@ -30,10 +45,12 @@ def _backend() -> AsyncInMemoryBackend:
     return AsyncInMemoryBackend(registry=registry)
 
 
-async def _paid(backend: AsyncInMemoryBackend, *amounts: int) -> StreamId:
-    stream = StreamId(category=f"pay-{uuid4().hex[:8]}")
-    await backend.event_store.append(*(Paid(amount=a) for a in amounts), stream_id=stream)
-    return stream
+async def _paid(backend: AsyncInMemoryBackend, *amounts: int) -> str:
+    """Append `amounts` to a new stream; its category."""
+    category = f"pay-{uuid4().hex[:8]}"
+    events = (Paid(amount=a) for a in amounts)
+    await backend.event_store.append(*events, stream_id=StreamId(category=category))
+    return category
 
 
 def _amounts(records: list[Recorded]) -> list[int]:
@@ -126,7 +143,7 @@ def test_bad_outbox_arguments_are_rejected_before_any_claim() -> None:
 def test_a_projector_awaits_its_handler_and_moves_its_checkpoint() -> None:
     async def main() -> None:
         backend = _backend()
-        stream = await _paid(backend, 1, 2)
+        category = await _paid(backend, 1, 2)
         totals: dict[str, int] = {"sum": 0}
 
         async def apply(record: Recorded) -> None:
@@ -134,7 +151,7 @@ def test_a_projector_awaits_its_handler_and_moves_its_checkpoint() -> None:
             totals["sum"] += record.wrapped_event.event.amount
 
         name = f"totals-{uuid4().hex}"
-        projector = AsyncProjector(backend, name=name, handler=apply, categories=[stream.category])
+        projector = AsyncProjector(backend, name=name, handler=apply, categories=[category])
         while await projector.run_once(limit=1):
             pass
         assert totals["sum"] == 3
@@ -149,20 +166,18 @@ def test_a_projector_awaits_its_handler_and_moves_its_checkpoint() -> None:
 def test_a_failing_handler_leaves_the_checkpoint_where_it_was() -> None:
     async def main() -> None:
         backend = _backend()
-        stream = await _paid(backend, 1)
+        category = await _paid(backend, 1)
         name = f"fails-{uuid4().hex}"
 
         async def explode(record: Recorded) -> None:
             raise Boom
 
-        failing = AsyncProjector(backend, name=name, handler=explode, categories=[stream.category])
+        failing = AsyncProjector(backend, name=name, handler=explode, categories=[category])
         with pytest.raises(Boom):
             await failing.run_once()
         assert await failing.position() == 0
         seen: list[Recorded] = []
-        working = AsyncProjector(
-            backend, name=name, handler=seen.append, categories=[stream.category]
-        )
+        working = AsyncProjector(backend, name=name, handler=seen.append, categories=[category])
         assert await working.run_once() == 1
         assert _amounts(seen) == [1]
 
@@ -172,7 +187,7 @@ def test_a_failing_handler_leaves_the_checkpoint_where_it_was() -> None:
 def test_reset_awaits_on_reset_and_replays_from_the_start() -> None:
     async def main() -> None:
         backend = _backend()
-        stream = await _paid(backend, 4)
+        category = await _paid(backend, 4)
         seen: list[Recorded] = []
         cleared: list[bool] = []
 
@@ -184,7 +199,7 @@ def test_reset_awaits_on_reset_and_replays_from_the_start() -> None:
             backend,
             name=f"reset-{uuid4().hex}",
             handler=seen.append,
-            categories=[stream.category],
+            categories=[category],
             on_reset=clear,
         )
         await projector.run_once()
@@ -233,3 +248,64 @@ def test_a_failing_coroutine_listener_fails_the_append() -> None:
 
     with pytest.raises(Boom):
         asyncio.run(main())
+
+
+def test_a_cancelled_run_releases_its_entries() -> None:
+    async def main() -> list[int]:
+        backend = _backend().with_outbox(max_attempts=1)
+        await _paid(backend, 1, 2)
+        started, never = asyncio.Event(), asyncio.Event()
+
+        async def hang(record: Recorded) -> None:
+            started.set()
+            await never.wait()
+
+        task = asyncio.create_task(backend.outbox.run(hang))
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        seen: list[Recorded] = []
+        await backend.outbox.run(seen.append)
+        return _amounts(seen)
+
+    assert asyncio.run(main()) == [1, 2]
+
+
+class _WithoutRelay(AsyncInMemoryBackend):
+    """An asyncio backend written before the asyncio outbox relay and projections."""
+
+    __slots__ = ()
+    _outbox_strategy = AsyncBackend._outbox_strategy
+    _checkpoint_strategy = AsyncBackend._checkpoint_strategy
+
+
+def test_a_backend_without_the_relay_says_so() -> None:
+    backend = _WithoutRelay()
+    with pytest.raises(NotImplementedError, match="_WithoutRelay has no asyncio outbox relay"):
+        backend.outbox  # noqa: B018 - the property is the call under test
+    with pytest.raises(NotImplementedError):
+        asyncio.run(backend.projection_checkpoints())
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_the_kit_reaches_the_relay_natively_or_through_a_sync_twin(native: bool) -> None:
+    registry = EventRegistry()
+    registry.add(Paid)
+    async_backend = (AsyncInMemoryBackend if native else _WithoutRelay)(registry=registry)
+    twin = None if native else InMemoryBackend(data=async_backend.data)
+    loop = EventLoopThread()
+    try:
+        backend = AsyncModeBackend(async_backend, twin, loop).with_outbox()
+        stream = StreamId(category=f"kit-{uuid4().hex[:8]}")
+        backend.event_store.append(Paid(amount=1), stream_id=stream)
+        seen: list[Recorded] = []
+        assert backend.outbox.run(seen.append) == 1
+        assert isinstance(backend.outbox, BlockingOutbox) is native
+        projector = make_projector(backend, name="p", handler=seen.append)
+        assert isinstance(projector, BlockingProjector) is native
+        assert projector.run_once() == 1
+        assert backend.projection_checkpoints() == {"p": 1}
+        assert _amounts(seen) == [1, 1]
+    finally:
+        loop.close()
