@@ -21,6 +21,8 @@ def test_top_level_names_are_pinned() -> None:
         "AnotherStreamWithThisNameButOtherIdExists",
         "AsyncBackend",
         "AsyncEventStore",
+        "AsyncOutbox",
+        "AsyncProjector",
         "AsyncSubscriber",
         "Backend",
         "BackendConfig",

@@ -6,6 +6,8 @@ from event_sourcery import AsyncBackend, BackendConfig, EventRegistry
 from event_sourcery.encryption import AwaitedKeys, KeyStorage
 from event_sourcery.exceptions import InvalidInput
 from event_sourcery.interfaces import (
+    AsyncCheckpointStrategy,
+    AsyncOutboxStrategy,
     AsyncOutboxWriter,
     AsyncStorageStrategy,
     AsyncSubscriptionStrategy,
@@ -13,8 +15,9 @@ from event_sourcery.interfaces import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from event_sourcery_sqlalchemy._async_storage import (
+    AsyncSQLAlchemyCheckpointStrategy,
     AsyncSQLAlchemyKeyStorage,
-    AsyncSQLAlchemyOutboxWriter,
+    AsyncSQLAlchemyOutboxStrategy,
     AsyncSQLAlchemyStorageStrategy,
 )
 from event_sourcery_sqlalchemy._async_subscription import AsyncSQLAlchemySubscriptionStrategy
@@ -70,7 +73,13 @@ class AsyncSQLAlchemyBackend(AsyncBackend):
         return AsyncSQLAlchemySubscriptionStrategy(self._session, self._models, self._own_writes)
 
     def _outbox_writer(self) -> AsyncOutboxWriter:
-        return AsyncSQLAlchemyOutboxWriter(self._session, self._models)
+        return self._outbox_strategy()
+
+    def _outbox_strategy(self) -> AsyncOutboxStrategy:
+        return AsyncSQLAlchemyOutboxStrategy(self._session, self._models)
+
+    def _checkpoint_strategy(self) -> AsyncCheckpointStrategy:
+        return AsyncSQLAlchemyCheckpointStrategy(self._session, self._models, self._own_writes)
 
     def _key_storage(self) -> KeyStorage:
         # Awaited by the async store and subscriber ahead of each encrypt/decrypt step.

@@ -14,8 +14,9 @@ from event_sourcery import StreamId
 from event_sourcery.interfaces import ExpectedVersion, RawEvent
 from event_sourcery.sql import (
     AsyncDriver,
+    AsyncSQLCheckpointStrategy,
     AsyncSQLKeyStorage,
-    AsyncSQLOutboxWriter,
+    AsyncSQLOutboxStrategy,
     AsyncSQLStorageStrategy,
     Flavour,
     Protocol,
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from event_sourcery_sqlalchemy._async_driver import async_runner
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, ERRORS, translate
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
+from event_sourcery_sqlalchemy._own import OwnWrites
 from event_sourcery_sqlalchemy._sql import flavour_of
 from event_sourcery_sqlalchemy._storage import TenantScoped
 
@@ -77,8 +79,25 @@ class AsyncSQLAlchemyStorageStrategy(TenantScoped, AsyncOnSession, AsyncSQLStora
         return await self._drive("reading the current position", False, settled_position)
 
 
-class AsyncSQLAlchemyOutboxWriter(AsyncOnSession, AsyncSQLOutboxWriter):
-    """Puts an append's outbox entries into the outbox table of `models`, in `session`."""
+class AsyncSQLAlchemyOutboxStrategy(AsyncOnSession, AsyncSQLOutboxStrategy):
+    """The outbox table of `models`, in the transaction of `session`: appends put entries,
+    the relay (`AsyncOutbox`) claims and settles them."""
+
+
+class AsyncSQLAlchemyCheckpointStrategy(AsyncOnSession, AsyncSQLCheckpointStrategy):
+    """The checkpoints table of `models`, in the transaction of `session`.
+
+    As `SQLAlchemyCheckpointStrategy`: a load notes the server id of the session's
+    connection in `own_writes`, so that the projector's cursor, reading the log on a
+    connection of its own, does not wait for the projector's own transaction.
+    """
+
+    def __init__(self, session: AsyncSession, models: SQLAlchemyModels, own_writes: OwnWrites):
+        super().__init__(session, models)
+        self._own_writes = own_writes
+
+    def _note_identity(self, identity: int) -> None:
+        self._own_writes.note_session(self._session.sync_session, identity)
 
 
 class AsyncSQLAlchemyKeyStorage(AsyncOnSession, AsyncSQLKeyStorage):

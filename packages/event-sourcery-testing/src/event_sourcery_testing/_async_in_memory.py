@@ -15,17 +15,21 @@ from typing import Self
 
 from event_sourcery import AsyncBackend, StreamId
 from event_sourcery.interfaces import (
+    AsyncCheckpointStrategy,
     AsyncLogCursor,
+    AsyncOutboxStrategy,
     AsyncOutboxWriter,
     AsyncStorageStrategy,
     AsyncSubscriptionStrategy,
     ExpectedVersion,
+    OutboxEntry,
     RawEvent,
     RecordedRaw,
     SubscriptionFilter,
 )
 
 from event_sourcery_testing._in_memory import (
+    InMemoryCheckpointStrategy,
     InMemoryData,
     InMemoryLogCursor,
     InMemoryOutboxStrategy,
@@ -108,21 +112,72 @@ class AsyncInMemorySubscriptionStrategy(AsyncSubscriptionStrategy):
         return AsyncInMemoryLogCursor(self._data, after, subscription_filter)
 
 
-class AsyncInMemoryOutboxWriter(AsyncOutboxWriter):
-    """Puts outbox entries into an `InMemoryData` (`InMemoryOutboxStrategy.put`)."""
+class AsyncInMemoryOutboxStrategy(AsyncOutboxStrategy):
+    """`InMemoryOutboxStrategy` over an `InMemoryData`, awaited."""
 
     def __init__(self, data: InMemoryData) -> None:
         self._sync = InMemoryOutboxStrategy(data)
 
     async def put(self, records: Sequence[RecordedRaw]) -> None:
+        # No await: called right after the events' insert, which has no transaction to undo.
         self._sync.put(records)
+
+    async def claim(self, limit: int, max_attempts: int) -> list[OutboxEntry]:
+        await asyncio.sleep(0)
+        return self._sync.claim(limit, max_attempts)
+
+    async def published(self, entry: OutboxEntry) -> None:
+        await asyncio.sleep(0)
+        self._sync.published(entry)
+
+    async def failed(self, entry: OutboxEntry, error: str) -> None:
+        await asyncio.sleep(0)
+        self._sync.failed(entry, error)
+
+    async def release(self, entries: Sequence[OutboxEntry]) -> None:
+        # No await: a run cancelled while it releases must still release every entry.
+        self._sync.release(entries)
+
+    async def dead_letters(self, max_attempts: int, limit: int) -> list[OutboxEntry]:
+        await asyncio.sleep(0)
+        return self._sync.dead_letters(max_attempts, limit)
+
+    async def counts(self, max_attempts: int) -> tuple[int, int]:
+        await asyncio.sleep(0)
+        return self._sync.counts(max_attempts)
+
+    async def reset_attempts(self, entry_ids: Sequence[int]) -> None:
+        await asyncio.sleep(0)
+        self._sync.reset_attempts(entry_ids)
+
+    async def remove(self, entry_ids: Sequence[int]) -> None:
+        await asyncio.sleep(0)
+        self._sync.remove(entry_ids)
+
+
+class AsyncInMemoryCheckpointStrategy(AsyncCheckpointStrategy):
+    """`InMemoryCheckpointStrategy` over an `InMemoryData`, awaited."""
+
+    def __init__(self, data: InMemoryData) -> None:
+        self._sync = InMemoryCheckpointStrategy(data)
+
+    async def load(self, name: str) -> int:
+        await asyncio.sleep(0)
+        return self._sync.load(name)
+
+    async def save(self, name: str, position: int) -> None:
+        await asyncio.sleep(0)
+        self._sync.save(name, position)
+
+    async def positions(self) -> dict[str, int]:
+        await asyncio.sleep(0)
+        return self._sync.positions()
 
 
 class AsyncInMemoryBackend(InMemoryStore, AsyncBackend):
     """A complete asyncio backend in memory, for async tests and as the reference.
 
-    Share `data` with an `InMemoryBackend` to reach the same store from sync code (the
-    outbox relay and projectors, which have no asyncio API yet, run there).
+    Share `data` with an `InMemoryBackend` to reach the same store from sync code.
     """
 
     __slots__ = ()
@@ -134,4 +189,10 @@ class AsyncInMemoryBackend(InMemoryStore, AsyncBackend):
         return AsyncInMemorySubscriptionStrategy(self.data)
 
     def _outbox_writer(self) -> AsyncOutboxWriter:
-        return AsyncInMemoryOutboxWriter(self.data)
+        return AsyncInMemoryOutboxStrategy(self.data)
+
+    def _outbox_strategy(self) -> AsyncOutboxStrategy:
+        return AsyncInMemoryOutboxStrategy(self.data)
+
+    def _checkpoint_strategy(self) -> AsyncCheckpointStrategy:
+        return AsyncInMemoryCheckpointStrategy(self.data)

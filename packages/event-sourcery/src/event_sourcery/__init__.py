@@ -2,16 +2,18 @@
 
 from event_sourcery._async_backend import AsyncBackend
 from event_sourcery._async_event_store import AsyncEventStore
+from event_sourcery._async_projection import AsyncProjector
 from event_sourcery._async_subscription import AsyncSubscriber
 from event_sourcery._backend import Backend, BackendConfig
 from event_sourcery._event import Context, Event, WrappedEvent
 from event_sourcery._event_store import EventStore
 from event_sourcery._loaded import LoadedStream
-from event_sourcery._outbox import Outbox, OutboxEntry
+from event_sourcery._outbox import OutboxEntry
 from event_sourcery._projection import Projector
 from event_sourcery._raw import RawEvent
 from event_sourcery._recorded import Recorded
 from event_sourcery._registry import EventRegistry, default_registry
+from event_sourcery._relay import AsyncOutbox, Outbox
 from event_sourcery._stream_id import StreamId, StreamUUID
 from event_sourcery._subscription import Subscriber
 from event_sourcery._tracing import caused_by, context_caused_by
@@ -35,6 +37,8 @@ __all__ = [
     "AnotherStreamWithThisNameButOtherIdExists",
     "AsyncBackend",
     "AsyncEventStore",
+    "AsyncOutbox",
+    "AsyncProjector",
     "AsyncSubscriber",
     "Backend",
     "BackendConfig",

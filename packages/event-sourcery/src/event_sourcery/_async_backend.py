@@ -7,22 +7,25 @@ from typing import ClassVar
 
 from event_sourcery._async_event_store import AsyncEventStore
 from event_sourcery._async_ports import (
+    AsyncCheckpointStrategy,
+    AsyncOutboxStrategy,
     AsyncOutboxWriter,
     AsyncStorageStrategy,
     AsyncSubscriptionStrategy,
 )
 from event_sourcery._async_subscription import AsyncSubscriber
 from event_sourcery._configured import Configured
+from event_sourcery._relay import AsyncOutbox
 
 
 class AsyncBackend(Configured):
-    """A configured asyncio backend: `event_store` and `subscriber` whose calls are awaited.
+    """A configured asyncio backend: `event_store`, `subscriber`, `outbox` and projectors
+    (`AsyncProjector`) whose calls are awaited.
 
     Configured exactly as a `Backend` is (`with_outbox`, `with_encryption`, `in_tenant_mode`,
     `in_transaction`, ... come from the same base class). Construction stores references
-    only, so making one per request is cheap. In this release the outbox relay and projectors
-    have no asyncio API yet: appends put entries into the outbox, and a sync `Backend` over
-    the same store publishes them.
+    only, so making one per request is cheap. In-transaction listeners may be coroutine
+    functions, awaited inside the append's transaction.
     """
 
     __slots__ = ()
@@ -45,6 +48,19 @@ class AsyncBackend(Configured):
     def _outbox_writer(self) -> AsyncOutboxWriter:
         """Where appends put outbox entries, in the backend's current transaction."""
 
+    def _outbox_strategy(self) -> AsyncOutboxStrategy:
+        """The outbox relay's storage of this backend, in its current transaction.
+
+        Not abstract only so that a backend written before the asyncio relay still loads;
+        every backend of this repository implements it (with `_checkpoint_strategy`).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no asyncio outbox relay")
+
+    def _checkpoint_strategy(self) -> AsyncCheckpointStrategy:
+        """The projection checkpoints of this backend, in its current transaction (see
+        `_outbox_strategy` for why it is not abstract)."""
+        raise NotImplementedError(f"{type(self).__name__} has no asyncio projections")
+
     @property
     def event_store(self) -> AsyncEventStore:
         """Load and append events of this backend's tenant, with `await`."""
@@ -59,3 +75,13 @@ class AsyncBackend(Configured):
         return AsyncSubscriber(
             self._subscription_strategy(), self._config.registry, encryption=self._encryption()
         )
+
+    @property
+    def outbox(self) -> AsyncOutbox:
+        """Publish what appends put into the outbox (see `with_outbox`), with `await`."""
+        return self._made_outbox(AsyncOutbox, self._outbox_strategy())
+
+    async def projection_checkpoints(self) -> dict[str, int]:
+        """Every projection's checkpoint (a global position) by name, sorted by name; {}
+        when no projection has run (see `Backend.projection_checkpoints`)."""
+        return dict(sorted((await self._checkpoint_strategy().positions()).items()))

@@ -1,9 +1,10 @@
 """The ports an asyncio backend implements: the awaitable twins of the sync ones.
 
 Each method has the contract of its sync namesake (`StorageStrategy`, `LogCursor`,
-`SubscriptionStrategy`, `OutboxStrategy.put`), as a coroutine. A driver awaits its I/O and
-nothing else: what a result means is decided by the shared rules (`check_append`, the SQL
-protocols of `event_sourcery.sql` driven by `drive_async`), never again here.
+`SubscriptionStrategy`, `OutboxStrategy`, `CheckpointStrategy`), as a coroutine. A driver
+awaits its I/O and nothing else: what a result means is decided by the shared rules
+(`check_append`, the SQL protocols of `event_sourcery.sql` driven by `drive_async`), never
+again here.
 
 Cancellation: a coroutine cancelled while it awaits leaves the store as it was before the
 call (a driver rolls back to the savepoint or transaction it opened), and its connection usable.
@@ -15,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Self
 
+from event_sourcery._outbox import OutboxEntry
 from event_sourcery._raw import RawEvent
 from event_sourcery._recorded import RecordedRaw
 from event_sourcery._stream_id import StreamId
@@ -97,3 +99,61 @@ class AsyncOutboxWriter(ABC):
     @abstractmethod
     async def put(self, records: Sequence[RecordedRaw]) -> None:
         """Store `records` as new outbox entries, in the append's transaction."""
+
+
+class AsyncOutboxStrategy(AsyncOutboxWriter):
+    """The port an asyncio backend implements for the outbox relay: `OutboxStrategy`'s
+    contract (store-wide: every tenant's entries), each method a coroutine."""
+
+    @abstractmethod
+    async def claim(self, limit: int, max_attempts: int) -> list[OutboxEntry]:
+        """Up to `limit` entries with fewer than `max_attempts` failures, oldest first; entries
+        another worker's open transaction claimed are skipped."""
+
+    @abstractmethod
+    async def published(self, entry: OutboxEntry) -> None:
+        """Remove an entry after its publication succeeded."""
+
+    @abstractmethod
+    async def failed(self, entry: OutboxEntry, error: str) -> None:
+        """Count a failed publication of `entry`, keeping it."""
+
+    async def release(self, entries: Sequence[OutboxEntry]) -> None:
+        """Give up claimed entries that were not processed (a run was interrupted).
+
+        Transactional backends need nothing here: the transaction's end releases them.
+        """
+
+    @abstractmethod
+    async def dead_letters(self, max_attempts: int, limit: int) -> list[OutboxEntry]:
+        """Entries that failed `max_attempts` times or more, oldest first; `[]` if none."""
+
+    @abstractmethod
+    async def counts(self, max_attempts: int) -> tuple[int, int]:
+        """``(pending, dead)``: entries with fewer than `max_attempts` failures, and the others."""
+
+    @abstractmethod
+    async def reset_attempts(self, entry_ids: Sequence[int]) -> None:
+        """Give these entries a fresh set of attempts."""
+
+    @abstractmethod
+    async def remove(self, entry_ids: Sequence[int]) -> None:
+        """Delete these entries without publishing them."""
+
+
+class AsyncCheckpointStrategy(ABC):
+    """The port an asyncio backend implements for projection checkpoints: `CheckpointStrategy`'s
+    contract, each method a coroutine."""
+
+    @abstractmethod
+    async def load(self, name: str) -> int:
+        """The checkpoint `name` (0 if new), locked for the current transaction: a second
+        worker asking for it waits until the first transaction ends."""
+
+    @abstractmethod
+    async def save(self, name: str, position: int) -> None:
+        """Store the checkpoint in the current transaction."""
+
+    @abstractmethod
+    async def positions(self) -> dict[str, int]:
+        """Every stored checkpoint by projection name, read without locking; {} if none."""

@@ -7,8 +7,9 @@ from typing import ClassVar
 
 from event_sourcery._configured import BackendConfig, Configured, EncryptionConfig, TenantEncryption
 from event_sourcery._event_store import EventStore
-from event_sourcery._outbox import Outbox, OutboxConfig, OutboxStrategy
+from event_sourcery._outbox import OutboxStrategy
 from event_sourcery._projection import CheckpointStrategy
+from event_sourcery._relay import Outbox
 from event_sourcery._storage import StorageStrategy
 from event_sourcery._subscription import Subscriber, SubscriptionStrategy
 
@@ -64,13 +65,7 @@ class Backend(Configured):
     @property
     def outbox(self) -> Outbox:
         """Publish what appends put into the outbox (see `with_outbox`)."""
-        return Outbox(
-            self._outbox_strategy(),
-            self._config.outbox or OutboxConfig(),
-            self._config.registry,
-            self._encryption(),
-            self._config.instrumentation,
-        )
+        return self._made_outbox(Outbox, self._outbox_strategy())
 
     def projection_checkpoints(self) -> dict[str, int]:
         """Every projection's checkpoint (a global position) by name, sorted by name.

@@ -126,6 +126,13 @@ class Configured(ABC):
             instrumentation=config.instrumentation,
         )
 
+    def _made_outbox(self, make: Callable[..., T], strategy: object) -> T:
+        """`make` (`Outbox` or `AsyncOutbox`) over the outbox port `strategy`, with this
+        backend's outbox options (the defaults without `with_outbox`)."""
+        config = self._config
+        outbox = config.outbox or OutboxConfig()
+        return make(strategy, outbox, config.registry, self._encryption(), config.instrumentation)
+
     def _with_config(self, config: BackendConfig) -> Self:
         """A copy of this backend over the same connection/session, with `config`.
 

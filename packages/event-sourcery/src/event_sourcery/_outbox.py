@@ -6,12 +6,8 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from event_sourcery._encryption import Encryption
 from event_sourcery._recorded import Recorded, RecordedRaw
-from event_sourcery._registry import EventRegistry
-from event_sourcery._tracing import NO_INSTRUMENTATION, Instrumentation, caused_by
 from event_sourcery.exceptions import InvalidInput
 
 logger = logging.getLogger("event_sourcery.outbox")
@@ -153,95 +149,3 @@ class OutboxConfig:
             raise InvalidInput(f"max_attempts must be an int, got {self.max_attempts!r}")
         if self.max_attempts < 1:
             raise InvalidInput(f"max_attempts must be at least 1, got {self.max_attempts}")
-
-
-def _check_ids(entry_ids: Sequence[Any]) -> list[int]:
-    if not all(isinstance(i, int) and not isinstance(i, bool) for i in entry_ids):
-        raise InvalidInput(f"outbox entry ids are ints, got {list(entry_ids)!r}")
-    return list(entry_ids)
-
-
-class Outbox:
-    """Publishes outbox entries: at least once, never silently dropped.
-
-    `run` works in the backend's current transaction (commit it afterwards, as with any
-    write). A worker that dies mid-run leaves its entries for the next run.
-    """
-
-    __slots__ = ("_config", "_encryption", "_instrumentation", "_registry", "_strategy")
-
-    def __init__(
-        self,
-        strategy: OutboxStrategy,
-        config: OutboxConfig,
-        registry: EventRegistry,
-        encryption: Encryption | None = None,
-        instrumentation: Instrumentation = NO_INSTRUMENTATION,
-    ) -> None:
-        self._instrumentation = instrumentation
-        self._strategy = strategy
-        self._config = config
-        self._registry = registry
-        self._encryption = encryption
-
-    def run(self, publisher: Publisher, limit: int = 100) -> int:
-        """Hand up to `limit` entries to `publisher`; return how many were published.
-
-        A publisher that raises leaves the entry in the outbox with one more failed attempt;
-        after `max_attempts` failures the entry is a dead letter (see `dead_letters`).
-        """
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidInput(f"limit must be a positive int, got {limit!r}")
-        published = 0
-        entries = self._strategy.claim(limit, self._config.max_attempts)
-        done = 0
-        try:
-            for entry in entries:
-                if self._publish(publisher, entry):
-                    published += 1
-                done += 1
-        finally:
-            if done < len(entries):
-                self._strategy.release(entries[done:])
-        return published
-
-    def _publish(self, publisher: Publisher, entry: OutboxEntry) -> bool:
-        try:
-            recorded = Recorded.of(entry.record, self._registry, self._encryption)
-            carrier = recorded.wrapped_event.context.model_extra or {}
-            with (
-                self._instrumentation.handling(
-                    carrier.get("trace") or {}, "event_sourcery.publish"
-                ),
-                caused_by(recorded.wrapped_event),
-            ):
-                publisher(recorded)
-        except Exception as exc:
-            # The type only: exception texts may carry event data, which stays out of logs.
-            logger.warning(
-                "publishing outbox entry %s (position %s) failed: %s",
-                entry.id,
-                entry.record.position,
-                type(exc).__name__,
-            )
-            self._strategy.failed(entry, describe(self._config.describe_error, exc))
-            return False
-        self._strategy.published(entry)
-        return True
-
-    def dead_letters(self, limit: int = 100) -> list[OutboxEntry]:
-        """Entries whose publication failed `max_attempts` times, oldest first."""
-        return self._strategy.dead_letters(self._config.max_attempts, limit)
-
-    def counts(self) -> dict[str, int]:
-        """How many entries wait: ``{"pending": ..., "dead_letters": ...}`` (every tenant)."""
-        pending, dead = self._strategy.counts(self._config.max_attempts)
-        return {"pending": pending, "dead_letters": dead}
-
-    def retry(self, *entry_ids: int) -> None:
-        """Give these dead letters (or any entries) a fresh set of attempts."""
-        self._strategy.reset_attempts(_check_ids(entry_ids))
-
-    def purge(self, *entry_ids: int) -> None:
-        """Remove these entries for good, without publishing them."""
-        self._strategy.remove(_check_ids(entry_ids))

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator, Iterable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from event_sourcery._event import Event
 from event_sourcery._limits import check_stream_label
+from event_sourcery._reacting import (
+    Decoding,
+    Fetch,
+    Hand,
+    Load,
+    Open,
+    ProjectStep,
+    Save,
+    project,
+    run_steps,
+)
 from event_sourcery._recorded import Recorded
-from event_sourcery._subscription import SubscriptionFilter
-from event_sourcery._tracing import caused_by
+from event_sourcery._subscription import LogCursor, SubscriptionFilter
 from event_sourcery.exceptions import InvalidInput
 
 if TYPE_CHECKING:
+    from event_sourcery._async_backend import AsyncBackend
     from event_sourcery._backend import Backend
 
 Handler = Callable[[Recorded], object]
@@ -43,13 +54,51 @@ class CheckpointStrategy(ABC):
         """
 
 
-def _positive(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput(f"{what} must be a positive int, got {value!r}")
-    return value
+TBackend = TypeVar("TBackend", "Backend", "AsyncBackend")
 
 
-class Projector:
+class ProjectorBase(Generic[TBackend]):
+    """What `Projector` and `AsyncProjector` share: the checked arguments and the filter."""
+
+    def __init__(
+        self,
+        backend: TBackend,
+        *,
+        name: str,
+        handler: Handler,
+        categories: Iterable[str] | None = None,
+        events: Iterable[type[Event]] | None = None,
+        on_reset: Callable[[], object] | None = None,
+    ) -> None:
+        self._backend: TBackend = backend
+        self.name = check_stream_label(name, "projection name")
+        if not callable(handler):
+            raise InvalidInput("handler must be callable")
+        self._handler = handler
+        if on_reset is not None and not callable(on_reset):
+            raise InvalidInput("on_reset must be callable")
+        self._on_reset = on_reset
+        subscriber = backend.subscriber
+        if categories is not None:
+            subscriber = subscriber.to_category(*categories)
+        if events is not None:
+            subscriber = subscriber.to_events(events)
+        self._filter: SubscriptionFilter = subscriber.subscription_filter
+
+    def _steps(self, limit: int) -> Generator[ProjectStep, Any, int]:
+        """One `run_once`'s steps (see `_reacting.project`)."""
+        backend = self._backend
+        config = backend.config
+        decoding = Decoding(config.registry, backend._encryption(), config.instrumentation)
+        return project(self.name, limit, decoding)
+
+    @property
+    def backend(self) -> TBackend:
+        """The backend whose events, checkpoint and transaction this projector works in."""
+        return self._backend
+
+
+class Projector(ProjectorBase["Backend"]):
     """Applies new events of the global log to a read model, exactly once.
 
     Each `run_once` works in the backend's current transaction: the handler's read-model
@@ -66,59 +115,28 @@ class Projector:
             rebuild (``event-sourcery projections rebuild``) starts from an empty one.
     """
 
-    def __init__(
-        self,
-        backend: Backend,
-        *,
-        name: str,
-        handler: Handler,
-        categories: Iterable[str] | None = None,
-        events: Iterable[type[Event]] | None = None,
-        on_reset: Callable[[], object] | None = None,
-    ) -> None:
-        self._backend = backend
-        self.name = check_stream_label(name, "projection name")
-        if not callable(handler):
-            raise InvalidInput("handler must be callable")
-        self._handler = handler
-        if on_reset is not None and not callable(on_reset):
-            raise InvalidInput("on_reset must be callable")
-        self._on_reset = on_reset
-        subscriber = backend.subscriber
-        if categories is not None:
-            subscriber = subscriber.to_category(*categories)
-        if events is not None:
-            subscriber = subscriber.to_events(events)
-        self._filter: SubscriptionFilter = subscriber.subscription_filter
-
     def run_once(self, limit: int = 500) -> int:
         """Apply up to `limit` new events; return how many were applied."""
-        _positive(limit, "limit")
         checkpoints = self._backend._checkpoint_strategy()
-        position = checkpoints.load(self.name)
-        cursor = self._backend._subscription_strategy().open(position, self._filter)
-        try:
-            records = cursor.fetch(limit)
-            registry, encryption = self._backend.config.registry, self._backend._encryption()
-            instrumentation = self._backend.config.instrumentation
-            for record in records:
-                recorded = Recorded.of(record, registry, encryption)
-                carrier = (recorded.wrapped_event.context.model_extra or {}).get("trace") or {}
-                with (
-                    instrumentation.handling(carrier, f"event_sourcery.project {self.name}"),
-                    caused_by(recorded.wrapped_event),
-                ):
-                    self._handler(recorded)
-            if cursor.position > position:
-                checkpoints.save(self.name, cursor.position)
-        finally:
-            cursor.close()
-        return len(records)
+        subscriptions = self._backend._subscription_strategy()
+        cursors: list[LogCursor] = []
 
-    @property
-    def backend(self) -> Backend:
-        """The backend whose events, checkpoint and transaction this projector works in."""
-        return self._backend
+        def do(step: ProjectStep) -> object:
+            if isinstance(step, Load):
+                return checkpoints.load(step.name)
+            if isinstance(step, Fetch):
+                return cursors[0].fetch(step.limit), cursors[0].position
+            if isinstance(step, Open):
+                cursors.append(subscriptions.open(step.position, self._filter))
+            elif isinstance(step, Hand):
+                self._handler(step.recorded)
+            elif isinstance(step, Save):
+                checkpoints.save(step.name, step.position)
+            else:
+                cursors[0].close()
+            return None
+
+        return run_steps(self._steps(limit), do)
 
     @property
     def position(self) -> int:

@@ -6,7 +6,9 @@ backends share (the gap rule, driver error codes, flavours, the SQL protocol) is
 """
 
 from event_sourcery._async_ports import (
+    AsyncCheckpointStrategy,
     AsyncLogCursor,
+    AsyncOutboxStrategy,
     AsyncOutboxWriter,
     AsyncStorageStrategy,
     AsyncSubscriptionStrategy,
@@ -46,7 +48,9 @@ __all__ = [
     "MISSING",
     "NO_VERSIONING",
     "VERSIONLESS",
+    "AsyncCheckpointStrategy",
     "AsyncLogCursor",
+    "AsyncOutboxStrategy",
     "AsyncOutboxWriter",
     "AsyncStorageStrategy",
     "AsyncSubscriptionStrategy",

@@ -9,7 +9,7 @@ that returns a ready `Backend` on a (possibly shared, never emptied) store::
             return MyBackend(...)
 
 An asyncio backend's module subclasses `AsyncBackendConformance` instead and provides
-`async_backend` (and `sync_twin`): the same tests then run through `AsyncModeBackend`, which
+`async_backend`: the same tests then run through `AsyncModeBackend`, which
 hands each call to the asyncio API on an event loop. One kit, two modes.
 
 Every test makes its own fresh stream ids and tenants and reads positions relative to the

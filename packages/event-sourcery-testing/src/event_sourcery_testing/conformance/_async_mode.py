@@ -6,8 +6,10 @@ that lives in a thread of its own (`EventLoopThread`), and wait for its result. 
 passes through it has therefore exercised the async API: `AsyncEventStore`, the async
 iterators of `AsyncSubscriber`, the async ports of the backend.
 
-Features with no asyncio API yet (the outbox relay, projectors and their checkpoints) are
-reached through `sync_twin`, a sync backend over the same store, until their async slice.
+The outbox relay and projectors are the asyncio backend's too (`AsyncOutbox`,
+`AsyncProjector`, through `BlockingOutbox` and `BlockingProjector`). Only an asyncio backend
+written before them (`AsyncBackend._outbox_strategy` not overridden) has them reached through
+its `sync_twin`, a sync backend over the same store.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from typing import Any, TypeVar
 from event_sourcery import (
     AsyncBackend,
     AsyncEventStore,
+    AsyncProjector,
     AsyncSubscriber,
     Backend,
     BackendConfig,
     EventStore,
     LoadedStream,
+    Outbox,
+    Projector,
     RawEvent,
     Recorded,
     StreamId,
@@ -42,6 +47,8 @@ from event_sourcery.interfaces import (
     StorageStrategy,
     SubscriptionStrategy,
 )
+
+from event_sourcery_testing.conformance._blocking_reactions import BlockingOutbox, BlockingProjector
 
 T = TypeVar("T")
 
@@ -227,6 +234,11 @@ class BlockingEncryption(TenantEncryption):
         self._loop.run(self._async.ashred(subject_id))
 
 
+def has_async_relay(backend: AsyncBackend) -> bool:
+    """Whether `backend` has the asyncio outbox relay and projections (else: `sync_twin`)."""
+    return type(backend)._outbox_strategy is not AsyncBackend._outbox_strategy
+
+
 class AsyncModeBackend(Backend):
     """A `Backend` over an `AsyncBackend`, for the kit: see the module's docstring.
 
@@ -240,16 +252,18 @@ class AsyncModeBackend(Backend):
 
     __slots__ = ("_twin", "async_backend", "loop")
 
-    def __init__(self, async_backend: AsyncBackend, twin: Backend, loop: EventLoopThread):
+    def __init__(
+        self, async_backend: AsyncBackend, twin: Backend | None, loop: EventLoopThread
+    ) -> None:
         super().__init__(config=async_backend.config)
         self.async_backend = async_backend
-        self._twin = twin._with_config(async_backend.config)
+        self._twin = None if twin is None else twin._with_config(async_backend.config)
         self.loop = loop
 
     def _with_config(self, config: BackendConfig) -> AsyncModeBackend:
         clone = super()._with_config(config)
         clone.async_backend = self.async_backend._with_config(config)
-        clone._twin = self._twin._with_config(config)
+        clone._twin = None if self._twin is None else self._twin._with_config(config)
         return clone
 
     @property
@@ -269,18 +283,46 @@ class AsyncModeBackend(Backend):
             _Bridge(built._strategy, self.loop), built._registry, encryption=built._encryption
         )
 
-    # Features with no asyncio API yet, and storage the overrides above never reach.
+    @property
+    def outbox(self) -> Outbox:
+        if has_async_relay(self.async_backend):
+            return BlockingOutbox(self.async_backend.outbox, self.loop)
+        return super().outbox
+
+    def projector(self, **options: Any) -> Projector:
+        """A `Projector` over this backend: the asyncio backend's `AsyncProjector`."""
+        if has_async_relay(self.async_backend):
+            made = AsyncProjector(self.async_backend, **options)
+            return BlockingProjector(made, self, self.loop)
+        return Projector(self, **options)
+
+    def projection_checkpoints(self) -> dict[str, int]:
+        if has_async_relay(self.async_backend):
+            return self.loop.run(self.async_backend.projection_checkpoints())
+        return super().projection_checkpoints()
+
+    # Storage the overrides above never reach, and the sync twin of an asyncio backend that
+    # has no asyncio outbox relay and projections.
+    @property
+    def twin(self) -> Backend:
+        """The sync twin; `NotImplementedError` when the conformance class gave none."""
+        if self._twin is None:
+            raise NotImplementedError("the asyncio backend has no asyncio relay: give a sync_twin")
+        return self._twin
+
     def _storage(self) -> StorageStrategy:
-        return self._twin._storage()
+        return self.twin._storage()
 
     def _subscription_strategy(self) -> SubscriptionStrategy:
-        return self._twin._subscription_strategy()
+        return self.twin._subscription_strategy()
 
     def _outbox_strategy(self) -> OutboxStrategy:
-        return self._twin._outbox_strategy()
+        return self.twin._outbox_strategy()
 
     def _checkpoint_strategy(self) -> CheckpointStrategy:
-        return self._twin._checkpoint_strategy()
+        return self.twin._checkpoint_strategy()
 
     def _key_storage(self) -> KeyStorage:
+        if self._twin is None:
+            return self.async_backend._key_storage()
         return self._twin._key_storage()

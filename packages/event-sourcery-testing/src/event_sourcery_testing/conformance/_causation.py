@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from event_sourcery import Backend, Context, Projector, Recorded, StreamId, WrappedEvent, caused_by
+from event_sourcery import Backend, Context, Recorded, StreamId, WrappedEvent, caused_by
 
 from event_sourcery_testing.conformance._events import Deposited, Withdrawn
 from event_sourcery_testing.conformance._hooks import Hooks
+from event_sourcery_testing.conformance._support import make_projector
 
 
 class CausationContract(Hooks):
@@ -55,7 +56,7 @@ class CausationContract(Hooks):
         origin = WrappedEvent.wrap(Deposited(amount=1))
         backend.event_store.append(origin, stream_id=StreamId(category=category))
         self.commit(backend)
-        projector = Projector(
+        projector = make_projector(
             backend, name=f"p-{uuid4().hex}", handler=project, categories=[category]
         )
         while projector.run_once():

@@ -6,12 +6,13 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from event_sourcery import Backend, Event, Projector, Recorded, StreamId
+from event_sourcery import Backend, Event, Recorded, StreamId
 from event_sourcery.exceptions import InvalidInput
 from event_sourcery.interfaces import OutboxEntry
 
 from event_sourcery_testing.conformance._events import Deposited, Withdrawn
 from event_sourcery_testing.conformance._hooks import Hooks
+from event_sourcery_testing.conformance._support import make_projector
 
 
 class Boom(Exception):
@@ -390,7 +391,7 @@ class ProjectionsContract(Hooks):
             totals["sum"] += record.wrapped_event.event.amount
 
         name = f"proj-{uuid4().hex}"
-        projector = Projector(backend, name=name, handler=apply, categories=[category])
+        projector = make_projector(backend, name=name, handler=apply, categories=[category])
         stream = StreamId(category=category)
         backend.event_store.append(Deposited(amount=1), Deposited(amount=2), stream_id=stream)
         self.commit(backend)
@@ -411,7 +412,9 @@ class ProjectionsContract(Hooks):
         backend.event_store.append(Deposited(amount=1), Deposited(amount=2), stream_id=stream)
         self.commit(backend)
         assert name not in backend.projection_checkpoints()
-        projector = Projector(backend, name=name, handler=lambda _: None, categories=[category])
+        projector = make_projector(
+            backend, name=name, handler=lambda _: None, categories=[category]
+        )
         while projector.run_once():
             self.commit(backend)
 
@@ -425,7 +428,7 @@ class ProjectionsContract(Hooks):
     def test_rebuild_from_zero_replays_everything(self, backend: Backend) -> None:
         category = _category()
         seen: list[Recorded] = []
-        projector = Projector(
+        projector = make_projector(
             backend, name=f"proj-{uuid4().hex}", handler=seen.append, categories=[category]
         )
         backend.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
@@ -448,10 +451,12 @@ class ProjectionsContract(Hooks):
             raise Boom
 
         with pytest.raises(Boom):
-            Projector(backend, name=name, handler=explode, categories=[category]).run_once()
+            make_projector(backend, name=name, handler=explode, categories=[category]).run_once()
         if self.capabilities.transactions:
             self.rollback(backend)
         seen: list[Recorded] = []
-        while Projector(backend, name=name, handler=seen.append, categories=[category]).run_once():
+        while make_projector(
+            backend, name=name, handler=seen.append, categories=[category]
+        ).run_once():
             self.commit(backend)
         assert len(seen) == 1

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
-from event_sourcery import EventStore, StreamId, WrappedEvent
+from event_sourcery import Backend, EventStore, Projector, StreamId, WrappedEvent
+
+from event_sourcery_testing.conformance._async_mode import AsyncModeBackend
 
 
 def fresh_tenant() -> str:
@@ -31,3 +33,11 @@ def versions(events: list[WrappedEvent[Any]]) -> list[int | None]:
 def snapshot_of_store(store: EventStore, *stream_ids: StreamId) -> list[Any]:
     """What a reader sees of `stream_ids` (raw form): to prove a rejected call changed nothing."""
     return [store.load_stream_raw(stream_id) for stream_id in stream_ids]
+
+
+def make_projector(backend: Backend, **options: Any) -> Projector:
+    """``Projector(backend, **options)``; in asyncio mode, the asyncio backend's
+    `AsyncProjector` behind the same sync API (`AsyncModeBackend.projector`)."""
+    if isinstance(backend, AsyncModeBackend):
+        return backend.projector(**options)
+    return Projector(backend, **options)

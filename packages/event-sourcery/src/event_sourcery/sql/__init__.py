@@ -14,7 +14,9 @@ from event_sourcery._readers import utc_from_text, uuid_from_hex
 from event_sourcery.sql._append import AtOnce, append_events, state_of
 from event_sourcery.sql._async_strategies import (
     AsyncDriver,
+    AsyncSQLCheckpointStrategy,
     AsyncSQLKeyStorage,
+    AsyncSQLOutboxStrategy,
     AsyncSQLOutboxWriter,
     AsyncSQLStorageStrategy,
 )
@@ -81,7 +83,9 @@ __all__ = [
     "EVENT_ID_INDEX",
     "MAX_VERSION",
     "AsyncDriver",
+    "AsyncSQLCheckpointStrategy",
     "AsyncSQLKeyStorage",
+    "AsyncSQLOutboxStrategy",
     "AsyncSQLOutboxWriter",
     "AsyncSQLStorageStrategy",
     "AtOnce",
