@@ -24,6 +24,13 @@ from event_sourcery_kurrentdb._subscription import KurrentDBSubscriptionStrategy
 DEFAULT_OUTBOX = "default"
 
 
+def check_outbox_name(outbox_name: str) -> str:
+    """`outbox_name`, if it names an outbox; else `InvalidInput`."""
+    if not isinstance(outbox_name, str) or not outbox_name.strip():
+        raise InvalidInput(f"outbox_name must be a non-empty str, got {outbox_name!r}")
+    return outbox_name
+
+
 class KurrentDBBackend(Backend):
     """Event Sourcery on KurrentDB (or EventStoreDB), through one `KurrentDBClient`.
 
@@ -62,12 +69,10 @@ class KurrentDBBackend(Backend):
                 f"client must be a kurrentdbclient.KurrentDBClient, got {type(client).__name__}; "
                 'make one with KurrentDBClient(uri="kurrentdb://host:2113") and pass that'
             )
-        if not isinstance(outbox_name, str) or not outbox_name.strip():
-            raise InvalidInput(f"outbox_name must be a non-empty str, got {outbox_name!r}")
+        self._outbox_name = check_outbox_name(outbox_name)
         self._connection = Connection(
             client, retry or RetryPolicy(), resolve_deadline(client, deadline)
         )
-        self._outbox_name = outbox_name
 
     @property
     def client(self) -> KurrentDBClient:

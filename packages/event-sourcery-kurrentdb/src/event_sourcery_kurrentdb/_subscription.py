@@ -48,7 +48,7 @@ from event_sourcery_kurrentdb._streams import (
 )
 
 #: Records buffered ahead of the reader; the server waits when the buffer is full.
-_BUFFER = 2000
+BUFFER = 2000
 #: Longest wait for the next record before the subscription has caught up.
 _CATCH_UP_STALL = 60.0
 
@@ -165,7 +165,7 @@ class KurrentDBLogCursor(LogCursor):
         self._connection = connection
         self._reading = Reading(after, subscription_filter)
         self._closed = threading.Event()
-        self._buffer: queue.Queue[Any] = queue.Queue(maxsize=_BUFFER)
+        self._buffer: queue.Queue[Any] = queue.Queue(maxsize=BUFFER)
         self._stash: deque[Any] = deque()
         self._subscription = connection.run(self._reading.subscribe())
         self._thread = threading.Thread(
