@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from event_sourcery import AsyncBackend, BackendConfig, EventRegistry
+from event_sourcery import AsyncBackend
 from event_sourcery.encryption import AwaitedKeys, KeyStorage
-from event_sourcery.exceptions import InvalidInput
 from event_sourcery.interfaces import (
     AsyncOutboxWriter,
     AsyncStorageStrategy,
@@ -19,12 +18,10 @@ from event_sourcery_kurrentdb._async_storage import (
     AsyncKurrentDBStorageStrategy,
 )
 from event_sourcery_kurrentdb._async_subscription import AsyncKurrentDBSubscriptionStrategy
-from event_sourcery_kurrentdb._backend import DEFAULT_OUTBOX, check_outbox_name
-from event_sourcery_kurrentdb._client import resolve_deadline
-from event_sourcery_kurrentdb._errors import RetryPolicy
+from event_sourcery_kurrentdb._options import OnClient
 
 
-class AsyncKurrentDBBackend(AsyncBackend):
+class AsyncKurrentDBBackend(OnClient[AsyncKurrentDBClient], AsyncBackend):
     """Event Sourcery's asyncio API on KurrentDB (or EventStoreDB), through one
     `AsyncKurrentDBClient`.
 
@@ -34,43 +31,14 @@ class AsyncKurrentDBBackend(AsyncBackend):
     own and durable when it returns; there is nothing to commit. The outbox relay,
     projectors and the command line are the sync backend's, on the same server.
 
-    Args:
-        client: an ``AsyncKurrentDBClient(uri="kurrentdb://localhost:2113")``.
-        registry: maps event classes to stored names (default: the global registry).
-        config: backend-independent options shared with other backends.
-        outbox_name: the outbox this backend's appends put entries into.
-        retry: how transient failures (server unavailable, deadlines) are retried.
-        deadline: seconds each request may take (see `KurrentDBBackend`).
+    Takes the arguments of `KurrentDBBackend`, with an ``AsyncKurrentDBClient(uri=...)``.
     """
 
     __slots__ = ("_connection", "_outbox_name")
 
-    def __init__(
-        self,
-        client: AsyncKurrentDBClient,
-        *,
-        registry: EventRegistry | None = None,
-        config: BackendConfig | None = None,
-        outbox_name: str = DEFAULT_OUTBOX,
-        retry: RetryPolicy | None = None,
-        deadline: float | None = None,
-    ) -> None:
-        super().__init__(registry=registry, config=config)
-        if not isinstance(client, AsyncKurrentDBClient):
-            raise InvalidInput(
-                "client must be a kurrentdbclient.AsyncKurrentDBClient, got "
-                f"{type(client).__name__}; make one with "
-                'AsyncKurrentDBClient(uri="kurrentdb://host:2113") and pass that'
-            )
-        self._outbox_name = check_outbox_name(outbox_name)
-        self._connection = AsyncConnection(
-            client, retry or RetryPolicy(), resolve_deadline(client, deadline)
-        )
-
-    @property
-    def client(self) -> AsyncKurrentDBClient:
-        """The client this backend talks through."""
-        return self._connection.client
+    _client_class = AsyncKurrentDBClient
+    _connection_class = AsyncConnection
+    _connection: AsyncConnection
 
     def _storage(self) -> AsyncStorageStrategy:
         return AsyncKurrentDBStorageStrategy(self._connection, self.tenant_id)

@@ -13,27 +13,16 @@ from typing import Any, TypeVar, cast
 from kurrentdbclient import AsyncKurrentDBClient
 from kurrentdbclient.exceptions import DeadlineExceededError
 
-from event_sourcery_kurrentdb._errors import RetryPolicy
-from event_sourcery_kurrentdb._steps import Request, Run, Steps
+from event_sourcery_kurrentdb._steps import Driver, Request, Run, Steps
 
 T = TypeVar("T")
 
 
-class AsyncConnection:
-    """An `AsyncKurrentDBClient` with this backend's retry policy and deadline.
+class AsyncConnection(Driver[AsyncKurrentDBClient]):
+    """An `AsyncKurrentDBClient` (connected at the first request) with this backend's retry
+    policy and deadline."""
 
-    Attributes:
-        client: the client every request goes through (connected at the first request).
-        retry: how transient failures are retried.
-        deadline: seconds each request may take (for a subscription: its confirmation).
-    """
-
-    __slots__ = ("client", "deadline", "retry")
-
-    def __init__(self, client: AsyncKurrentDBClient, retry: RetryPolicy, deadline: float) -> None:
-        self.client = client
-        self.retry = retry
-        self.deadline = deadline
+    __slots__ = ()
 
     async def run(self, steps: Steps[T]) -> T:
         """Run `steps` (see `_steps`) to their end; what they return.

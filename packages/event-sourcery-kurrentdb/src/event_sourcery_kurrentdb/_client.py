@@ -21,9 +21,8 @@ from kurrentdbclient.common import AbstractCatchupSubscription
 from kurrentdbclient.exceptions import DeadlineExceededError
 
 from event_sourcery_kurrentdb import _steps as steps
-from event_sourcery_kurrentdb._errors import RetryPolicy
+from event_sourcery_kurrentdb._steps import Driver, Request, Run, Steps
 from event_sourcery_kurrentdb._steps import Expected as Expected
-from event_sourcery_kurrentdb._steps import Request, Run, Steps
 
 T = TypeVar("T")
 
@@ -95,24 +94,14 @@ def _confirmed_within(
     return result
 
 
-class Connection:
+class Connection(Driver[KurrentDBClient]):
     """A `KurrentDBClient` with this backend's retry policy and deadline; shared by every strategy.
 
     It runs the steps of `_steps` (`run`); its other methods run one request each, for the
     strategies that only the sync API has (outbox, checkpoints).
-
-    Attributes:
-        client: the client every request goes through.
-        retry: how transient failures are retried.
-        deadline: seconds each request may take (for a subscription: its confirmation).
     """
 
-    __slots__ = ("client", "deadline", "retry")
-
-    def __init__(self, client: KurrentDBClient, retry: RetryPolicy, deadline: float) -> None:
-        self.client = client
-        self.retry = retry
-        self.deadline = deadline
+    __slots__ = ()
 
     def run(self, steps: Steps[T]) -> T:
         """Run `steps` (see `_steps`) to their end; what they return."""

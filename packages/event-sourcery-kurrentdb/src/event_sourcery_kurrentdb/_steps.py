@@ -58,6 +58,26 @@ class Request:
     streaming: bool = False
 
 
+C = TypeVar("C")
+
+
+class Driver(Generic[C]):
+    """What a driver of the steps holds: a client, the retry policy and the deadline.
+
+    Attributes:
+        client: the client every request goes through.
+        retry: how transient failures are retried.
+        deadline: seconds each request may take (for a subscription: its confirmation).
+    """
+
+    __slots__ = ("client", "deadline", "retry")
+
+    def __init__(self, client: C, retry: RetryPolicy, deadline: float) -> None:
+        self.client = client
+        self.retry = retry
+        self.deadline = deadline
+
+
 #: A generator of requests that returns `T`: what a driver runs.
 Steps = Generator[Request, Any, T]
 
