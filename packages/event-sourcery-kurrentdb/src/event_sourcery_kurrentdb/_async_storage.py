@@ -7,7 +7,6 @@ Nothing is decided here: each method runs the steps its sync namesake runs, on a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Self
 
 from event_sourcery import StreamId
 from event_sourcery.encryption import AsyncKeyStorage, StoredKey
@@ -22,19 +21,11 @@ from event_sourcery.interfaces import (
 from event_sourcery_kurrentdb._async_client import AsyncConnection
 from event_sourcery_kurrentdb._keys import KeySteps
 from event_sourcery_kurrentdb._outbox import put_entries
-from event_sourcery_kurrentdb._stream_steps import StreamSteps
+from event_sourcery_kurrentdb._stream_steps import OnStreams
 
 
-class AsyncKurrentDBStorageStrategy(AsyncStorageStrategy):
+class AsyncKurrentDBStorageStrategy(OnStreams[AsyncConnection], AsyncStorageStrategy):
     """`KurrentDBStorageStrategy`, awaited: one KurrentDB stream per (tenant, category, uuid)."""
-
-    def __init__(self, connection: AsyncConnection, tenant_id: str | None = None) -> None:
-        self._connection = connection
-        self._steps = StreamSteps(tenant_id)
-        self.tenant_id = tenant_id
-
-    def scoped_for_tenant(self, tenant_id: str | None) -> Self:
-        return type(self)(self._connection, tenant_id)
 
     async def fetch_events(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Self
 
 from event_sourcery import StreamId
 from event_sourcery.interfaces import ExpectedVersion, RawEvent, StorageStrategy
 
 from event_sourcery_kurrentdb._client import Connection
-from event_sourcery_kurrentdb._stream_steps import StreamSteps
+from event_sourcery_kurrentdb._stream_steps import OnStreams
 
 
-class KurrentDBStorageStrategy(StorageStrategy):
+class KurrentDBStorageStrategy(OnStreams[Connection], StorageStrategy):
     """`StorageStrategy` on KurrentDB: one KurrentDB stream per (tenant, category, uuid)."""
-
-    def __init__(self, connection: Connection, tenant_id: str | None = None) -> None:
-        self._connection = connection
-        self._steps = StreamSteps(tenant_id)
-        self.tenant_id = tenant_id
-
-    def scoped_for_tenant(self, tenant_id: str | None) -> Self:
-        return type(self)(self._connection, tenant_id)
 
     def fetch_events(
         self, stream_id: StreamId, start: int | None = None, stop: int | None = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Generic, Self, TypeVar
 
 from event_sourcery import StreamId
 from event_sourcery.exceptions import (
@@ -385,3 +386,19 @@ class StreamSteps:
         yield from steps.delete(stream, marker.revision)
         yield from steps.delete(snapshot_stream(stream), KurrentState.ANY)
         yield from self._release(stream_id, marker.name)
+
+
+D = TypeVar("D")
+
+
+class OnStreams(Generic[D]):
+    """What the sync and asyncio storage strategies hold: a driver and the `StreamSteps` of
+    one tenant; `scoped_for_tenant` gives another tenant's."""
+
+    def __init__(self, connection: D, tenant_id: str | None = None) -> None:
+        self._connection = connection
+        self._steps = StreamSteps(tenant_id)
+        self.tenant_id = tenant_id
+
+    def scoped_for_tenant(self, tenant_id: str | None) -> Self:
+        return type(self)(self._connection, tenant_id)
