@@ -7,6 +7,8 @@ to writes only).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
 import os
 import signal
@@ -15,14 +17,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import aclosing
 from typing import Any
 
 import pytest
 from event_sourcery import StreamId, WrappedEvent
 from event_sourcery.encryption import AesGcmEncryption
 from event_sourcery.exceptions import InvalidInput, StorageError
-from event_sourcery_kurrentdb import KurrentDBBackend, RetryPolicy
-from kurrentdbclient import KurrentDBClient
+from event_sourcery_kurrentdb import AsyncKurrentDBBackend, KurrentDBBackend, RetryPolicy
+from kurrentdbclient import AsyncKurrentDBClient, KurrentDBClient
 
 from ._events import Noted
 
@@ -115,6 +118,39 @@ def test_subscribing_to_a_frozen_server_is_a_storage_error_in_bounded_time(
 
         assert isinstance(error, StorageError), error
         assert "subscribing" in str(error)
+
+
+@pytest.mark.parametrize("operation", ["append", "subscribe"])
+def test_the_async_backend_on_a_frozen_server_is_a_storage_error_in_bounded_time(
+    frozen: tuple[str, Callable[[], None]], operation: str
+) -> None:
+    uri, freeze = frozen
+
+    async def scenario() -> BaseException | None:
+        client = AsyncKurrentDBClient(uri)
+        backend = AsyncKurrentDBBackend(
+            client, deadline=1, retry=RetryPolicy(attempts=2, backoff=0.05)
+        )
+        stream = StreamId()
+        await backend.event_store.append(Noted(text="before"), stream_id=stream)  # connected
+        freeze()
+        try:
+            if operation == "append":
+                appending = backend.event_store.append(Noted(text="x"), stream_id=stream)
+                await asyncio.wait_for(appending, _BOUND)
+            else:
+                async with aclosing(backend.subscriber.build_iter(0.1)) as records:
+                    await asyncio.wait_for(anext(records), _BOUND)
+        except (StorageError, TimeoutError) as exc:
+            return exc
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), 5)
+        return None
+
+    error = asyncio.run(scenario())
+    assert isinstance(error, StorageError), error
+    assert ("unavailable" if operation == "append" else "subscribing") in str(error)
 
 
 class _Recording(KurrentDBClient):
