@@ -204,6 +204,50 @@ def test_every_client_call_carries_the_deadline(
     assert {name: {7} for name in recording.timeouts} == recording.timeouts
 
 
+class _AsyncRecording(AsyncKurrentDBClient):
+    """An asyncio client that records the `timeout` of every call it is asked to make."""
+
+    timeouts: dict[str, set[float | None]]
+
+
+def _async_recorded(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    async def method(self: _AsyncRecording, *args: Any, **kwargs: Any) -> Any:
+        self.timeouts.setdefault(name, set()).add(kwargs.get("timeout"))
+        return await original(self, *args, **kwargs)
+
+    return method
+
+
+for _name, _member in vars(AsyncKurrentDBClient).items():
+    if inspect.iscoroutinefunction(_member) and "timeout" in inspect.signature(_member).parameters:
+        setattr(_AsyncRecording, _name, _async_recorded(_name, _member))
+
+
+def test_every_async_client_call_carries_the_deadline(kurrentdb_uri: str) -> None:
+    async def scenario() -> dict[str, set[float | None]]:
+        client = _AsyncRecording(kurrentdb_uri)
+        client.timeouts = {}
+        backend = AsyncKurrentDBBackend(client, deadline=7)
+        store = backend.with_outbox().event_store
+        named = StreamId(name=f"deadline-{StreamId().uuid.hex}")
+        await store.append(Noted(text="a"), stream_id=named)
+        await store.save_snapshot(named, WrappedEvent.wrap(Noted(text="snap"), version=1))
+        await store.load_stream(named)
+        start = await store.position()
+        await store.delete_stream(named)
+        async with aclosing(backend.subscriber.start_from(start).build_iter(0.1)) as records:
+            await anext(records)
+        encrypted = backend.with_encryption(strategy=AesGcmEncryption())
+        await encrypted.encryption.ashred(f"subject-{StreamId().uuid.hex}")
+        await client.close()
+        return client.timeouts
+
+    timeouts = asyncio.run(scenario())
+    assert timeouts.pop("subscribe_to_all") == {None}  # a deadline would end it: _client.py
+    assert timeouts, "the backend made no call"
+    assert {name: {7} for name in timeouts} == timeouts
+
+
 def test_the_client_default_deadline_is_used_unless_the_backend_has_one(
     kurrentdb_uri: str,
 ) -> None:
