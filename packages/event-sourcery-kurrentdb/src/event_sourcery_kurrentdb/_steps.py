@@ -1,11 +1,12 @@
 """Every request this backend makes, as data: the backend's logic is written once, without I/O.
 
-The strategies' decisions (versions, names, snapshots, deletes, keys) are generators that
-yield a `Request` and are sent its answer, as h11 hands bytes in and events out. A driver runs
-them: `Connection.run` calls `KurrentDBClient`, `AsyncConnection.run` awaits
-`AsyncKurrentDBClient`, both through the same retry policy and error translation. An error a
-request raises is thrown into the generator, so its clean-up (`except BaseException`) runs on
-either driver.
+The strategies' decisions (versions, names, snapshots, deletes, keys, outbox entries) are
+generators that yield a `Request` and are sent its answer, as h11 hands bytes in and events
+out. A driver runs them, `Run` telling it what comes next: `Connection.run` calls
+`KurrentDBClient`, `AsyncConnection.run` awaits `AsyncKurrentDBClient`, with the same retries
+and error translation. An error a request raises is thrown into the generator, translated, so
+its clean-up (releasing a name it bound) runs on either driver; a cancelled asyncio call
+closes the generator where it stopped, with no further request.
 
 A version conflict is an answer here, not an error: `append` and `delete` answer None / False,
 and the caller decides what it means (a `ConcurrentStreamWriteError`, a name already taken, a
