@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import aclosing
 
 import pytest
-from event_sourcery import StreamId
+from event_sourcery import ConcurrentStreamWriteError, StreamId
 from event_sourcery.exceptions import InvalidInput, StorageError
 from event_sourcery_kurrentdb import AsyncKurrentDBBackend, KurrentDBBackend, RetryPolicy
 from kurrentdb_emulator import Emulator
@@ -41,6 +41,38 @@ def test_the_sync_backend_reads_what_the_async_one_wrote(
     asyncio.run(write())
     loaded = kurrentdb_backend.in_tenant_mode("t1").event_store.load_stream(stream)
     assert [(e.version, e.event) for e in loaded] == [(1, Noted(text="a")), (2, Noted(text="b"))]
+
+
+def test_200_tasks_racing_on_one_stream_keep_its_versions_contiguous(kurrentdb_uri: str) -> None:
+    # One event loop, one client: every task loads and appends expecting the version it
+    # loaded. The server's expected-revision check, not luck, decides: the losers of each
+    # round get `ConcurrentStreamWriteError`, and the stream has no gap and no duplicate.
+    async def scenario() -> tuple[list[int], int, int]:
+        client = AsyncKurrentDBClient(kurrentdb_uri)
+        store = AsyncKurrentDBBackend(client).event_store
+        stream = StreamId(category="raced")
+        await store.append(Noted(text="start"), stream_id=stream)
+
+        async def race(writer: int) -> bool:
+            loaded = await store.load_stream(stream)
+            try:
+                await store.append(
+                    Noted(text=str(writer)), stream_id=stream, expected_version=loaded.version
+                )
+            except ConcurrentStreamWriteError:
+                return False
+            return True
+
+        outcomes = await asyncio.gather(*(race(writer) for writer in range(200)))
+        versions = [e.version for e in await store.load_stream(stream)]
+        await client.close()
+        return versions, outcomes.count(True), outcomes.count(False)
+
+    versions, won, lost = asyncio.run(scenario())
+    assert versions == list(range(1, len(versions) + 1))
+    assert won == len(versions) - 1
+    assert won >= 1
+    assert won + lost == 200
 
 
 @pytest.fixture
