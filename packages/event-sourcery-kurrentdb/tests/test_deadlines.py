@@ -7,6 +7,8 @@ to writes only).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
 import os
 import signal
@@ -15,14 +17,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import aclosing
 from typing import Any
 
 import pytest
 from event_sourcery import StreamId, WrappedEvent
 from event_sourcery.encryption import AesGcmEncryption
 from event_sourcery.exceptions import InvalidInput, StorageError
-from event_sourcery_kurrentdb import KurrentDBBackend, RetryPolicy
-from kurrentdbclient import KurrentDBClient
+from event_sourcery_kurrentdb import AsyncKurrentDBBackend, KurrentDBBackend, RetryPolicy
+from kurrentdbclient import AsyncKurrentDBClient, KurrentDBClient
 
 from ._events import Noted
 
@@ -117,6 +120,39 @@ def test_subscribing_to_a_frozen_server_is_a_storage_error_in_bounded_time(
         assert "subscribing" in str(error)
 
 
+@pytest.mark.parametrize("operation", ["append", "subscribe"])
+def test_the_async_backend_on_a_frozen_server_is_a_storage_error_in_bounded_time(
+    frozen: tuple[str, Callable[[], None]], operation: str
+) -> None:
+    uri, freeze = frozen
+
+    async def scenario() -> BaseException | None:
+        client = AsyncKurrentDBClient(uri)
+        backend = AsyncKurrentDBBackend(
+            client, deadline=1, retry=RetryPolicy(attempts=2, backoff=0.05)
+        )
+        stream = StreamId()
+        await backend.event_store.append(Noted(text="before"), stream_id=stream)  # connected
+        freeze()
+        try:
+            if operation == "append":
+                appending = backend.event_store.append(Noted(text="x"), stream_id=stream)
+                await asyncio.wait_for(appending, _BOUND)
+            else:
+                async with aclosing(backend.subscriber.build_iter(0.1)) as records:
+                    await asyncio.wait_for(anext(records), _BOUND)
+        except (StorageError, TimeoutError) as exc:
+            return exc
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), 5)
+        return None
+
+    error = asyncio.run(scenario())
+    assert isinstance(error, StorageError), error
+    assert ("unavailable" if operation == "append" else "subscribing") in str(error)
+
+
 class _Recording(KurrentDBClient):
     """A client that records the `timeout` of every call, then makes it on a real client."""
 
@@ -166,6 +202,50 @@ def test_every_client_call_carries_the_deadline(
     assert subscribing == {None}  # a gRPC deadline would end the subscription; see _client.py
     assert recording.timeouts, "the backend made no call"
     assert {name: {7} for name in recording.timeouts} == recording.timeouts
+
+
+class _AsyncRecording(AsyncKurrentDBClient):
+    """An asyncio client that records the `timeout` of every call it is asked to make."""
+
+    timeouts: dict[str, set[float | None]]
+
+
+def _async_recorded(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    async def method(self: _AsyncRecording, *args: Any, **kwargs: Any) -> Any:
+        self.timeouts.setdefault(name, set()).add(kwargs.get("timeout"))
+        return await original(self, *args, **kwargs)
+
+    return method
+
+
+for _name, _member in vars(AsyncKurrentDBClient).items():
+    if inspect.iscoroutinefunction(_member) and "timeout" in inspect.signature(_member).parameters:
+        setattr(_AsyncRecording, _name, _async_recorded(_name, _member))
+
+
+def test_every_async_client_call_carries_the_deadline(kurrentdb_uri: str) -> None:
+    async def scenario() -> dict[str, set[float | None]]:
+        client = _AsyncRecording(kurrentdb_uri)
+        client.timeouts = {}
+        backend = AsyncKurrentDBBackend(client, deadline=7)
+        store = backend.with_outbox().event_store
+        named = StreamId(name=f"deadline-{StreamId().uuid.hex}")
+        await store.append(Noted(text="a"), stream_id=named)
+        await store.save_snapshot(named, WrappedEvent.wrap(Noted(text="snap"), version=1))
+        await store.load_stream(named)
+        start = await store.position()
+        await store.delete_stream(named)
+        async with aclosing(backend.subscriber.start_from(start).build_iter(0.1)) as records:
+            await anext(records)
+        encrypted = backend.with_encryption(strategy=AesGcmEncryption())
+        await encrypted.encryption.ashred(f"subject-{StreamId().uuid.hex}")
+        await client.close()
+        return client.timeouts
+
+    timeouts = asyncio.run(scenario())
+    assert timeouts.pop("subscribe_to_all") == {None}  # a deadline would end it: _client.py
+    assert timeouts, "the backend made no call"
+    assert {name: {7} for name in timeouts} == timeouts
 
 
 def test_the_client_default_deadline_is_used_unless_the_backend_has_one(

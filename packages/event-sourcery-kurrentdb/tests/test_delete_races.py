@@ -8,15 +8,16 @@ the first is a `StorageError`, the second a successful append with our events' p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from event_sourcery import StreamId, default_registry
 from event_sourcery.exceptions import StorageError
 from event_sourcery.interfaces import RawEvent, serialize
 from event_sourcery_kurrentdb import KurrentDBBackend, KurrentDBStorageStrategy
-from event_sourcery_kurrentdb._client import Connection, Expected
-from kurrentdbclient import KurrentDBClient, NewEvent
+from event_sourcery_kurrentdb._client import Connection
+from event_sourcery_kurrentdb._steps import Request
+from kurrentdbclient import KurrentDBClient
 
 from ._events import Noted
 
@@ -33,12 +34,13 @@ class DeletingRightAfterAppend(Connection):
         self.target = stream_id.hex
         self.appended: list[int] = []
 
-    def append(self, stream: str, expected: Expected, events: Sequence[NewEvent]) -> int | None:
-        position = super().append(stream, expected, events)
-        if stream == self.target and position is not None:
-            self.appended.append(position)
+    def _execute(self, request: Request) -> Any:
+        answer = super()._execute(request)
+        appended = request.method == "append_to_stream" and answer is not None
+        if appended and request.kwargs["stream_name"] == self.target:
+            self.appended.append(answer)
             self.other_writer.delete_stream(self.stream_id)
-        return position
+        return answer
 
 
 def _raws(stream: StreamId, *texts: str) -> list[RawEvent]:

@@ -9,7 +9,8 @@ import pytest
 from event_sourcery import NO_VERSIONING, Context, StreamId, WrappedEvent, default_registry
 from event_sourcery.exceptions import ConcurrentStreamWriteError, InvalidEvent, InvalidInput
 from event_sourcery.interfaces import serialize
-from event_sourcery_kurrentdb import KurrentDBBackend, KurrentDBStorageStrategy
+from event_sourcery_kurrentdb import KurrentDBBackend
+from event_sourcery_kurrentdb._stream_steps import StreamSteps
 from kurrentdbclient import KurrentDBClient, StreamState
 
 from ._events import Noted, Opened
@@ -60,12 +61,12 @@ def test_an_append_racing_a_delete_is_a_conflict(kurrentdb_backend: KurrentDBBac
     # stream. The deletion marker moves the revision on, so the writer's append fails.
     store, stream = kurrentdb_backend.event_store, StreamId()
     store.append(Noted(text="a"), stream_id=stream)
-    storage = KurrentDBStorageStrategy(kurrentdb_backend._connection)
+    connection, storage = kurrentdb_backend._connection, StreamSteps()
     name = stream.hex
-    head_read_before_the_delete = storage._head(name)
+    head_read_before_the_delete = connection.run(storage._head(name))
     store.delete_stream(stream)
     late = [serialize(Noted(text="late"), stream, 2, default_registry)]
-    assert storage._append(name, stream, head_read_before_the_delete, late) is None
+    assert connection.run(storage._append(name, stream, head_read_before_the_delete, late)) is None
     with pytest.raises(ConcurrentStreamWriteError):
         store.append(Noted(text="late"), stream_id=stream, expected_version=1)
     assert store.load_stream(stream) == []

@@ -5,6 +5,7 @@ import event_sourcery_kurrentdb
 
 def test_all_is_sorted_and_complete() -> None:
     assert event_sourcery_kurrentdb.__all__ == [
+        "AsyncKurrentDBBackend",
         "KurrentDBBackend",
         "KurrentDBCheckpointStrategy",
         "KurrentDBKeyStorage",

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from kurrentdb_emulator import Emulator
 from kurrentdbclient import AsyncKurrentDBClient, NewEvent, StreamState
+from kurrentdbclient.events import CaughtUp, Checkpoint
 from kurrentdbclient.exceptions import WrongCurrentVersionError
 
 
@@ -59,3 +60,48 @@ def test_async_client_reports_wrong_expected_version(emulator: Emulator, stream_
 
     with pytest.raises(WrongCurrentVersionError):
         asyncio.run(scenario())
+
+
+def test_async_client_reads_all_subscribes_to_all_and_deletes(
+    emulator: Emulator, stream_name: str
+) -> None:
+    async def scenario() -> tuple[list[str], list[str], dict[str, object]]:
+        client = connect(emulator)
+        await client.connect()
+        try:
+            start = await client.get_commit_position()
+            await client.append_to_stream(
+                stream_name,
+                current_version=StreamState.NO_STREAM,
+                events=[NewEvent("A", b"{}"), NewEvent("B", b"{}")],
+            )
+            read = await client.read_all(
+                commit_position=start, filter_include=(stream_name,), filter_by_stream_name=True
+            )
+            in_all = [event.type async for event in read]
+            subscription = await client.subscribe_to_all(
+                commit_position=start,
+                filter_include=(stream_name,),
+                filter_by_stream_name=True,
+                include_caught_up=True,
+                include_checkpoints=True,
+            )
+            received: list[str] = []
+            async for event in subscription:
+                if isinstance(event, CaughtUp):
+                    break
+                if not isinstance(event, Checkpoint):
+                    received.append(event.type)
+            await subscription.stop()
+            await client.delete_stream(stream_name, current_version=1)
+            metadata, _ = await client.get_stream_metadata(stream_name)
+            return in_all, received, metadata
+        finally:
+            await client.close()
+
+    in_all, received, metadata = asyncio.run(scenario())
+    assert in_all == ["A", "B"]
+    assert received == ["A", "B"]
+    truncate_before = metadata["$tb"]
+    assert isinstance(truncate_before, int)
+    assert truncate_before >= 2  # hides A and B

@@ -8,6 +8,7 @@ backend = KurrentDBBackend(KurrentDBClient(uri="kurrentdb://localhost:2113?Tls=f
 ```
 """
 
+from event_sourcery_kurrentdb._async_backend import AsyncKurrentDBBackend
 from event_sourcery_kurrentdb._backend import KurrentDBBackend
 from event_sourcery_kurrentdb._checkpoints import KurrentDBCheckpointStrategy
 from event_sourcery_kurrentdb._errors import RetryPolicy
@@ -17,6 +18,7 @@ from event_sourcery_kurrentdb._storage import KurrentDBStorageStrategy
 from event_sourcery_kurrentdb._subscription import KurrentDBSubscriptionStrategy
 
 __all__ = [
+    "AsyncKurrentDBBackend",
     "KurrentDBBackend",
     "KurrentDBCheckpointStrategy",
     "KurrentDBKeyStorage",

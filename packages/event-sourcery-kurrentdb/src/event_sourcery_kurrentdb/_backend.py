@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from event_sourcery import Backend, BackendConfig, EventRegistry
+from event_sourcery import Backend
 from event_sourcery.encryption import KeyStorage
-from event_sourcery.exceptions import InvalidInput
 from event_sourcery.interfaces import (
     CheckpointStrategy,
     OutboxStrategy,
@@ -14,17 +13,15 @@ from event_sourcery.interfaces import (
 from kurrentdbclient import KurrentDBClient
 
 from event_sourcery_kurrentdb._checkpoints import KurrentDBCheckpointStrategy
-from event_sourcery_kurrentdb._client import Connection, resolve_deadline
-from event_sourcery_kurrentdb._errors import RetryPolicy
+from event_sourcery_kurrentdb._client import Connection
 from event_sourcery_kurrentdb._keys import KurrentDBKeyStorage
+from event_sourcery_kurrentdb._options import OnClient
 from event_sourcery_kurrentdb._outbox import KurrentDBOutboxStrategy
 from event_sourcery_kurrentdb._storage import KurrentDBStorageStrategy
 from event_sourcery_kurrentdb._subscription import KurrentDBSubscriptionStrategy
 
-DEFAULT_OUTBOX = "default"
 
-
-class KurrentDBBackend(Backend):
+class KurrentDBBackend(OnClient[KurrentDBClient], Backend):
     """Event Sourcery on KurrentDB (or EventStoreDB), through one `KurrentDBClient`.
 
     Cheap to make: it stores references only, and every copy (`in_tenant_mode`,
@@ -46,33 +43,9 @@ class KurrentDBBackend(Backend):
 
     __slots__ = ("_connection", "_outbox_name")
 
-    def __init__(
-        self,
-        client: KurrentDBClient,
-        *,
-        registry: EventRegistry | None = None,
-        config: BackendConfig | None = None,
-        outbox_name: str = DEFAULT_OUTBOX,
-        retry: RetryPolicy | None = None,
-        deadline: float | None = None,
-    ) -> None:
-        super().__init__(registry=registry, config=config)
-        if not isinstance(client, KurrentDBClient):
-            raise InvalidInput(
-                f"client must be a kurrentdbclient.KurrentDBClient, got {type(client).__name__}; "
-                'make one with KurrentDBClient(uri="kurrentdb://host:2113") and pass that'
-            )
-        if not isinstance(outbox_name, str) or not outbox_name.strip():
-            raise InvalidInput(f"outbox_name must be a non-empty str, got {outbox_name!r}")
-        self._connection = Connection(
-            client, retry or RetryPolicy(), resolve_deadline(client, deadline)
-        )
-        self._outbox_name = outbox_name
-
-    @property
-    def client(self) -> KurrentDBClient:
-        """The client this backend talks through."""
-        return self._connection.client
+    _client_class = KurrentDBClient
+    _connection_class = Connection
+    _connection: Connection
 
     def _storage(self) -> StorageStrategy:
         return KurrentDBStorageStrategy(self._connection, self.tenant_id)

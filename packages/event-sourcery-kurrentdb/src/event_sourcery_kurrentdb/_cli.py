@@ -14,7 +14,8 @@ from event_sourcery import Backend
 from event_sourcery.exceptions import InvalidInput
 from kurrentdbclient import KurrentDBClient
 
-from event_sourcery_kurrentdb._backend import DEFAULT_OUTBOX, KurrentDBBackend
+from event_sourcery_kurrentdb._backend import KurrentDBBackend
+from event_sourcery_kurrentdb._options import DEFAULT_OUTBOX
 
 
 @contextmanager

@@ -1,43 +1,39 @@
-"""Every request this backend makes, each through `_errors.call` (retries, error translation).
+"""The sync driver of `_steps`: every request through `KurrentDBClient`, with retries.
 
 Every request carries the connection's deadline. `kurrentdbclient` applies its `DefaultDeadline`
 to writes only, so without ours a read (and every append reads the stream's head first) waits
 for good on a server that stopped answering, and neither the retry nor `StorageError` follows.
-
-A version conflict is an answer here, not an error: `append` and `delete` return None / False,
-and the caller decides what it means (a `ConcurrentStreamWriteError`, a name already taken, a
-delete that someone else finished).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import re
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from event_sourcery.exceptions import InvalidInput
-from kurrentdbclient import KurrentDBClient, NewEvent, RecordedEvent, StreamState
+from kurrentdbclient import AsyncKurrentDBClient, KurrentDBClient, NewEvent, RecordedEvent
 from kurrentdbclient.common import AbstractCatchupSubscription
-from kurrentdbclient.exceptions import (
-    DeadlineExceededError,
-    NotFoundError,
-    WrongCurrentVersionError,
-)
+from kurrentdbclient.exceptions import DeadlineExceededError
 
-from event_sourcery_kurrentdb._errors import RetryPolicy, call
+from event_sourcery_kurrentdb import _steps as steps
+from event_sourcery_kurrentdb._steps import Driver, Request, Run, Steps
+from event_sourcery_kurrentdb._steps import Expected as Expected
 
-Expected = int | StreamState
+T = TypeVar("T")
 
 #: Seconds a request may take when neither the backend nor the client's URI names a deadline:
 #: KurrentDB's own clients default to 10 s.
 DEFAULT_DEADLINE = 10.0
 
 
-def resolve_deadline(client: KurrentDBClient, deadline: float | None) -> float:
+def resolve_deadline(
+    client: KurrentDBClient | AsyncKurrentDBClient, deadline: float | None
+) -> float:
     """`deadline` if given, else the client's `DefaultDeadline`, else `DEFAULT_DEADLINE`.
 
     Raises:
@@ -98,21 +94,36 @@ def _confirmed_within(
     return result
 
 
-class Connection:
+class Connection(Driver[KurrentDBClient]):
     """A `KurrentDBClient` with this backend's retry policy and deadline; shared by every strategy.
 
-    Attributes:
-        client: the client every request goes through.
-        retry: how transient failures are retried.
-        deadline: seconds each request may take (for a subscription: its confirmation).
+    It runs the steps of `_steps` (`run`); its other methods run one request each, for the
+    strategies that only the sync API has (outbox, checkpoints).
     """
 
-    __slots__ = ("client", "deadline", "retry")
+    __slots__ = ()
 
-    def __init__(self, client: KurrentDBClient, retry: RetryPolicy, deadline: float) -> None:
-        self.client = client
-        self.retry = retry
-        self.deadline = deadline
+    def run(self, steps: Steps[T]) -> T:
+        """Run `steps` (see `_steps`) to their end; what they return."""
+        with contextlib.closing(steps):
+            run = Run(steps, self.retry)
+            while run.request is not None:
+                try:
+                    reply = self._execute(run.request)
+                except Exception as exc:
+                    time.sleep(run.failed(exc))
+                else:
+                    run.answered(reply)
+        return cast(T, run.result)
+
+    def _execute(self, request: Request) -> Any:
+        method = getattr(self.client, request.method)
+        try:
+            if request.streaming:
+                return _confirmed_within(self.deadline, lambda: method(**request.kwargs))
+            return request.finish(method(**request.kwargs, timeout=self.deadline))
+        except request.answers:
+            return request.answer
 
     def read(
         self,
@@ -122,136 +133,34 @@ class Connection:
         backwards: bool = False,
         limit: int = sys.maxsize,
     ) -> tuple[RecordedEvent, ...]:
-        """Records of `stream` from revision `position` (inclusive); () if it does not exist."""
-
-        def read() -> tuple[RecordedEvent, ...]:
-            try:
-                return self.client.get_stream(
-                    stream,
-                    stream_position=position,
-                    backwards=backwards,
-                    limit=limit,
-                    timeout=self.deadline,
-                )
-            except NotFoundError:
-                return ()
-
-        return call(read, f"reading stream {stream!r}", self.retry)
+        """`_steps.read`."""
+        return self.run(steps.read(stream, position=position, backwards=backwards, limit=limit))
 
     def read_all_of_streams(self, include: str) -> tuple[RecordedEvent, ...]:
-        """Every record of `$all` whose whole stream name matches the regex `include`."""
-
-        def read() -> tuple[RecordedEvent, ...]:
-            return tuple(
-                self.client.read_all(
-                    filter_include=(include,), filter_by_stream_name=True, timeout=self.deadline
-                )
-            )
-
-        return call(read, f"reading $all for streams {include!r}", self.retry)
-
-    def read_log_back(self, stream: str, before: int, limit: int) -> tuple[RecordedEvent, ...]:
-        """The newest `limit` records of `stream` in `$all` below commit position `before`
-        (excluded: KurrentDB's rule backwards), newest first; a soft delete hides none of them.
-        """
-
-        def read() -> tuple[RecordedEvent, ...]:
-            return tuple(
-                self.client.read_all(
-                    commit_position=before,
-                    backwards=True,
-                    filter_include=(re.escape(stream),),
-                    filter_by_stream_name=True,
-                    limit=limit,
-                    timeout=self.deadline,
-                )
-            )
-
-        return call(read, f"reading $all for stream {stream!r}", self.retry)
+        """`_steps.read_all_of_streams`."""
+        return self.run(steps.read_all_of_streams(include))
 
     def last(self, stream: str, count: int = 1) -> tuple[RecordedEvent, ...]:
-        """The newest `count` records of `stream`, newest first."""
-        return self.read(stream, backwards=True, limit=count)
+        """`_steps.last`."""
+        return self.run(steps.last(stream, count))
 
     def append(self, stream: str, expected: Expected, events: Sequence[NewEvent]) -> int | None:
-        """Append atomically; the commit position of the last event, None on a version conflict.
-
-        Always a list, so `kurrentdbclient` uses BatchAppend, which reports every failure
-        (a tombstoned stream included) with its proper exception.
-        """
-
-        def append() -> int | None:
-            try:
-                return self.client.append_to_stream(
-                    stream, events=list(events), current_version=expected, timeout=self.deadline
-                )
-            except WrongCurrentVersionError:
-                return None
-
-        return call(append, f"appending to stream {stream!r}", self.retry)
-
-    def delete(self, stream: str, expected: Expected) -> bool:
-        """Soft-delete `stream`; False if it has no events or a version conflict stopped it."""
-
-        def delete() -> bool:
-            try:
-                self.client.delete_stream(stream, current_version=expected, timeout=self.deadline)
-            except (WrongCurrentVersionError, NotFoundError):
-                return False
-            return True
-
-        return call(delete, f"deleting stream {stream!r}", self.retry)
+        """`_steps.append`."""
+        return self.run(steps.append(stream, expected, events))
 
     def metadata(self, stream: str) -> tuple[dict[str, Any], Expected]:
-        """The stream's metadata and the metadata's own revision."""
-        return call(
-            lambda: self.client.get_stream_metadata(stream, timeout=self.deadline),
-            f"reading the metadata of stream {stream!r}",
-            self.retry,
-        )
+        """`_steps.metadata`."""
+        return self.run(steps.metadata(stream))
 
     def set_metadata(self, stream: str, metadata: dict[str, Any], expected: Expected) -> bool:
-        """Replace the stream's metadata; False on a version conflict."""
-
-        def write() -> bool:
-            try:
-                self.client.set_stream_metadata(
-                    stream, metadata=metadata, current_version=expected, timeout=self.deadline
-                )
-            except WrongCurrentVersionError:
-                return False
-            return True
-
-        return call(write, f"writing the metadata of stream {stream!r}", self.retry)
-
-    def commit_position(self) -> int:
-        """Commit position of the newest non-system event; 0 if there is none."""
-        return call(
-            lambda: self.client.get_commit_position(timeout=self.deadline),
-            "reading the commit position",
-            self.retry,
-        )
+        """`_steps.set_metadata`."""
+        return self.run(steps.set_metadata(stream, metadata, expected))
 
     def subscribe(
         self, after: int, include: str, *, by_stream_name: bool
     ) -> AbstractCatchupSubscription:
-        """A catch-up subscription to `$all` after `after`, filtered server-side by `include`.
-
-        Only its start is bounded by the deadline (see `_confirmed_within`). A server that stops
-        answering later is noticed by the cursor's stall limit while it catches up, and after
-        that by gRPC keep-alive (`KeepAliveInterval` / `KeepAliveTimeout` in the client's URI).
-        """
-        return call(
-            lambda: _confirmed_within(
-                self.deadline,
-                lambda: self.client.subscribe_to_all(
-                    commit_position=after or None,
-                    filter_include=(include,),
-                    filter_by_stream_name=by_stream_name,
-                    include_checkpoints=True,
-                    include_caught_up=True,
-                ),
-            ),
-            "subscribing to $all",
-            self.retry,
+        """`_steps.subscribe` (its start bounded as `_confirmed_within` says)."""
+        subscription: AbstractCatchupSubscription = self.run(
+            steps.subscribe(after, include, by_stream_name=by_stream_name)
         )
+        return subscription

@@ -20,13 +20,13 @@ idempotent by id): KurrentDB recognises a repeated append and stores nothing twi
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import random
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from event_sourcery.exceptions import EventStoreException, InvalidInput, StorageError
 from event_sourcery.interfaces import describe_driver_error
@@ -67,10 +67,14 @@ def user_operation(
     """Decorate a strategy method: errors and retry warnings inside it name `describe(...)`.
 
     `describe` takes the method's arguments. The outermost operation wins: an append that
-    writes outbox entries or reads a key is still "appending to stream ...".
+    writes outbox entries or reads a key is still "appending to stream ...". A generator
+    method (steps that a sync or an asyncio driver runs) names its operation while it runs.
     """
 
     def decorate(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+        if inspect.isgeneratorfunction(method):
+            return functools.wraps(method)(_named_steps(describe, method))
+
         @functools.wraps(method)
         def named(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
             if _OPERATION.get() is not None:
@@ -84,6 +88,20 @@ def user_operation(
         return named
 
     return decorate
+
+
+def _named_steps(describe: Callable[..., str], method: Callable[..., Any]) -> Callable[..., Any]:
+    def named(self: object, /, *args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        if _OPERATION.get() is not None:
+            return (yield from method(self, *args, **kwargs))
+        token = _OPERATION.set(describe(self, *args, **kwargs))
+        try:
+            return (yield from method(self, *args, **kwargs))
+        finally:
+            # A driver closes its steps where it runs them, so the context is still this one.
+            _OPERATION.reset(token)
+
+    return named
 
 
 _TRANSIENT = (
@@ -119,9 +137,6 @@ class RetryPolicy:
         """Seconds to wait after failed try number `attempt` (1-based)."""
         longest = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
         return float(longest * random.uniform(0.5, 1.0))
-
-
-Conflict = Callable[[WrongCurrentVersionError], EventStoreException]
 
 
 def translate(exc: Exception, what: str) -> EventStoreException:
@@ -167,47 +182,32 @@ def _is_closed_client(exc: Exception) -> bool:
     return isinstance(exc, ValueError) and "closed channel" in str(exc)
 
 
-def call(
-    operation: Callable[[], T],
-    what: str,
-    policy: RetryPolicy,
-    *,
-    conflict: Conflict | None = None,
-) -> T:
-    """Run `operation`, retrying transient failures, with every error translated.
+def operation_or(what: str) -> str:
+    """The user operation running now (see `user_operation`), else `what`."""
+    return _OPERATION.get() or what
 
-    Args:
-        operation: one request (or a few reads) to KurrentDB; safe to repeat.
-        what: the request, for messages ("reading stream 'es$snapshot-...'") where no
-            user operation is named (see `user_operation`).
-        policy: how often and how long to retry.
-        conflict: turns a version conflict into the caller's error.
+
+def retry_after(exc: Exception, attempt: int, what: str, policy: RetryPolicy) -> float:
+    """Seconds to wait before trying again what failed with `exc` on try number `attempt`.
+
+    Raises:
+        EventStoreException: `exc` translated (or as it is, if it is one), when it is not
+            transient or the tries are used up.
     """
-    what = _OPERATION.get() or what
-    attempt = 1
-    while True:
-        try:
-            return operation()
-        except EventStoreException:
-            raise
-        except WrongCurrentVersionError as exc:
-            if conflict is None:
-                raise translate(exc, what) from exc
-            raise conflict(exc) from exc
-        except Exception as exc:
-            transient = isinstance(exc, _TRANSIENT) and not isinstance(exc, SSLError)
-            if not transient or attempt >= policy.attempts:
-                if _is_closed_client(exc):
-                    raise StorageError(f"the KurrentDBClient is closed ({what})") from exc
-                raise translate(exc, what) from exc
-            delay = policy.delay(attempt)
-            logger.warning(
-                "KurrentDB %s while %s; try %s of %s in %.2f s",
-                type(exc).__name__,
-                what,
-                attempt + 1,
-                policy.attempts,
-                delay,
-            )
-            time.sleep(delay)
-            attempt += 1
+    if isinstance(exc, EventStoreException):
+        raise exc
+    transient = isinstance(exc, _TRANSIENT) and not isinstance(exc, SSLError)
+    if not transient or attempt >= policy.attempts:
+        if _is_closed_client(exc):
+            raise StorageError(f"the KurrentDB client is closed ({what})") from exc
+        raise translate(exc, what) from exc
+    delay = policy.delay(attempt)
+    logger.warning(
+        "KurrentDB %s while %s; try %s of %s in %.2f s",
+        type(exc).__name__,
+        what,
+        attempt + 1,
+        policy.attempts,
+        delay,
+    )
+    return delay

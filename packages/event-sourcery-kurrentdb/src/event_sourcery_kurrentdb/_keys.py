@@ -20,9 +20,11 @@ import json
 from event_sourcery.encryption import KeyStorage, StoredKey
 from kurrentdbclient import StreamState
 
+from event_sourcery_kurrentdb import _steps as steps
 from event_sourcery_kurrentdb._client import Connection
 from event_sourcery_kurrentdb._codec import internal_event
 from event_sourcery_kurrentdb._errors import user_operation
+from event_sourcery_kurrentdb._steps import Steps
 from event_sourcery_kurrentdb._streams import INTERNAL_PREFIX
 
 KEY = "$es-key"
@@ -34,50 +36,71 @@ def _stream(kind: str, tenant_id: str | None, identifier: str) -> str:
     return f"{INTERNAL_PREFIX}{kind}-{digest}"
 
 
-class KurrentDBKeyStorage(KeyStorage):
-    """`KeyStorage` in the backend's own `es$key-...` and `es$subject-...` streams."""
+class KeySteps:
+    """What the key storages do, as steps (`_steps`); each method with the contract of its
+    `KeyStorage` namesake."""
 
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
+    __slots__ = ()
 
     @user_operation(lambda self, *_, **__: "reading a data subject's encryption key")
-    def current(self, subject_id: str, tenant_id: str | None) -> StoredKey | None:
-        latest = self._connection.last(_stream("subject", tenant_id, subject_id))
+    def current(self, subject_id: str, tenant_id: str | None) -> Steps[StoredKey | None]:
+        latest = yield from steps.last(_stream("subject", tenant_id, subject_id))
         if not latest:
             return None
-        return self.find(json.loads(latest[0].data)["key_id"], tenant_id)
+        return (yield from self.find(json.loads(latest[0].data)["key_id"], tenant_id))
 
     @user_operation(lambda self, *_, **__: "reading an encryption key")
-    def find(self, key_id: str, tenant_id: str | None) -> StoredKey | None:
-        latest = self._connection.last(_stream("key", tenant_id, key_id))
+    def find(self, key_id: str, tenant_id: str | None) -> Steps[StoredKey | None]:
+        latest = yield from steps.last(_stream("key", tenant_id, key_id))
         if not latest:
             return None
         data = json.loads(latest[0].data)
         return StoredKey(data["key_id"], data["subject_id"], base64.b64decode(data["key"]))
 
     @user_operation(lambda self, *_, **__: "storing an encryption key")
-    def add(self, key: StoredKey, tenant_id: str | None) -> None:
+    def add(self, key: StoredKey, tenant_id: str | None) -> Steps[None]:
         # The key first: a subject never points at a key that is not stored.
         record = {
             "key_id": key.key_id,
             "subject_id": key.subject_id,
             "key": base64.b64encode(key.key).decode(),
         }
-        self._connection.append(
+        yield from steps.append(
             _stream("key", tenant_id, key.key_id),
             StreamState.NO_STREAM,
             [internal_event(KEY, record)],
         )
-        self._connection.append(
+        yield from steps.append(
             _stream("subject", tenant_id, key.subject_id),
             StreamState.ANY,
             [internal_event(SUBJECT_KEY, {"key_id": key.key_id})],
         )
 
     @user_operation(lambda self, *_, **__: "shredding a data subject")
-    def delete_subject(self, subject_id: str, tenant_id: str | None) -> None:
+    def delete_subject(self, subject_id: str, tenant_id: str | None) -> Steps[None]:
         subject = _stream("subject", tenant_id, subject_id)
-        for record in self._connection.read(subject):
+        for record in (yield from steps.read(subject)):
             key_id = json.loads(record.data)["key_id"]
-            self._connection.delete(_stream("key", tenant_id, key_id), StreamState.ANY)
-        self._connection.delete(subject, StreamState.ANY)
+            yield from steps.delete(_stream("key", tenant_id, key_id), StreamState.ANY)
+        yield from steps.delete(subject, StreamState.ANY)
+
+
+class KurrentDBKeyStorage(KeyStorage):
+    """`KeyStorage` in the backend's own `es$key-...` and `es$subject-...` streams."""
+
+    _steps = KeySteps()
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def current(self, subject_id: str, tenant_id: str | None) -> StoredKey | None:
+        return self._connection.run(self._steps.current(subject_id, tenant_id))
+
+    def find(self, key_id: str, tenant_id: str | None) -> StoredKey | None:
+        return self._connection.run(self._steps.find(key_id, tenant_id))
+
+    def add(self, key: StoredKey, tenant_id: str | None) -> None:
+        self._connection.run(self._steps.add(key, tenant_id))
+
+    def delete_subject(self, subject_id: str, tenant_id: str | None) -> None:
+        self._connection.run(self._steps.delete_subject(subject_id, tenant_id))

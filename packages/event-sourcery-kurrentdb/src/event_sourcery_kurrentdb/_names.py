@@ -19,8 +19,9 @@ from uuid import UUID
 from event_sourcery.exceptions import AnotherStreamWithThisNameButOtherIdExists, StorageError
 from kurrentdbclient import RecordedEvent, StreamState
 
-from event_sourcery_kurrentdb._client import Connection
+from event_sourcery_kurrentdb import _steps as steps
 from event_sourcery_kurrentdb._codec import NAME_BOUND, internal_event
+from event_sourcery_kurrentdb._steps import Steps
 from event_sourcery_kurrentdb._streams import name_stream
 
 #: Tries to bind a name whose registry stream is being deleted by someone else at the time.
@@ -32,14 +33,13 @@ def _bound_uuid(record: RecordedEvent) -> UUID:
 
 
 class NameRegistry:
-    """Binds stream names to uuids, in the backend's registry streams."""
+    """Binds stream names to uuids, in the backend's registry streams (as steps, `_steps`)."""
 
-    __slots__ = ("_connection",)
+    __slots__ = ()
 
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-
-    def bind(self, tenant_id: str | None, category: str | None, name: str, uuid: UUID) -> bool:
+    def bind(
+        self, tenant_id: str | None, category: str | None, name: str, uuid: UUID
+    ) -> Steps[bool]:
         """Bind `name` to `uuid`; True if this call made the binding, False if it existed.
 
         Raises `AnotherStreamWithThisNameButOtherIdExists` if the name is bound to another uuid.
@@ -50,9 +50,9 @@ class NameRegistry:
             {"uuid": str(uuid), "tenant_id": tenant_id, "category": category, "name": name},
         )
         for _ in range(_TRIES):
-            if self._connection.append(stream, StreamState.NO_STREAM, [record]) is not None:
+            if (yield from steps.append(stream, StreamState.NO_STREAM, [record])) is not None:
                 return True
-            existing = self._connection.last(stream)
+            existing = yield from steps.last(stream)
             if not existing:
                 continue  # deleted between our append and our read: try again
             bound = _bound_uuid(existing[0])
@@ -61,10 +61,12 @@ class NameRegistry:
             raise AnotherStreamWithThisNameButOtherIdExists(name, category, bound, uuid)
         raise StorageError(f"could not bind stream name {name!r}: its binding keeps changing")
 
-    def release(self, tenant_id: str | None, category: str | None, name: str, uuid: UUID) -> None:
+    def release(
+        self, tenant_id: str | None, category: str | None, name: str, uuid: UUID
+    ) -> Steps[None]:
         """Free `name` if it is bound to `uuid` (and only then)."""
         stream = name_stream(tenant_id, category, name)
-        existing = self._connection.last(stream)
+        existing = yield from steps.last(stream)
         if existing and _bound_uuid(existing[0]) == uuid:
             # Expecting the binding's revision: a rebinding made meanwhile is not deleted.
-            self._connection.delete(stream, existing[0].stream_position)
+            yield from steps.delete(stream, existing[0].stream_position)

@@ -34,6 +34,7 @@ from event_sourcery.exceptions import StorageError
 from event_sourcery.interfaces import OutboxEntry, OutboxStrategy, RecordedRaw
 from kurrentdbclient import NewEvent, RecordedEvent, StreamState
 
+from event_sourcery_kurrentdb import _steps as steps
 from event_sourcery_kurrentdb._client import Connection, Expected
 from event_sourcery_kurrentdb._codec import (
     OUTBOX_ENTRY,
@@ -45,6 +46,7 @@ from event_sourcery_kurrentdb._codec import (
     to_raw,
 )
 from event_sourcery_kurrentdb._errors import user_operation
+from event_sourcery_kurrentdb._steps import Steps
 from event_sourcery_kurrentdb._streams import outbox_streams, parse_stream_name, stream_name
 
 #: Seconds a claim lasts; then another worker may claim the entry.
@@ -91,6 +93,31 @@ class _State:
         return needed
 
 
+@user_operation(lambda name, records: "writing the outbox entries of an append")
+def put_entries(outbox_name: str, records: Sequence[RecordedRaw]) -> Steps[None]:
+    """`OutboxStrategy.put` into the outbox `outbox_name`, as steps (`_steps`)."""
+    entries = [_entry_event(outbox_name, record) for record in records]
+    yield from steps.append(outbox_streams(outbox_name)[0], StreamState.ANY, entries)
+
+
+def _entry_event(outbox_name: str, record: RecordedRaw) -> NewEvent:
+    raw = record.raw
+    stored = to_new_event(raw, record.tenant_id, raw.stream_id.name)
+    metadata = json.loads(stored.metadata)
+    metadata.update(
+        type=raw.type,
+        uuid=str(raw.uuid),
+        position=record.position,
+        stream=stream_name(raw.stream_id, record.tenant_id),
+    )
+    return NewEvent(
+        type=OUTBOX_ENTRY,
+        data=stored.data,
+        metadata=dumps(metadata),
+        id=uuid5(_ENTRY_NAMESPACE, f"{outbox_name}:{raw.uuid}:{record.position}"),
+    )
+
+
 class KurrentDBOutboxStrategy(OutboxStrategy):
     """`OutboxStrategy` in the streams of one named outbox."""
 
@@ -102,27 +129,8 @@ class KurrentDBOutboxStrategy(OutboxStrategy):
 
     # --- writers ------------------------------------------------------------------------------
 
-    @user_operation(lambda self, records: "writing the outbox entries of an append")
     def put(self, records: Sequence[RecordedRaw]) -> None:
-        entries = [self._entry_event(record) for record in records]
-        self._connection.append(self._entries, StreamState.ANY, entries)
-
-    def _entry_event(self, record: RecordedRaw) -> NewEvent:
-        raw = record.raw
-        stored = to_new_event(raw, record.tenant_id, raw.stream_id.name)
-        metadata = json.loads(stored.metadata)
-        metadata.update(
-            type=raw.type,
-            uuid=str(raw.uuid),
-            position=record.position,
-            stream=stream_name(raw.stream_id, record.tenant_id),
-        )
-        return NewEvent(
-            type=OUTBOX_ENTRY,
-            data=stored.data,
-            metadata=dumps(metadata),
-            id=uuid5(_ENTRY_NAMESPACE, f"{self._name}:{raw.uuid}:{record.position}"),
-        )
+        self._connection.run(put_entries(self._name, records))
 
     # --- the shared state ---------------------------------------------------------------------
 

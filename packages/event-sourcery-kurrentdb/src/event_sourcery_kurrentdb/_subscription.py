@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -36,9 +35,11 @@ from event_sourcery.interfaces import (
 from kurrentdbclient import RecordedEvent
 from kurrentdbclient.events import CaughtUp, Checkpoint
 
+from event_sourcery_kurrentdb import _steps as steps
 from event_sourcery_kurrentdb._client import Connection
 from event_sourcery_kurrentdb._codec import metadata_of, to_raw
 from event_sourcery_kurrentdb._errors import translate
+from event_sourcery_kurrentdb._steps import Steps
 from event_sourcery_kurrentdb._streams import (
     event_types_regex,
     parse_stream_name,
@@ -47,13 +48,13 @@ from event_sourcery_kurrentdb._streams import (
 )
 
 #: Records buffered ahead of the reader; the server waits when the buffer is full.
-_BUFFER = 2000
+BUFFER = 2000
 #: Longest wait for the next record before the subscription has caught up.
 _CATCH_UP_STALL = 60.0
 
 
 @dataclass(frozen=True, slots=True)
-class _Failed:
+class Failed:
     error: Exception
 
 
@@ -91,6 +92,70 @@ def to_record(event: RecordedEvent, subscription_filter: SubscriptionFilter) -> 
     return RecordedRaw(to_raw(event, stream_id, metadata), event.commit_position, tenant)
 
 
+class Reading:
+    """What a cursor over a catch-up subscription decides, for the sync and asyncio cursors:
+    which items it takes, where it stands, and which records a deleted stream hides."""
+
+    __slots__ = ("caught_up", "filter", "position")
+
+    def __init__(self, after: int, subscription_filter: SubscriptionFilter) -> None:
+        self.filter = subscription_filter
+        self.position = after
+        self.caught_up = False
+
+    def subscribe(self) -> Steps[Any]:
+        """The subscription this reading reads (`_steps.subscribe`)."""
+        include, by_stream_name = server_filter(self.filter)
+        return steps.subscribe(self.position, include, by_stream_name=by_stream_name)
+
+    @property
+    def patience(self) -> float:
+        """Seconds to wait for the next item: none once caught up (see the module)."""
+        return 0 if self.caught_up else _CATCH_UP_STALL
+
+    def take(self, item: Any, found: list[tuple[RecordedRaw, int]]) -> bool:
+        """Take the subscription's next `item` (None: none came in `patience`) into `found`;
+        False when the fetch ends here.
+
+        Raises:
+            StorageError: the subscription failed, or stalled while catching up.
+        """
+        if item is None:
+            if not self.caught_up:
+                raise StorageError(
+                    f"the KurrentDB subscription sent nothing for {_CATCH_UP_STALL} s "
+                    "while catching up"
+                )
+            return False
+        if isinstance(item, Failed):
+            raise translate(item.error, "reading a subscription") from item.error
+        if isinstance(item, CaughtUp | Checkpoint):
+            self.caught_up = self.caught_up or isinstance(item, CaughtUp)
+            self.position = max(self.position, item.commit_position or 0)
+        elif item.commit_position > self.position:  # not the start itself, nor sent again
+            self.position = item.commit_position
+            record = to_record(item, self.filter)
+            if record is not None:
+                found.append((record, item.stream_position))
+        return True
+
+    @staticmethod
+    def kept(found: list[tuple[RecordedRaw, int]]) -> Steps[list[RecordedRaw]]:
+        """The records of `found` whose stream was not deleted (or re-created) after they
+        were written."""
+        truncated: dict[str, int] = {}
+        kept: list[RecordedRaw] = []
+        for record, revision in found:
+            stream = stream_name(record.raw.stream_id, record.tenant_id)
+            if stream not in truncated:
+                metadata, _ = yield from steps.metadata(stream)
+                before = metadata.get("$tb")
+                truncated[stream] = before if isinstance(before, int) else 0
+            if revision >= truncated[stream]:
+                kept.append(record)
+        return kept
+
+
 class KurrentDBLogCursor(LogCursor):
     """A catch-up subscription read by a daemon thread into a bounded buffer."""
 
@@ -98,14 +163,11 @@ class KurrentDBLogCursor(LogCursor):
         self, connection: Connection, after: int, subscription_filter: SubscriptionFilter
     ) -> None:
         self._connection = connection
-        self._filter = subscription_filter
-        self._position = after
-        self._caught_up = False
+        self._reading = Reading(after, subscription_filter)
         self._closed = threading.Event()
-        self._buffer: queue.Queue[Any] = queue.Queue(maxsize=_BUFFER)
+        self._buffer: queue.Queue[Any] = queue.Queue(maxsize=BUFFER)
         self._stash: deque[Any] = deque()
-        include, by_stream_name = server_filter(subscription_filter)
-        self._subscription = connection.subscribe(after, include, by_stream_name=by_stream_name)
+        self._subscription = connection.run(self._reading.subscribe())
         self._thread = threading.Thread(
             target=self._pump, name="event-sourcery-kurrentdb-subscription", daemon=True
         )
@@ -118,7 +180,7 @@ class KurrentDBLogCursor(LogCursor):
                     return
         except Exception as exc:
             if not self._closed.is_set():
-                self._put(_Failed(exc))
+                self._put(Failed(exc))
 
     def _put(self, item: Any) -> bool:
         while not self._closed.is_set():
@@ -142,54 +204,19 @@ class KurrentDBLogCursor(LogCursor):
 
     def fetch(self, limit: int) -> list[RecordedRaw]:
         found: list[tuple[RecordedRaw, int]] = []
-        while len(found) < limit:
-            item = self._next(0 if self._caught_up else _CATCH_UP_STALL)
-            if item is None:
-                if not self._caught_up:
-                    raise StorageError(
-                        f"the KurrentDB subscription sent nothing for {_CATCH_UP_STALL} s "
-                        "while catching up"
-                    )
-                break
-            if isinstance(item, _Failed):
-                raise translate(item.error, "reading a subscription") from item.error
-            if isinstance(item, CaughtUp | Checkpoint):
-                self._caught_up = self._caught_up or isinstance(item, CaughtUp)
-                self._position = max(self._position, item.commit_position or 0)
-                continue
-            if item.commit_position <= self._position:
-                continue  # at the start position itself, or sent again
-            self._position = item.commit_position
-            record = to_record(item, self._filter)
-            if record is not None:
-                found.append((record, item.stream_position))
-        return self._without_deleted(found)
-
-    def _without_deleted(self, found: list[tuple[RecordedRaw, int]]) -> list[RecordedRaw]:
-        """Drop events whose stream was deleted (or re-created) after they were written."""
-        if not found:
-            return []
-        truncated: dict[str, int] = {}
-        kept: list[RecordedRaw] = []
-        for record, revision in found:
-            stream = stream_name(record.raw.stream_id, record.tenant_id)
-            if stream not in truncated:
-                metadata, _ = self._connection.metadata(stream)
-                before = metadata.get("$tb")
-                truncated[stream] = before if isinstance(before, int) else 0
-            if revision >= truncated[stream]:
-                kept.append(record)
-        return kept
+        reading = self._reading
+        while len(found) < limit and reading.take(self._next(reading.patience), found):
+            pass
+        return self._connection.run(reading.kept(found)) if found else []
 
     @property
     def position(self) -> int:
-        return self._position
+        return self._reading.position
 
     def wait(self, timeout: float) -> None:
         if self._stash:
             return
-        deadline = time.monotonic() + timeout
-        item = self._next(max(0.0, deadline - time.monotonic()))
+        item = self._next(timeout)
         if item is not None:
             self._stash.append(item)
 

@@ -1,0 +1,69 @@
+"""The conformance kit, in asyncio mode, against `AsyncKurrentDBBackend` (emulator, or
+`KURRENTDB_URI`).
+
+Each test gets an `AsyncKurrentDBClient` of its own: its gRPC channel belongs to the test's
+event loop, which the client connects on at its first request. The twin the kit reaches the
+outbox relay and projectors through is a `KurrentDBBackend` on the same server and outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import pytest
+from event_sourcery import AsyncBackend, Backend
+from event_sourcery_kurrentdb import AsyncKurrentDBBackend, KurrentDBBackend
+from event_sourcery_testing.conformance import AsyncBackendConformance
+from kurrentdbclient import AsyncKurrentDBClient, KurrentDBClient
+from kurrentdbclient.exceptions import ProgrammingError
+
+from . import test_conformance
+
+
+class _ClientPerLoop:
+    """The test's client on the test's loop, and a client of its own on any other loop.
+
+    The kit runs a sync listener's call to the store, made inside an append, to its end on a
+    loop of its own (see `EventLoopThread`); a gRPC channel serves the loop it was made on
+    only, so that call talks through another client to the same server.
+    """
+
+    def __init__(self, client: AsyncKurrentDBClient, uri: str) -> None:
+        self._uri = uri
+        self._clients: dict[asyncio.AbstractEventLoop, AsyncKurrentDBClient] = {}
+        self._main = client
+
+    def __getattr__(self, name: str) -> Any:
+        loop = asyncio.get_running_loop()
+        if not self._clients:
+            self._clients[loop] = self._main
+        if loop not in self._clients:
+            self._clients[loop] = AsyncKurrentDBClient(self._uri)
+        return getattr(self._clients[loop], name)
+
+
+class TestAsyncKurrentDBBackend(AsyncBackendConformance):
+    # KurrentDB's own capabilities, whichever API: see the sync kit's test.
+    capabilities = test_conformance.TestKurrentDBBackend.capabilities
+
+    @pytest.fixture
+    def async_backend(self, kurrentdb_uri: str, outbox_name: str) -> AsyncBackend:
+        client = AsyncKurrentDBClient(kurrentdb_uri)
+        backend = AsyncKurrentDBBackend(client, outbox_name=outbox_name)
+        backend._connection.client = _ClientPerLoop(client, kurrentdb_uri)  # type: ignore[assignment]
+        return backend
+
+    @pytest.fixture(autouse=True)
+    def _sync_client(self, kurrentdb_client: KurrentDBClient) -> None:
+        self._client = kurrentdb_client
+
+    def sync_twin(self, backend: AsyncBackend) -> Backend:
+        assert isinstance(backend, AsyncKurrentDBBackend)
+        return KurrentDBBackend(self._client, outbox_name=backend._outbox_name)
+
+    async def finish(self, backend: AsyncBackend) -> None:
+        assert isinstance(backend, AsyncKurrentDBBackend)
+        with contextlib.suppress(ProgrammingError):  # a test that never connected it
+            await backend.client.close()
