@@ -46,13 +46,12 @@ async def deposit_async(request: HttpRequest, account: UUID) -> JsonResponse:
     store = async_backend.event_store
     if not (history := await store.load_stream(stream)):
         return JsonResponse({"error": "no such account"}, status=404)
+    version = history[-1].version
     try:
-        await store.append(
-            Deposited(amount=amount), stream_id=stream, expected_version=history.version
-        )
+        await store.append(Deposited(amount=amount), stream_id=stream, expected_version=version)
     except ConcurrentStreamWriteError:
         return JsonResponse({"error": "the account changed meanwhile; try again"}, status=409)
-    return JsonResponse({"version": history.version + 1})
+    return JsonResponse({"version": version + 1})
 
 
 def balance(request: HttpRequest, account: UUID) -> JsonResponse:
