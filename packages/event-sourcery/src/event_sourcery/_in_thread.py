@@ -120,6 +120,7 @@ class ThreadedLogCursor(AsyncLogCursor):
         thread, self._thread = self._thread, None
         try:
             if cursor is not None:
+                self._after = cursor.position  # where it stopped, for whoever asks
                 # After the call a cancelled task left running there (a wait ends in at most
                 # its timeout): the thread runs one call at a time.
                 await asyncio.get_running_loop().run_in_executor(thread, cursor.close)
