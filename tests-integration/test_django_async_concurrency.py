@@ -128,3 +128,49 @@ def test_async_writers_nothing_missed_duplicated_or_reordered(
     print(line)
     record_property("concurrency", line)
     assert (missed, duplicated, out_of_order) == (0, 0, 0), line
+
+
+RACERS = 16
+
+
+async def _race(using: str) -> tuple[list[str], list[int]]:
+    from asgiref.sync import ThreadSensitiveContext, sync_to_async
+    from django.db import connections
+    from event_sourcery import ConcurrentStreamWriteError
+    from event_sourcery_django import AsyncDjangoBackend
+
+    store, stream = AsyncDjangoBackend(using=using).event_store, StreamId(category="race")
+    start, ready = asyncio.Event(), []
+
+    async def racer(n: int) -> str:
+        async with ThreadSensitiveContext():
+            try:
+                loaded = await store.load_stream(stream)
+                ready.append(n)
+                if len(ready) == RACERS:  # every racer has loaded the (empty) stream
+                    start.set()
+                await start.wait()
+                tick = AsyncDjangoTick(writer=n, n=0)
+                await store.append(tick, stream_id=stream, expected_version=loaded.version)
+            except ConcurrentStreamWriteError:
+                return "lost"
+            finally:
+                await sync_to_async(connections.close_all)()
+            return "won"
+
+    outcomes = await asyncio.wait_for(asyncio.gather(*(racer(n) for n in range(RACERS))), 60)
+    versions = [wrapped.version for wrapped in await store.load_stream(stream)]
+    await sync_to_async(connections.close_all)()
+    return outcomes, versions
+
+
+@pytest.mark.parametrize("using", [_on("postgresql"), _on("mariadb")])
+def test_tasks_racing_on_one_stream_one_wins_every_loser_is_told(
+    using: str, request: pytest.FixtureRequest
+) -> None:
+    support.require(request, using)
+
+    outcomes, versions = asyncio.run(_race(using))
+
+    assert sorted(outcomes) == ["lost"] * (RACERS - 1) + ["won"]
+    assert versions == [1]
