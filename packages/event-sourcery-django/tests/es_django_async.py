@@ -158,3 +158,24 @@ class AsyncDjangoChecks:
             return [wrapped.event.text for wrapped in await store.load_stream(stream)]
 
         assert _run(scenario()) == ["after"]
+
+    def test_an_append_cancelled_as_it_starts_leaves_no_atomic_block_open(self) -> None:
+        backend, stream = AsyncDjangoBackend(using=self.using), StreamId(category="note")
+
+        def in_atomic_block() -> bool:
+            return connections[self.using].in_atomic_block
+
+        async def scenario() -> list[bool]:
+            await sync_to_async(connections[self.using].ensure_connection)()
+            seen = []
+            for pause in (0, 0.001, 0.005):  # cancelled while entering, or just after
+                task = asyncio.create_task(
+                    backend.event_store.append(Noted(text="x"), stream_id=stream)
+                )
+                await asyncio.sleep(pause)
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                seen.append(await sync_to_async(in_atomic_block)())
+            return seen
+
+        assert _run(scenario()) == [False, False, False]

@@ -21,6 +21,7 @@ the caller's thread.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -63,6 +64,28 @@ def in_django_thread(call: Callable[[], T]) -> Awaitable[T]:
     return sync_to_async(call, thread_sensitive=True)()
 
 
+async def _to_the_end(call: Callable[[], T]) -> T:
+    """`in_django_thread(call)`, awaited to its end even if the awaiting task is cancelled
+    meanwhile; the cancellation is raised after it.
+
+    A hop cancelled while its call runs in the thread cannot stop it; what the awaiting task
+    sees then depends on asgiref's version. Entering or leaving an atomic block must not be
+    in doubt (the connection would stay in a transaction for good), so these hops are seen
+    through to their end here, whatever asgiref does.
+    """
+    future = asyncio.ensure_future(in_django_thread(call))
+    cancelled = False
+    while not future.done():
+        try:
+            await asyncio.wait({future})  # cancelling the wait leaves `future` running
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        future.exception()  # retrieved: the cancellation is what the caller gets
+        raise asyncio.CancelledError
+    return future.result()
+
+
 @asynccontextmanager
 async def _atomic(using: str, action: str, *, wake: bool = False) -> AsyncIterator[None]:
     """The sync store's unit of work (`unit_of_work`), entered and ended in Django's thread.
@@ -71,15 +94,19 @@ async def _atomic(using: str, action: str, *, wake: bool = False) -> AsyncIterat
     (cancellation included) rolls the block back and goes on unchanged.
     """
     block = unit_of_work(using, action)
-    await in_django_thread(block.__enter__)
+    try:
+        await _to_the_end(block.__enter__)
+    except asyncio.CancelledError:
+        await _to_the_end(partial(block.__exit__, None, None, None))  # entered all the same
+        raise
     try:
         yield
         if wake:
             await in_django_thread(partial(wake_on_commit, using))
     except BaseException as error:
-        await in_django_thread(partial(block.__exit__, type(error), error, error.__traceback__))
+        await _to_the_end(partial(block.__exit__, type(error), error, error.__traceback__))
         raise
-    await in_django_thread(partial(block.__exit__, None, None, None))
+    await _to_the_end(partial(block.__exit__, None, None, None))
 
 
 class AsyncDjangoEventStore(AsyncEventStore):
