@@ -166,7 +166,6 @@ class AsyncDjangoChecks:
             return connections[self.using].in_atomic_block
 
         async def scenario() -> list[bool]:
-            await sync_to_async(connections[self.using].ensure_connection)()
             seen = []
             for pause in (0, 0.001, 0.005):  # cancelled while entering, or just after
                 task = asyncio.create_task(
