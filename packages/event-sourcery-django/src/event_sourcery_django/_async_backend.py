@@ -22,6 +22,7 @@ the caller's thread.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -101,12 +102,20 @@ async def _atomic(using: str, action: str, *, wake: bool = False) -> AsyncIterat
         raise
     try:
         yield
-        if wake:
-            await in_django_thread(partial(wake_on_commit, using))
     except BaseException as error:
         await _to_the_end(partial(block.__exit__, type(error), error, error.__traceback__))
         raise
-    await _to_the_end(partial(block.__exit__, None, None, None))
+
+    def commit() -> None:
+        try:
+            if wake:
+                wake_on_commit(using)
+        except BaseException:
+            block.__exit__(*sys.exc_info())  # rolls back, as an error of the body does
+            raise
+        block.__exit__(None, None, None)
+
+    await _to_the_end(commit)  # one hop: the wake-up is registered with the commit
 
 
 class AsyncDjangoEventStore(AsyncEventStore):
