@@ -5,6 +5,7 @@ Not a test module: `conftest.py` (and the integration suite) load it by path as 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -189,10 +190,16 @@ class AsyncDjangoConformance(AsyncBackendConformance):
 
     @pytest.fixture
     def async_backend(self) -> AsyncBackend:
+        # Before the test's loop exists: a loop of its own reaches the same thread (with no
+        # ThreadSensitiveContext, every thread-sensitive call of the process goes there).
+        def begin() -> None:
+            self.transaction = KitTransaction(self.using)
+
+        asyncio.run(in_django_thread(begin))
         return AsyncDjangoBackend(using=self.using)
 
     def sync_twin(self, backend: AsyncBackend) -> Backend:
-        self._there(lambda: setattr(self, "transaction", KitTransaction(self.using)))
+        # Only the outbox relay and projectors need it (until they have an asyncio API).
         return AsyncTwin(self.using, self.loop)
 
     async def finish(self, backend: AsyncBackend) -> None:
