@@ -120,6 +120,7 @@ def configure() -> None:
             databases[server] = _django_settings(server, url)
     load("es_django_settings", PACKAGE_TESTS / "es_django_settings.py").configure(databases)
     load("es_django_kit", PACKAGE_TESTS / "es_django_kit.py")
+    load("es_django_async", PACKAGE_TESTS / "es_django_async.py")
 
 
 def require(request: pytest.FixtureRequest, server: str) -> None:

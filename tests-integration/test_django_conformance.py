@@ -1,4 +1,5 @@
-"""The conformance kit on Django with PostgreSQL and MariaDB (SQLite: the package's tests)."""
+"""The conformance kit on Django with PostgreSQL and MariaDB, in sync and asyncio mode
+(`AsyncDjangoBackend`); SQLite: the package's tests."""
 
 from __future__ import annotations
 
@@ -34,3 +35,21 @@ class TestMariaDB(kit.DjangoConformance):  # type: ignore[misc, name-defined]
     def backend(self, request: pytest.FixtureRequest) -> Iterator[Backend]:
         support.require(request, "mariadb")
         yield from kit.in_transaction(self, "mariadb")
+
+
+@_on("postgresql")
+class TestAsyncPostgreSQL(kit.AsyncDjangoConformance):  # type: ignore[misc, name-defined]
+    using = "postgresql"
+
+    @pytest.fixture(autouse=True)
+    def _server(self, request: pytest.FixtureRequest) -> None:
+        support.require(request, "postgresql")
+
+
+@_on("mariadb")
+class TestAsyncMariaDB(kit.AsyncDjangoConformance):  # type: ignore[misc, name-defined]
+    using = "mariadb"
+
+    @pytest.fixture(autouse=True)
+    def _server(self, request: pytest.FixtureRequest) -> None:
+        support.require(request, "mariadb")

@@ -1,7 +1,8 @@
 """The example project of docs/django.md: it runs, and the document shows its files verbatim.
 
 The project (``django_project/``) is copied to a temporary folder and driven as a user would:
-``manage.py migrate``, requests through Django's test client in ``manage.py shell``, then
+``manage.py migrate``, requests through Django's test clients (``Client``, and ``AsyncClient``
+for the async view) in ``manage.py shell``, then
 ``manage.py event_sourcery_worker --once`` publishing the outbox and running the projection;
 and the ``event-sourcery`` command line (``--django-settings``) in the project's folder.
 """
@@ -29,8 +30,9 @@ _SHOWN_FILE = re.compile(
 )
 
 _REQUESTS = """
+import asyncio
 import json
-from django.test import Client
+from django.test import AsyncClient, Client
 
 client = Client()
 opened = client.post("/accounts/", {"owner": "Alice"})
@@ -41,6 +43,18 @@ for amount in (100, 50):
     assert response.status_code == 200, response.content
 missing = client.post("/accounts/00000000-0000-0000-0000-000000000000/deposits/", {"amount": 1})
 assert missing.status_code == 404
+
+
+async def deposit_async() -> None:
+    client = AsyncClient()
+    response = await client.post(f"/accounts/{account}/async-deposits/", {"amount": 25})
+    assert response.status_code == 200, response.content
+    assert response.json() == {"version": 4}
+    nowhere = "/accounts/00000000-0000-0000-0000-000000000000/async-deposits/"
+    assert (await client.post(nowhere, {"amount": 1})).status_code == 404
+
+
+asyncio.run(deposit_async())
 print(json.dumps({"account": account}))
 """
 
@@ -97,9 +111,10 @@ def test_the_example_project_runs(project: Path) -> None:
         ("AccountOpened", None),
         ("Deposited", 100),
         ("Deposited", 50),
+        ("Deposited", 25),
     ]
     balance = _manage(project, "shell", "-c", _BALANCE.replace("sys.argv[-1]", repr(account)))
-    assert json.loads(balance.splitlines()[-1]) == {"owner": "Alice", "total": 150}
+    assert json.loads(balance.splitlines()[-1]) == {"owner": "Alice", "total": 175}
 
 
 _OPEN_ACCOUNT = """

@@ -26,4 +26,5 @@ def load(name: str) -> ModuleType:
 def pytest_configure(config: pytest.Config) -> None:
     load("es_django_settings").configure()
     load("es_django_kit")
+    load("es_django_async")
     load("event_sourcery_django_tests_urls")  # settings.ROOT_URLCONF

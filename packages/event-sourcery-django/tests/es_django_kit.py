@@ -5,14 +5,30 @@ Not a test module: `conftest.py` (and the integration suite) load it by path as 
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
-from django.db import transaction
-from event_sourcery import Backend, Event, StreamId
-from event_sourcery_django import DjangoBackend
-from event_sourcery_testing.conformance import BackendConformance
+import pytest
+from django.db import connections, transaction
+from event_sourcery import AsyncBackend, Backend, Event, StreamId
+from event_sourcery.encryption import KeyStorage
+from event_sourcery.interfaces import (
+    CheckpointStrategy,
+    OutboxStrategy,
+    StorageStrategy,
+    SubscriptionStrategy,
+)
+from event_sourcery_django import AsyncDjangoBackend, DjangoBackend
+from event_sourcery_django._async_backend import in_django_thread
+from event_sourcery_testing.conformance import (
+    AsyncBackendConformance,
+    AsyncModeBackend,
+    BackendConformance,
+)
+from event_sourcery_testing.conformance._async_mode import EventLoopThread
 from event_sourcery_testing.conformance._encryption import EncryptionContract
 from event_sourcery_testing.conformance._event_sourcing import EventSourcingContract
 from event_sourcery_testing.conformance._evolution import EvolutionContract
@@ -109,3 +125,99 @@ class DjangoConformance(
         loaded = [wrapped.event for wrapped in store.load_stream(stream)]
 
         assert loaded == [*plain, *odd]
+
+
+# --- asyncio mode ------------------------------------------------------------------------------
+#
+# `AsyncDjangoBackend` runs each call in Django's async thread (`in_django_thread`), whose
+# connection is not the test thread's: the kit's transaction is opened, ended and closed
+# there, and the sync twin's port calls run there too, in that transaction.
+
+
+class _InDjangoThread:
+    """A sync strategy of the twin whose every method runs in Django's async thread."""
+
+    def __init__(self, strategy: object, loop: EventLoopThread) -> None:
+        self._strategy, self._loop = strategy, loop
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._strategy, name)
+        if not callable(method):
+            return method
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._loop.run(in_django_thread(partial(method, *args, **kwargs)))
+
+        return call
+
+
+class AsyncTwin(DjangoBackend):
+    """The sync twin the kit reaches the outbox relay and projectors through: `DjangoBackend`
+    on the same alias, its ports called in Django's async thread (a subscription's cursor,
+    once opened there, reads on a connection of its own)."""
+
+    __slots__ = ("_loop",)
+
+    def __init__(self, using: str, loop: EventLoopThread) -> None:
+        super().__init__(using=using)
+        self._loop = loop
+
+    def _there(self, strategy: object) -> Any:
+        return _InDjangoThread(strategy, self._loop)
+
+    def _storage(self) -> StorageStrategy:
+        return self._there(super()._storage())  # type: ignore[no-any-return]
+
+    def _subscription_strategy(self) -> SubscriptionStrategy:
+        return self._there(super()._subscription_strategy())  # type: ignore[no-any-return]
+
+    def _outbox_strategy(self) -> OutboxStrategy:
+        return self._there(super()._outbox_strategy())  # type: ignore[no-any-return]
+
+    def _checkpoint_strategy(self) -> CheckpointStrategy:
+        return self._there(super()._checkpoint_strategy())  # type: ignore[no-any-return]
+
+    def _key_storage(self) -> KeyStorage:
+        return self._there(super()._key_storage())  # type: ignore[no-any-return]
+
+
+class AsyncDjangoConformance(AsyncBackendConformance):
+    """The kit in asyncio mode against `AsyncDjangoBackend` on database alias `using`, in a
+    `KitTransaction` of Django's async thread."""
+
+    using: str
+    transaction: KitTransaction
+
+    @pytest.fixture
+    def async_backend(self) -> AsyncBackend:
+        # Before the test's loop exists: a loop of its own reaches the same thread (with no
+        # ThreadSensitiveContext, every thread-sensitive call of the process goes there).
+        def begin() -> None:
+            self.transaction = KitTransaction(self.using)
+
+        asyncio.run(in_django_thread(begin))
+        return AsyncDjangoBackend(using=self.using)
+
+    def sync_twin(self, backend: AsyncBackend) -> Backend:
+        # Only the outbox relay and projectors need it (until they have an asyncio API).
+        return AsyncTwin(self.using, self.loop)
+
+    async def finish(self, backend: AsyncBackend) -> None:
+        def end() -> None:
+            try:
+                self.transaction.end(commit=False, again=False)
+            finally:
+                connections[self.using].close()
+
+        await in_django_thread(end)
+
+    def _there(self, call: Callable[[], None]) -> None:
+        self.loop.run(in_django_thread(call))
+
+    def commit(self, backend: Backend) -> None:
+        assert isinstance(backend, AsyncModeBackend)
+        self._there(partial(self.transaction.end, commit=True))
+
+    def rollback(self, backend: Backend) -> None:
+        assert isinstance(backend, AsyncModeBackend)
+        self._there(partial(self.transaction.end, commit=False))

@@ -16,6 +16,8 @@ from event_sourcery_django import DjangoBackend
 def test_public_api_is_pinned() -> None:
     assert event_sourcery_django.__all__ == sorted(event_sourcery_django.__all__)
     assert event_sourcery_django.__all__ == [
+        "AsyncDjangoBackend",
+        "AsyncDjangoEventStore",
         "DjangoBackend",
         "DjangoEventStore",
         "DjangoStorageStrategy",

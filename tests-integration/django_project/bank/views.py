@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 from event_sourcery import ConcurrentStreamWriteError, StreamId
 
-from bank.events import AccountOpened, Deposited, backend
+from bank.events import AccountOpened, Deposited, async_backend, backend
 from bank.models import Balance
 
 
@@ -33,6 +33,22 @@ def deposit(request: HttpRequest, account: UUID) -> JsonResponse:
             stream_id=stream,
             expected_version=version,
         )
+    except ConcurrentStreamWriteError:
+        return JsonResponse({"error": "the account changed meanwhile; try again"}, status=409)
+    return JsonResponse({"version": version + 1})
+
+
+@require_POST
+async def deposit_async(request: HttpRequest, account: UUID) -> JsonResponse:
+    """`deposit` as an async view: each call of the store is awaited, and runs in the
+    thread where Django's async ORM runs queries, on this request's connection."""
+    stream, amount = StreamId(account, category="account"), int(request.POST["amount"])
+    store = async_backend.event_store
+    if not (history := await store.load_stream(stream)):
+        return JsonResponse({"error": "no such account"}, status=404)
+    version = history[-1].version
+    try:
+        await store.append(Deposited(amount=amount), stream_id=stream, expected_version=version)
     except ConcurrentStreamWriteError:
         return JsonResponse({"error": "the account changed meanwhile; try again"}, status=409)
     return JsonResponse({"version": version + 1})

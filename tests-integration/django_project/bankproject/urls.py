@@ -9,4 +9,5 @@ urlpatterns = [
     path("accounts/", views.open_account),
     path("accounts/<uuid:account>/", views.balance),
     path("accounts/<uuid:account>/deposits/", views.deposit),
+    path("accounts/<uuid:account>/async-deposits/", views.deposit_async),
 ]

@@ -37,7 +37,7 @@ from event_sourcery_django._storage import DjangoStorageStrategy
 from event_sourcery_django._subscription import DjangoSubscriptionStrategy
 
 
-def _check_alias(using: object) -> None:
+def check_alias(using: object) -> None:
     # Checked here, not on first use, where Django would raise ConnectionDoesNotExist from
     # deep inside an append. A dict lookup, no connection: constructing stays cheap. Before
     # the settings are configured (a backend made at import time) there is nothing to check.
@@ -51,7 +51,7 @@ def _check_alias(using: object) -> None:
 
 
 @contextmanager
-def _unit_of_work(using: str, action: str) -> Iterator[None]:
+def unit_of_work(using: str, action: str) -> Iterator[None]:
     """``transaction.atomic(using=using)``, with its own database errors translated.
 
     Inside your transaction this is a savepoint: a failed write rolls back to it and leaves
@@ -75,6 +75,12 @@ def _unit_of_work(using: str, action: str) -> Iterator[None]:
             raise translate(error, action) from error
 
 
+def wake_on_commit(using: str) -> None:
+    """Wake this process's cursors reading `using` when the current transaction commits."""
+    if connections[using].vendor != "postgresql":  # PostgreSQL appends NOTIFY instead
+        transaction.on_commit(partial(_wakeups.committed, using), using=using, robust=True)
+
+
 class DjangoEventStore(EventStore):
     """The `EventStore` of a `DjangoBackend`: each write is atomic on its own.
 
@@ -93,22 +99,21 @@ class DjangoEventStore(EventStore):
         self, *events: Any, stream_id: StreamId, expected_version: ExpectedVersion = 0
     ) -> None:
         using = self._using
-        with _unit_of_work(using, f"appending to stream {stream_id!r}"):
+        with unit_of_work(using, f"appending to stream {stream_id!r}"):
             super().append(*events, stream_id=stream_id, expected_version=expected_version)
-            if connections[using].vendor != "postgresql":  # PostgreSQL appends NOTIFY instead
-                transaction.on_commit(partial(_wakeups.committed, using), using=using, robust=True)
+            wake_on_commit(using)
 
     def append_raw(self, *events: RawEvent, expected_version: ExpectedVersion = 0) -> list[int]:
         stream_id = events[0].stream_id if events else None
-        with _unit_of_work(self._using, f"appending to stream {stream_id!r}"):
+        with unit_of_work(self._using, f"appending to stream {stream_id!r}"):
             return super().append_raw(*events, expected_version=expected_version)
 
     def save_snapshot(self, stream_id: StreamId, snapshot: WrappedEvent[Any]) -> None:
-        with _unit_of_work(self._using, f"saving a snapshot of stream {stream_id!r}"):
+        with unit_of_work(self._using, f"saving a snapshot of stream {stream_id!r}"):
             super().save_snapshot(stream_id, snapshot)
 
     def delete_stream(self, stream_id: StreamId) -> None:
-        with _unit_of_work(self._using, f"deleting stream {stream_id!r}"):
+        with unit_of_work(self._using, f"deleting stream {stream_id!r}"):
             super().delete_stream(stream_id)
 
 
@@ -139,7 +144,7 @@ class DjangoBackend(Backend):
         registry: EventRegistry | None = None,
         config: BackendConfig | None = None,
     ) -> None:
-        _check_alias(using)
+        check_alias(using)
         super().__init__(registry=registry, config=config)
         self._using = using
 

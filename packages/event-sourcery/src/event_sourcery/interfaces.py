@@ -15,6 +15,14 @@ from event_sourcery._async_ports import (
 )
 from event_sourcery._codec import deserialize, serialize
 from event_sourcery._configured import Configured
+from event_sourcery._in_thread import (
+    InThread,
+    ThreadedKeyStorage,
+    ThreadedLogCursor,
+    ThreadedOutboxWriter,
+    ThreadedStorageStrategy,
+    ThreadedSubscriptionStrategy,
+)
 from event_sourcery._limits import MAX_IDENTIFIER_LENGTH, check_tenant_id
 from event_sourcery._listeners import InTransactionListeners
 from event_sourcery._outbox import OutboxConfig, OutboxEntry, OutboxStrategy
@@ -57,6 +65,7 @@ __all__ = [
     "CheckpointStrategy",
     "Configured",
     "ExpectedVersion",
+    "InThread",
     "InTransactionListeners",
     "LogCursor",
     "Missing",
@@ -71,6 +80,11 @@ __all__ = [
     "StreamState",
     "SubscriptionFilter",
     "SubscriptionStrategy",
+    "ThreadedKeyStorage",
+    "ThreadedLogCursor",
+    "ThreadedOutboxWriter",
+    "ThreadedStorageStrategy",
+    "ThreadedSubscriptionStrategy",
     "as_utc",
     "build_recorded_raw",
     "check_append",
