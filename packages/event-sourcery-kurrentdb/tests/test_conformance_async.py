@@ -2,8 +2,8 @@
 `KURRENTDB_URI`).
 
 Each test gets an `AsyncKurrentDBClient` of its own: its gRPC channel belongs to the test's
-event loop, which the client connects on at its first request. The twin the kit reaches the
-outbox relay and projectors through is a `KurrentDBBackend` on the same server and outbox.
+event loop, which the client connects on at its first request. The outbox relay and projectors
+are the asyncio backend's own (`AsyncOutbox`, `AsyncProjector`): no sync twin.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import contextlib
 from typing import Any
 
 import pytest
-from event_sourcery import AsyncBackend, Backend
-from event_sourcery_kurrentdb import AsyncKurrentDBBackend, KurrentDBBackend
+from event_sourcery import AsyncBackend
+from event_sourcery_kurrentdb import AsyncKurrentDBBackend
 from event_sourcery_testing.conformance import AsyncBackendConformance
-from kurrentdbclient import AsyncKurrentDBClient, KurrentDBClient
+from kurrentdbclient import AsyncKurrentDBClient
 from kurrentdbclient.exceptions import ProgrammingError
 
 from . import test_conformance
@@ -54,14 +54,6 @@ class TestAsyncKurrentDBBackend(AsyncBackendConformance):
         backend = AsyncKurrentDBBackend(client, outbox_name=outbox_name)
         backend._connection.client = _ClientPerLoop(client, kurrentdb_uri)  # type: ignore[assignment]
         return backend
-
-    @pytest.fixture(autouse=True)
-    def _sync_client(self, kurrentdb_client: KurrentDBClient) -> None:
-        self._client = kurrentdb_client
-
-    def sync_twin(self, backend: AsyncBackend) -> Backend:
-        assert isinstance(backend, AsyncKurrentDBBackend)
-        return KurrentDBBackend(self._client, outbox_name=backend._outbox_name)
 
     async def finish(self, backend: AsyncBackend) -> None:
         assert isinstance(backend, AsyncKurrentDBBackend)
