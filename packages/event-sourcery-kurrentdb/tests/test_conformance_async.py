@@ -28,6 +28,11 @@ class _ClientPerLoop:
     The kit runs a sync listener's call to the store, made inside an append, to its end on a
     loop of its own (see `EventLoopThread`); a gRPC channel serves the loop it was made on
     only, so that call talks through another client to the same server.
+
+    The kit's harness cannot spare us this: while the sync listener runs, the test's loop is
+    blocked inside the outer append (its thread is the listener's), and an asyncio loop cannot
+    be re-entered, so the nested coroutine can only run on another loop. The SQL drivers
+    bind nothing to a loop between awaits; a `grpc.aio` channel does, at its creation.
     """
 
     def __init__(self, client: AsyncKurrentDBClient, uri: str) -> None:
