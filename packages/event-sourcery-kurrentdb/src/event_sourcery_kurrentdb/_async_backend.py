@@ -18,7 +18,6 @@ from event_sourcery_kurrentdb._async_storage import (
     AsyncKurrentDBCheckpointStrategy,
     AsyncKurrentDBKeyStorage,
     AsyncKurrentDBOutboxStrategy,
-    AsyncKurrentDBOutboxWriter,
     AsyncKurrentDBStorageStrategy,
 )
 from event_sourcery_kurrentdb._async_subscription import AsyncKurrentDBSubscriptionStrategy
@@ -53,7 +52,7 @@ class AsyncKurrentDBBackend(OnClient[AsyncKurrentDBClient], AsyncBackend):
         return AsyncKurrentDBSubscriptionStrategy(self._connection)
 
     def _outbox_writer(self) -> AsyncOutboxWriter:
-        return AsyncKurrentDBOutboxWriter(self._connection, self._outbox_name)
+        return self._outbox_strategy()
 
     def _outbox_strategy(self) -> AsyncOutboxStrategy:
         return AsyncKurrentDBOutboxStrategy(self._connection, self._outbox_name)

@@ -14,7 +14,6 @@ from event_sourcery.encryption import AsyncKeyStorage, StoredKey
 from event_sourcery.interfaces import (
     AsyncCheckpointStrategy,
     AsyncOutboxStrategy,
-    AsyncOutboxWriter,
     AsyncStorageStrategy,
     ExpectedVersion,
     OutboxEntry,
@@ -25,7 +24,7 @@ from event_sourcery.interfaces import (
 from event_sourcery_kurrentdb._async_client import AsyncConnection
 from event_sourcery_kurrentdb._checkpoints import CheckpointSteps
 from event_sourcery_kurrentdb._keys import KeySteps
-from event_sourcery_kurrentdb._outbox import OutboxSteps, put_entries
+from event_sourcery_kurrentdb._outbox import OutboxSteps
 from event_sourcery_kurrentdb._stream_steps import OnStreams
 
 
@@ -73,20 +72,10 @@ class AsyncKurrentDBKeyStorage(AsyncKeyStorage):
         await self._connection.run(self._steps.delete_subject(subject_id, tenant_id))
 
 
-class AsyncKurrentDBOutboxWriter(AsyncOutboxWriter):
-    """Puts an append's outbox entries into the named outbox (a second append, as on the
-    sync backend: KurrentDB has no transaction spanning two streams)."""
-
-    def __init__(self, connection: AsyncConnection, outbox_name: str) -> None:
-        self._connection = connection
-        self._outbox_name = outbox_name
-
-    async def put(self, records: Sequence[RecordedRaw]) -> None:
-        await self._connection.run(put_entries(self._outbox_name, records))
-
-
 class AsyncKurrentDBOutboxStrategy(AsyncOutboxStrategy):
-    """`KurrentDBOutboxStrategy`, awaited: the streams of one named outbox."""
+    """`KurrentDBOutboxStrategy`, awaited: the streams of one named outbox. Its `put` is an
+    append's outbox writer too (a second append, as on the sync backend: KurrentDB has no
+    transaction spanning two streams)."""
 
     def __init__(self, connection: AsyncConnection, name: str) -> None:
         self._connection = connection

@@ -96,13 +96,6 @@ class _State:
         return needed
 
 
-@user_operation(lambda name, records: "writing the outbox entries of an append")
-def put_entries(outbox_name: str, records: Sequence[RecordedRaw]) -> Steps[None]:
-    """`OutboxStrategy.put` into the outbox `outbox_name`, as steps (`_steps`)."""
-    entries = [_entry_event(outbox_name, record) for record in records]
-    yield from steps.append(outbox_streams(outbox_name)[0], StreamState.ANY, entries)
-
-
 def _entry_event(outbox_name: str, record: RecordedRaw) -> NewEvent:
     raw = record.raw
     stored = to_new_event(raw, record.tenant_id, raw.stream_id.name)
@@ -135,8 +128,10 @@ class OutboxSteps:
 
     # --- writers ------------------------------------------------------------------------------
 
+    @user_operation(lambda self, records: "writing the outbox entries of an append")
     def put(self, records: Sequence[RecordedRaw]) -> Steps[None]:
-        return put_entries(self._name, records)
+        entries = [_entry_event(self._name, record) for record in records]
+        yield from steps.append(self._entries, StreamState.ANY, entries)
 
     # --- the shared state ---------------------------------------------------------------------
 
