@@ -5,6 +5,8 @@ from __future__ import annotations
 from event_sourcery import AsyncBackend
 from event_sourcery.encryption import AwaitedKeys, KeyStorage
 from event_sourcery.interfaces import (
+    AsyncCheckpointStrategy,
+    AsyncOutboxStrategy,
     AsyncOutboxWriter,
     AsyncStorageStrategy,
     AsyncSubscriptionStrategy,
@@ -13,8 +15,9 @@ from kurrentdbclient import AsyncKurrentDBClient
 
 from event_sourcery_kurrentdb._async_client import AsyncConnection
 from event_sourcery_kurrentdb._async_storage import (
+    AsyncKurrentDBCheckpointStrategy,
     AsyncKurrentDBKeyStorage,
-    AsyncKurrentDBOutboxWriter,
+    AsyncKurrentDBOutboxStrategy,
     AsyncKurrentDBStorageStrategy,
 )
 from event_sourcery_kurrentdb._async_subscription import AsyncKurrentDBSubscriptionStrategy
@@ -28,8 +31,10 @@ class AsyncKurrentDBBackend(OnClient[AsyncKurrentDBClient], AsyncBackend):
     The same streams, rules and options as `KurrentDBBackend` (the two can share a server
     and read each other's streams): only the requests are awaited. The client connects at
     the first request if it has not yet; close it yourself. Each append is atomic on its
-    own and durable when it returns; there is nothing to commit. The outbox relay,
-    projectors and the command line are the sync backend's, on the same server.
+    own and durable when it returns; there is nothing to commit. The outbox relay
+    (`AsyncOutbox`) and projectors (`AsyncProjector`) share their streams with the sync
+    backend's: sync and asyncio workers may relay the same outbox. The command line is the
+    sync backend's, on the same server.
 
     Takes the arguments of `KurrentDBBackend`, with an ``AsyncKurrentDBClient(uri=...)``.
     """
@@ -47,7 +52,13 @@ class AsyncKurrentDBBackend(OnClient[AsyncKurrentDBClient], AsyncBackend):
         return AsyncKurrentDBSubscriptionStrategy(self._connection)
 
     def _outbox_writer(self) -> AsyncOutboxWriter:
-        return AsyncKurrentDBOutboxWriter(self._connection, self._outbox_name)
+        return self._outbox_strategy()
+
+    def _outbox_strategy(self) -> AsyncOutboxStrategy:
+        return AsyncKurrentDBOutboxStrategy(self._connection, self._outbox_name)
+
+    def _checkpoint_strategy(self) -> AsyncCheckpointStrategy:
+        return AsyncKurrentDBCheckpointStrategy(self._connection)
 
     def _key_storage(self) -> KeyStorage:
         # Awaited by the async store and subscriber ahead of each encrypt/decrypt step.

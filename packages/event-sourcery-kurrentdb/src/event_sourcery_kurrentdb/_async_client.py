@@ -42,6 +42,9 @@ class AsyncConnection(Driver[AsyncKurrentDBClient]):
         return cast(T, run.result)
 
     async def _execute(self, request: Request) -> Any:
+        if request.pause:
+            await asyncio.sleep(request.pause)
+            return None
         await self.client.connect()
         method = getattr(self.client, request.method)
         try:

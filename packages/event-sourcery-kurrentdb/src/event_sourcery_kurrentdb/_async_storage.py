@@ -1,4 +1,5 @@
-"""The asyncio strategies: the sync backend's steps (`_stream_steps`, `_keys`, `_outbox`), awaited.
+"""The asyncio strategies: the sync backend's steps (`_stream_steps`, `_keys`, `_outbox`,
+`_checkpoints`), awaited.
 
 Nothing is decided here: each method runs the steps its sync namesake runs, on an
 `AsyncConnection`.
@@ -11,16 +12,19 @@ from collections.abc import Sequence
 from event_sourcery import StreamId
 from event_sourcery.encryption import AsyncKeyStorage, StoredKey
 from event_sourcery.interfaces import (
-    AsyncOutboxWriter,
+    AsyncCheckpointStrategy,
+    AsyncOutboxStrategy,
     AsyncStorageStrategy,
     ExpectedVersion,
+    OutboxEntry,
     RawEvent,
     RecordedRaw,
 )
 
 from event_sourcery_kurrentdb._async_client import AsyncConnection
+from event_sourcery_kurrentdb._checkpoints import CheckpointSteps
 from event_sourcery_kurrentdb._keys import KeySteps
-from event_sourcery_kurrentdb._outbox import put_entries
+from event_sourcery_kurrentdb._outbox import OutboxSteps
 from event_sourcery_kurrentdb._stream_steps import OnStreams
 
 
@@ -68,13 +72,55 @@ class AsyncKurrentDBKeyStorage(AsyncKeyStorage):
         await self._connection.run(self._steps.delete_subject(subject_id, tenant_id))
 
 
-class AsyncKurrentDBOutboxWriter(AsyncOutboxWriter):
-    """Puts an append's outbox entries into the named outbox (a second append, as on the
-    sync backend: KurrentDB has no transaction spanning two streams)."""
+class AsyncKurrentDBOutboxStrategy(AsyncOutboxStrategy):
+    """`KurrentDBOutboxStrategy`, awaited: the streams of one named outbox. Its `put` is an
+    append's outbox writer too (a second append, as on the sync backend: KurrentDB has no
+    transaction spanning two streams)."""
 
-    def __init__(self, connection: AsyncConnection, outbox_name: str) -> None:
+    def __init__(self, connection: AsyncConnection, name: str) -> None:
         self._connection = connection
-        self._outbox_name = outbox_name
+        self._steps = OutboxSteps(name)
 
     async def put(self, records: Sequence[RecordedRaw]) -> None:
-        await self._connection.run(put_entries(self._outbox_name, records))
+        await self._connection.run(self._steps.put(records))
+
+    async def claim(self, limit: int, max_attempts: int) -> list[OutboxEntry]:
+        return await self._connection.run(self._steps.claim(limit, max_attempts))
+
+    async def published(self, entry: OutboxEntry) -> None:
+        await self._connection.run(self._steps.published(entry))
+
+    async def failed(self, entry: OutboxEntry, error: str) -> None:
+        await self._connection.run(self._steps.failed(entry, error))
+
+    async def release(self, entries: Sequence[OutboxEntry]) -> None:
+        await self._connection.run(self._steps.release(entries))
+
+    async def dead_letters(self, max_attempts: int, limit: int) -> list[OutboxEntry]:
+        return await self._connection.run(self._steps.dead_letters(max_attempts, limit))
+
+    async def counts(self, max_attempts: int) -> tuple[int, int]:
+        return await self._connection.run(self._steps.counts(max_attempts))
+
+    async def reset_attempts(self, entry_ids: Sequence[int]) -> None:
+        await self._connection.run(self._steps.reset_attempts(entry_ids))
+
+    async def remove(self, entry_ids: Sequence[int]) -> None:
+        await self._connection.run(self._steps.remove(entry_ids))
+
+
+class AsyncKurrentDBCheckpointStrategy(AsyncCheckpointStrategy):
+    """`KurrentDBCheckpointStrategy`, awaited: `es$checkpoint-<projection>` streams."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self._steps = CheckpointSteps()
+
+    async def load(self, name: str) -> int:
+        return await self._connection.run(self._steps.load(name))
+
+    async def save(self, name: str, position: int) -> None:
+        await self._connection.run(self._steps.save(name, position))
+
+    async def positions(self) -> dict[str, int]:
+        return await self._connection.run(self._steps.positions())

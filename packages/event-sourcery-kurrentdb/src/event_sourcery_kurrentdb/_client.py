@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from event_sourcery.exceptions import InvalidInput
-from kurrentdbclient import AsyncKurrentDBClient, KurrentDBClient, NewEvent, RecordedEvent
+from kurrentdbclient import AsyncKurrentDBClient, KurrentDBClient
 from kurrentdbclient.common import AbstractCatchupSubscription
 from kurrentdbclient.exceptions import DeadlineExceededError
 
-from event_sourcery_kurrentdb import _steps as steps
 from event_sourcery_kurrentdb._steps import Driver, Request, Run, Steps
 from event_sourcery_kurrentdb._steps import Expected as Expected
 
@@ -97,8 +95,7 @@ def _confirmed_within(
 class Connection(Driver[KurrentDBClient]):
     """A `KurrentDBClient` with this backend's retry policy and deadline; shared by every strategy.
 
-    It runs the steps of `_steps` (`run`); its other methods run one request each, for the
-    strategies that only the sync API has (outbox, checkpoints).
+    It runs the steps of `_steps` (`run`), as `AsyncConnection` awaits them.
     """
 
     __slots__ = ()
@@ -117,6 +114,9 @@ class Connection(Driver[KurrentDBClient]):
         return cast(T, run.result)
 
     def _execute(self, request: Request) -> Any:
+        if request.pause:
+            time.sleep(request.pause)
+            return None
         method = getattr(self.client, request.method)
         try:
             if request.streaming:
@@ -124,43 +124,3 @@ class Connection(Driver[KurrentDBClient]):
             return request.finish(method(**request.kwargs, timeout=self.deadline))
         except request.answers:
             return request.answer
-
-    def read(
-        self,
-        stream: str,
-        *,
-        position: int | None = None,
-        backwards: bool = False,
-        limit: int = sys.maxsize,
-    ) -> tuple[RecordedEvent, ...]:
-        """`_steps.read`."""
-        return self.run(steps.read(stream, position=position, backwards=backwards, limit=limit))
-
-    def read_all_of_streams(self, include: str) -> tuple[RecordedEvent, ...]:
-        """`_steps.read_all_of_streams`."""
-        return self.run(steps.read_all_of_streams(include))
-
-    def last(self, stream: str, count: int = 1) -> tuple[RecordedEvent, ...]:
-        """`_steps.last`."""
-        return self.run(steps.last(stream, count))
-
-    def append(self, stream: str, expected: Expected, events: Sequence[NewEvent]) -> int | None:
-        """`_steps.append`."""
-        return self.run(steps.append(stream, expected, events))
-
-    def metadata(self, stream: str) -> tuple[dict[str, Any], Expected]:
-        """`_steps.metadata`."""
-        return self.run(steps.metadata(stream))
-
-    def set_metadata(self, stream: str, metadata: dict[str, Any], expected: Expected) -> bool:
-        """`_steps.set_metadata`."""
-        return self.run(steps.set_metadata(stream, metadata, expected))
-
-    def subscribe(
-        self, after: int, include: str, *, by_stream_name: bool
-    ) -> AbstractCatchupSubscription:
-        """`_steps.subscribe` (its start bounded as `_confirmed_within` says)."""
-        subscription: AbstractCatchupSubscription = self.run(
-            steps.subscribe(after, include, by_stream_name=by_stream_name)
-        )
-        return subscription

@@ -35,7 +35,7 @@ from event_sourcery.interfaces import OutboxEntry, OutboxStrategy, RecordedRaw
 from kurrentdbclient import NewEvent, RecordedEvent, StreamState
 
 from event_sourcery_kurrentdb import _steps as steps
-from event_sourcery_kurrentdb._client import Connection, Expected
+from event_sourcery_kurrentdb._client import Connection
 from event_sourcery_kurrentdb._codec import (
     OUTBOX_ENTRY,
     OUTBOX_STATE,
@@ -46,7 +46,7 @@ from event_sourcery_kurrentdb._codec import (
     to_raw,
 )
 from event_sourcery_kurrentdb._errors import user_operation
-from event_sourcery_kurrentdb._steps import Steps
+from event_sourcery_kurrentdb._steps import Expected, Steps
 from event_sourcery_kurrentdb._streams import outbox_streams, parse_stream_name, stream_name
 
 #: Seconds a claim lasts; then another worker may claim the entry.
@@ -77,6 +77,9 @@ class _State:
         open_entries = {int(k): v for k, v in document["open"].items()}
         return cls(document["scanned"], open_entries, document.get("truncated", 0))
 
+    def copy(self) -> _State:
+        return _State(self.scanned, {k: list(v) for k, v in self.open.items()}, self.truncated)
+
     def dump(self) -> dict[str, Any]:
         return {
             "scanned": self.scanned,
@@ -91,13 +94,6 @@ class _State:
             return None
         self.truncated = needed
         return needed
-
-
-@user_operation(lambda name, records: "writing the outbox entries of an append")
-def put_entries(outbox_name: str, records: Sequence[RecordedRaw]) -> Steps[None]:
-    """`OutboxStrategy.put` into the outbox `outbox_name`, as steps (`_steps`)."""
-    entries = [_entry_event(outbox_name, record) for record in records]
-    yield from steps.append(outbox_streams(outbox_name)[0], StreamState.ANY, entries)
 
 
 def _entry_event(outbox_name: str, record: RecordedRaw) -> NewEvent:
@@ -118,47 +114,57 @@ def _entry_event(outbox_name: str, record: RecordedRaw) -> NewEvent:
     )
 
 
-class KurrentDBOutboxStrategy(OutboxStrategy):
-    """`OutboxStrategy` in the streams of one named outbox."""
+class OutboxSteps:
+    """What the outbox strategies do in the streams of one named outbox, as steps (`_steps`);
+    each method with the contract of its `OutboxStrategy` namesake. The sync and asyncio
+    strategies run these, one instance each: it remembers the newest state it wrote."""
 
-    def __init__(self, connection: Connection, name: str) -> None:
-        self._connection = connection
+    __slots__ = ("_entries", "_known", "_name", "_state_stream")
+
+    def __init__(self, name: str) -> None:
         self._entries, self._state_stream = outbox_streams(name)
         self._name = name
         self._known: tuple[_State, Expected] | None = None
 
     # --- writers ------------------------------------------------------------------------------
 
-    def put(self, records: Sequence[RecordedRaw]) -> None:
-        self._connection.run(put_entries(self._name, records))
+    @user_operation(lambda self, records: "writing the outbox entries of an append")
+    def put(self, records: Sequence[RecordedRaw]) -> Steps[None]:
+        entries = [_entry_event(self._name, record) for record in records]
+        yield from steps.append(self._entries, StreamState.ANY, entries)
 
     # --- the shared state ---------------------------------------------------------------------
 
-    def _read_state(self) -> tuple[_State, Expected]:
-        latest = self._connection.last(self._state_stream)
+    def _read_state(self) -> Steps[tuple[_State, Expected]]:
+        latest = yield from steps.last(self._state_stream)
         if not latest:
             return _State(-1, {}), StreamState.NO_STREAM
         return _State.parse(latest[0].data), latest[0].stream_position
 
-    def _update(self, change: Callable[[_State], T]) -> T:
-        """Apply `change` to the newest state and store the result, retrying lost races."""
+    def _update(self, change: Callable[[_State], T], scan: int = 0) -> Steps[T]:
+        """Apply `change` to the newest state and store the result, retrying lost races;
+        with `scan`, at least that many new entries are taken into the state first."""
         for attempt in range(_TRIES):
-            state, revision = self._known or self._read_state()
+            known, revision = self._known or (yield from self._read_state())
+            # A copy: what is remembered is exactly what was stored, however calls interleave.
+            state = known.copy()
+            if scan:
+                yield from self._scan(state, scan)
             result = change(state)
             record = internal_event(OUTBOX_STATE, state.dump())
-            if self._connection.append(self._state_stream, revision, [record]) is not None:
+            if (yield from steps.append(self._state_stream, revision, [record])) is not None:
                 self._known = (state, revision + 1 if isinstance(revision, int) else 0)
                 if revision is StreamState.NO_STREAM:
-                    self._connection.set_metadata(
+                    yield from steps.set_metadata(
                         self._state_stream, {"$maxCount": 10}, StreamState.ANY
                     )
                 return result
             self._known = None
-            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+            yield from steps.pause(random.uniform(0, 0.01 * (attempt + 1)))
         raise StorageError(f"the state of outbox {self._name!r} keeps changing; try again")
 
-    def _scan(self, state: _State, wanted: int) -> None:
-        records = self._connection.read(
+    def _scan(self, state: _State, wanted: int) -> Steps[None]:
+        records = yield from steps.read(
             self._entries, position=state.scanned + 1, limit=max(wanted, _SCAN)
         )
         for record in records:
@@ -167,11 +173,10 @@ class KurrentDBOutboxStrategy(OutboxStrategy):
 
     # --- workers ------------------------------------------------------------------------------
 
-    def claim(self, limit: int, max_attempts: int) -> list[OutboxEntry]:
+    def claim(self, limit: int, max_attempts: int) -> Steps[list[OutboxEntry]]:
         truncate: list[int | None] = [None]
 
         def take(state: _State) -> list[int]:
-            self._scan(state, limit)
             truncate[0] = state.truncate()
             now = time.time()
             chosen = [
@@ -184,68 +189,68 @@ class KurrentDBOutboxStrategy(OutboxStrategy):
             return chosen
 
         self._known = None  # a claim always starts from the newest state
-        chosen = self._update(take)
+        chosen = yield from self._update(take, scan=limit)
         if truncate[0] is not None:
             # Published entries below it are never read again: a scavenge may drop them.
-            self._connection.set_metadata(self._entries, {"$tb": truncate[0]}, StreamState.ANY)
-        return self._load(chosen)
+            yield from steps.set_metadata(self._entries, {"$tb": truncate[0]}, StreamState.ANY)
+        return (yield from self._load(chosen))
 
-    def published(self, entry: OutboxEntry) -> None:
-        self._update(lambda state: state.open.pop(entry.id, None))
+    def published(self, entry: OutboxEntry) -> Steps[None]:
+        yield from self._update(lambda state: state.open.pop(entry.id, None))
 
-    def failed(self, entry: OutboxEntry, error: str) -> None:
+    def failed(self, entry: OutboxEntry, error: str) -> Steps[None]:
         def fail(state: _State) -> None:
             row = state.open.get(entry.id)
             if row is not None:
                 state.open[entry.id] = [row[0] + 1, error, 0.0]
 
-        self._update(fail)
+        yield from self._update(fail)
 
-    def release(self, entries: Sequence[OutboxEntry]) -> None:
+    def release(self, entries: Sequence[OutboxEntry]) -> Steps[None]:
         def release(state: _State) -> None:
             for entry in entries:
                 if entry.id in state.open:
                     state.open[entry.id][2] = 0.0
 
-        self._update(release)
+        yield from self._update(release)
 
-    def dead_letters(self, max_attempts: int, limit: int) -> list[OutboxEntry]:
-        state, _ = self._read_state()
+    def dead_letters(self, max_attempts: int, limit: int) -> Steps[list[OutboxEntry]]:
+        state, _ = yield from self._read_state()
         dead = sorted(i for i, (attempts, _, _) in state.open.items() if attempts >= max_attempts)
-        return self._load(dead[:limit], state)
+        return (yield from self._load(dead[:limit], state))
 
-    def counts(self, max_attempts: int) -> tuple[int, int]:
-        state, _ = self._read_state()
+    def counts(self, max_attempts: int) -> Steps[tuple[int, int]]:
+        state, _ = yield from self._read_state()
         dead = sum(1 for attempts, _, _ in state.open.values() if attempts >= max_attempts)
-        newest = self._connection.last(self._entries)
+        newest = yield from steps.last(self._entries)
         # Entries past `scanned` are in no state yet: every one of them waits to be claimed.
         unscanned = newest[0].stream_position - state.scanned if newest else 0
         return len(state.open) - dead + max(unscanned, 0), dead
 
-    def reset_attempts(self, entry_ids: Sequence[int]) -> None:
+    def reset_attempts(self, entry_ids: Sequence[int]) -> Steps[None]:
         def reset(state: _State) -> None:
             for entry_id in entry_ids:
                 if entry_id in state.open:
                     state.open[entry_id] = [0, None, 0.0]
 
-        self._update(reset)
+        yield from self._update(reset)
 
-    def remove(self, entry_ids: Sequence[int]) -> None:
+    def remove(self, entry_ids: Sequence[int]) -> Steps[None]:
         def remove(state: _State) -> None:
             for entry_id in entry_ids:
                 state.open.pop(entry_id, None)
 
-        self._update(remove)
+        yield from self._update(remove)
 
     # --- payloads -----------------------------------------------------------------------------
 
-    def _load(self, entry_ids: list[int], state: _State | None = None) -> list[OutboxEntry]:
+    def _load(self, entry_ids: list[int], state: _State | None = None) -> Steps[list[OutboxEntry]]:
         """The entries `entry_ids` with their records, in that order."""
         if state is None:
-            state = self._known[0] if self._known else self._read_state()[0]
+            state = self._known[0] if self._known else (yield from self._read_state())[0]
         records: dict[int, RecordedEvent] = {}
         for first, count in _runs(entry_ids):
-            for record in self._connection.read(self._entries, position=first - 1, limit=count):
+            for record in (yield from steps.read(self._entries, position=first - 1, limit=count)):
                 records[record.stream_position + 1] = record
         entries = []
         for entry_id in entry_ids:
@@ -255,6 +260,42 @@ class KurrentDBOutboxStrategy(OutboxStrategy):
             attempts, error, _ = state.open.get(entry_id, [0, None, 0.0])
             entries.append(OutboxEntry(entry_id, _recorded(found), attempts, error))
         return entries
+
+
+class KurrentDBOutboxStrategy(OutboxStrategy):
+    """`OutboxStrategy` in the streams of one named outbox: `OutboxSteps` run on a
+    `KurrentDBClient`."""
+
+    def __init__(self, connection: Connection, name: str) -> None:
+        self._connection = connection
+        self._steps = OutboxSteps(name)
+
+    def put(self, records: Sequence[RecordedRaw]) -> None:
+        self._connection.run(self._steps.put(records))
+
+    def claim(self, limit: int, max_attempts: int) -> list[OutboxEntry]:
+        return self._connection.run(self._steps.claim(limit, max_attempts))
+
+    def published(self, entry: OutboxEntry) -> None:
+        self._connection.run(self._steps.published(entry))
+
+    def failed(self, entry: OutboxEntry, error: str) -> None:
+        self._connection.run(self._steps.failed(entry, error))
+
+    def release(self, entries: Sequence[OutboxEntry]) -> None:
+        self._connection.run(self._steps.release(entries))
+
+    def dead_letters(self, max_attempts: int, limit: int) -> list[OutboxEntry]:
+        return self._connection.run(self._steps.dead_letters(max_attempts, limit))
+
+    def counts(self, max_attempts: int) -> tuple[int, int]:
+        return self._connection.run(self._steps.counts(max_attempts))
+
+    def reset_attempts(self, entry_ids: Sequence[int]) -> None:
+        self._connection.run(self._steps.reset_attempts(entry_ids))
+
+    def remove(self, entry_ids: Sequence[int]) -> None:
+        self._connection.run(self._steps.remove(entry_ids))
 
 
 def _runs(entry_ids: list[int]) -> list[tuple[int, int]]:

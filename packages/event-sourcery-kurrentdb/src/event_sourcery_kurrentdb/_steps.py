@@ -48,6 +48,7 @@ class Request:
         finish: makes the answer of the client's result (after an async result is read out).
         streaming: a subscription: no gRPC deadline (it would end the subscription, however
             healthy); the driver bounds the wait for the server's confirmation instead.
+        pause: not a call but a wait of this many seconds (`pause`), slept or awaited.
     """
 
     method: str
@@ -57,6 +58,7 @@ class Request:
     answer: Any = None
     finish: Callable[[Any], Any] = _same
     streaming: bool = False
+    pause: float = 0.0
 
 
 C = TypeVar("C")
@@ -129,6 +131,12 @@ class Run(Generic[T]):
             self.request = step(value)
         except StopIteration as done:
             self.request, self.result = None, done.value
+
+
+def pause(seconds: float) -> Steps[None]:
+    """Wait `seconds` (a backoff between lost races), without blocking an event loop."""
+    if seconds > 0:
+        yield Request("", "waiting", pause=seconds)
 
 
 def read(
