@@ -89,6 +89,12 @@ def test_sqlite_indexes_named_streams_only_and_the_migration_keeps_every_row() -
                     "VALUES ('', 'migrated', %s, %s, 1)",
                     [uuid, name],
                 )
+                cursor.execute(
+                    "INSERT INTO event_sourcery_django_events (stream_id, version, uuid, type, "
+                    "schema_version, data, context, created_at, tenant_id) VALUES "
+                    "(%s, 1, %s, 'Migrated', 1, '{}', '{}', '2026-01-01 00:00:00', '')",
+                    [cursor.lastrowid, uuid4().hex],
+                )
         for target, partial_index in ((partial, True), (before, False), (partial, True)):
             executor = MigrationExecutor(connection)
             executor.migrate([target])
@@ -96,8 +102,10 @@ def test_sqlite_indexes_named_streams_only_and_the_migration_keeps_every_row() -
             if partial_index:
                 assert _schema_sql(index).endswith('WHERE "name" IS NOT NULL')
             with connection.cursor() as cursor:
+                # Every stream, with its event still joined to it by its id.
                 cursor.execute(
-                    f"SELECT uuid, name FROM {table} WHERE category = 'migrated' ORDER BY name"
+                    f"SELECT s.uuid, s.name FROM {table} s JOIN event_sourcery_django_events e "
+                    "ON e.stream_id = s.id WHERE s.category = 'migrated'"
                 )
                 assert sorted(cursor.fetchall(), key=str) == sorted(rows, key=str)
     finally:
