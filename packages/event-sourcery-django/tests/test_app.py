@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from uuid import uuid4
 
 import event_sourcery_django
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from event_sourcery.exceptions import InvalidInput
 from event_sourcery_django import DjangoBackend
 
@@ -56,3 +58,57 @@ def test_an_unknown_database_alias_is_refused_at_construction() -> None:
         DjangoBackend(using="nope")
     with pytest.raises(InvalidInput, match="a str"):
         DjangoBackend(using=None)  # type: ignore[arg-type]
+
+
+def _schema_sql(name: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [name])
+        (sql,) = cursor.fetchone()
+    return str(sql)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_indexes_named_streams_only_and_the_migration_keeps_every_row() -> None:
+    app, table, index = (
+        "event_sourcery_django",
+        "event_sourcery_django_streams",
+        "es_django_streams_name_uq",
+    )
+    before, partial = (
+        (app, "0002_exact_text_and_unique_event_ids"),
+        (app, "0003_sqlite_partial_stream_name_index"),
+    )
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes(app)
+    rows = [(uuid4().hex, "named"), (uuid4().hex, None)]
+    try:
+        executor.migrate([before])
+        assert index in _schema_sql(table)  # the table's own constraint
+        with connection.cursor() as cursor:
+            for uuid, name in rows:
+                cursor.execute(
+                    f"INSERT INTO {table} (tenant_id, category, uuid, name, version) "
+                    "VALUES ('', 'migrated', %s, %s, 1)",
+                    [uuid, name],
+                )
+                cursor.execute(
+                    "INSERT INTO event_sourcery_django_events (stream_id, version, uuid, type, "
+                    "schema_version, data, context, created_at, tenant_id) VALUES "
+                    "(%s, 1, %s, 'Migrated', 1, '{}', '{}', '2026-01-01 00:00:00', '')",
+                    [cursor.lastrowid, uuid4().hex],
+                )
+        for target, partial_index in ((partial, True), (before, False), (partial, True)):
+            executor = MigrationExecutor(connection)
+            executor.migrate([target])
+            assert (index in _schema_sql(table)) is not partial_index
+            if partial_index:
+                assert _schema_sql(index).endswith('WHERE "name" IS NOT NULL')
+            with connection.cursor() as cursor:
+                # Every stream, with its event still joined to it by its id.
+                cursor.execute(
+                    f"SELECT s.uuid, s.name FROM {table} s JOIN event_sourcery_django_events e "
+                    "ON e.stream_id = s.id WHERE s.category = 'migrated'"
+                )
+                assert sorted(cursor.fetchall(), key=str) == sorted(rows, key=str)
+    finally:
+        MigrationExecutor(connection).migrate(latest)
