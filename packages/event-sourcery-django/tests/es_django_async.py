@@ -1,4 +1,5 @@
-"""`AsyncDjangoBackend` beyond the kit: where its calls run, waiting, and cancellation.
+"""`AsyncDjangoBackend` beyond the kit: where its calls run, waiting, cancellation, and the
+transactions of its outbox relay and projectors.
 
 Not a test module: `conftest.py` (and the integration suite) load it by path as
 `es_django_async`; subclasses of `AsyncDjangoChecks` name the database alias.
@@ -256,3 +257,33 @@ class AsyncDjangoChecks:
         assert rows == [f"{name}.1"]  # "fine" was written, then rolled back with "bad"
         assert after == before
         assert rows_after == rows
+
+    def test_a_relay_run_cancelled_in_its_publisher_leaves_its_entries_to_the_next(self) -> None:
+        backend, stream = AsyncDjangoBackend(using=self.using).with_outbox(), StreamId()
+        inside = asyncio.Event()
+
+        async def stuck(record: Recorded[Any]) -> None:
+            inside.set()  # claimed, the run's atomic block open in Django's thread
+            await asyncio.Event().wait()
+
+        def in_atomic_block() -> bool:
+            return connections[self.using].in_atomic_block
+
+        async def scenario() -> tuple[bool, dict[str, int], list[str]]:
+            await backend.event_store.append(Noted(text="a"), Noted(text="b"), stream_id=stream)
+            task = asyncio.create_task(backend.outbox.run(stuck))
+            await inside.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            left_open = await sync_to_async(in_atomic_block)()
+            counts = await backend.outbox.counts()
+            texts: list[str] = []
+            await backend.outbox.run(lambda record: texts.append(record.wrapped_event.event.text))
+            return left_open, counts, texts
+
+        left_open, counts, texts = _run(scenario())
+
+        assert left_open is False
+        assert counts == {"pending": 2, "dead_letters": 0}  # no attempt counted
+        assert texts == ["a", "b"]

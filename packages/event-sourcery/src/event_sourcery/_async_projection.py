@@ -20,7 +20,8 @@ from event_sourcery._reacting import (
 class AsyncProjector(ProjectorBase[AsyncBackend]):
     """Applies new events of the global log to a read model, exactly once, with `await`.
 
-    `Projector`'s contract: each `run_once` works in the backend's current transaction, the
+    `Projector`'s contract: each `run_once` works in the backend's current transaction (or
+    in the block `AsyncBackend._unit_of_work` opens, on a backend that needs one), the
     handler's read-model writes and the new checkpoint commit together or not at all. The
     handler (and `on_reset`) may be coroutine functions, awaited in that transaction.
 
