@@ -1,4 +1,5 @@
-"""`AsyncDjangoBackend` beyond the kit: where its calls run, waiting, and cancellation.
+"""`AsyncDjangoBackend` beyond the kit: where its calls run, waiting, cancellation, and the
+transactions of its outbox relay and projectors.
 
 Not a test module: `conftest.py` (and the integration suite) load it by path as
 `es_django_async`; subclasses of `AsyncDjangoChecks` name the database alias.
@@ -17,11 +18,12 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import ThreadSensitiveContext, async_to_sync, sync_to_async
 from django.db import connections, transaction
-from event_sourcery import Event, Recorded, StreamId
+from event_sourcery import AsyncProjector, Event, Recorded, StreamId
 from event_sourcery_django import AsyncDjangoBackend
 from event_sourcery_django._subscription import DjangoLogCursor
+from event_sourcery_django.models import Checkpoint
 
 T = TypeVar("T")
 
@@ -178,3 +180,110 @@ class AsyncDjangoChecks:
             return seen
 
         assert _run(scenario()) == [False, False, False]
+
+    def test_an_async_publisher_is_awaited_while_the_run_holds_its_claim(self) -> None:
+        backend, stream = AsyncDjangoBackend(using=self.using).with_outbox(), StreamId()
+        skips_locked = connections[self.using].features.has_select_for_update_skip_locked
+
+        def in_atomic_block() -> bool:
+            return connections[self.using].in_atomic_block
+
+        async def elsewhere() -> int:
+            # Another worker: a thread, a connection and a transaction of its own.
+            async with ThreadSensitiveContext():
+                try:
+                    return await backend.outbox.run(lambda record: None)
+                finally:
+                    await sync_to_async(connections.close_all)()
+
+        async def scenario() -> tuple[list[Any], list[bool], list[int], dict[str, int]]:
+            texts, inside, taken = [], [], []
+
+            async def publish(record: Recorded[Any]) -> None:
+                await asyncio.sleep(0.01)  # on the event loop, between two hops
+                inside.append(await sync_to_async(in_atomic_block)())
+                if skips_locked and not taken:  # the claimed entries stay locked meanwhile
+                    taken.append(await elsewhere())
+                texts.append(record.wrapped_event.event.text)
+
+            await backend.event_store.append(Noted(text="a"), Noted(text="b"), stream_id=stream)
+            published = await backend.outbox.run(publish)
+            assert published == 2
+            return texts, inside, taken, await backend.outbox.counts()
+
+        texts, inside, taken, counts = _run(scenario())
+
+        assert texts == ["a", "b"]
+        assert inside == [True, True]  # the run's own atomic block, in autocommit mode
+        assert taken == ([0] if skips_locked else [])
+        assert counts == {"pending": 0, "dead_letters": 0}  # committed when the run ended
+
+    def test_a_failing_handler_rolls_back_its_writes_and_the_checkpoint(self) -> None:
+        backend, stream = AsyncDjangoBackend(using=self.using), StreamId(category="rolled")
+        name = f"rolled{time.monotonic_ns()}"
+
+        async def handler(record: Recorded[Any]) -> None:
+            # A read-model write with Django's async ORM: the same thread and transaction.
+            key = f"{name}.{record.wrapped_event.version}"
+            await Checkpoint.objects.using(self.using).acreate(name=key, position=record.position)
+            if record.wrapped_event.event.text == "bad":
+                raise RuntimeError("the read model refuses it")
+
+        projector = AsyncProjector(backend, name=name, handler=handler, categories=["rolled"])
+
+        async def written() -> list[str]:
+            rows = (
+                Checkpoint.objects.using(self.using)
+                .filter(name__startswith=f"{name}.")
+                .order_by("name")
+            )
+            return [row.name async for row in rows]
+
+        async def scenario() -> tuple[int, list[str], int, list[str]]:
+            store = backend.event_store
+            await store.append(Noted(text="good"), stream_id=stream)
+            assert await projector.run_once() == 1
+            before = await projector.position()
+            await store.append(
+                Noted(text="fine"), Noted(text="bad"), stream_id=stream, expected_version=1
+            )
+            with pytest.raises(RuntimeError, match="refuses"):
+                await projector.run_once()
+            return before, await written(), await projector.position(), await written()
+
+        before, rows, after, rows_after = _run(scenario())
+
+        assert before > 0
+        assert rows == [f"{name}.1"]  # "fine" was written, then rolled back with "bad"
+        assert after == before
+        assert rows_after == rows
+
+    def test_a_relay_run_cancelled_in_its_publisher_leaves_its_entries_to_the_next(self) -> None:
+        backend, stream = AsyncDjangoBackend(using=self.using).with_outbox(), StreamId()
+        inside = asyncio.Event()
+
+        async def stuck(record: Recorded[Any]) -> None:
+            inside.set()  # claimed, the run's atomic block open in Django's thread
+            await asyncio.Event().wait()
+
+        def in_atomic_block() -> bool:
+            return connections[self.using].in_atomic_block
+
+        async def scenario() -> tuple[bool, dict[str, int], list[str]]:
+            await backend.event_store.append(Noted(text="a"), Noted(text="b"), stream_id=stream)
+            task = asyncio.create_task(backend.outbox.run(stuck))
+            await inside.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            left_open = await sync_to_async(in_atomic_block)()
+            counts = await backend.outbox.counts()
+            texts: list[str] = []
+            await backend.outbox.run(lambda record: texts.append(record.wrapped_event.event.text))
+            return left_open, counts, texts
+
+        left_open, counts, texts = _run(scenario())
+
+        assert left_open is False
+        assert counts == {"pending": 2, "dead_letters": 0}  # no attempt counted
+        assert texts == ["a", "b"]

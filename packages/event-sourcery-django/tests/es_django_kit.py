@@ -14,13 +14,6 @@ from typing import Any
 import pytest
 from django.db import connections, transaction
 from event_sourcery import AsyncBackend, Backend, Event, StreamId
-from event_sourcery.encryption import KeyStorage
-from event_sourcery.interfaces import (
-    CheckpointStrategy,
-    OutboxStrategy,
-    StorageStrategy,
-    SubscriptionStrategy,
-)
 from event_sourcery_django import AsyncDjangoBackend, DjangoBackend
 from event_sourcery_django._async_backend import in_django_thread
 from event_sourcery_testing.conformance import (
@@ -28,7 +21,6 @@ from event_sourcery_testing.conformance import (
     AsyncModeBackend,
     BackendConformance,
 )
-from event_sourcery_testing.conformance._async_mode import EventLoopThread
 from event_sourcery_testing.conformance._encryption import EncryptionContract
 from event_sourcery_testing.conformance._event_sourcing import EventSourcingContract
 from event_sourcery_testing.conformance._evolution import EvolutionContract
@@ -131,54 +123,8 @@ class DjangoConformance(
 #
 # `AsyncDjangoBackend` runs each call in Django's async thread (`in_django_thread`), whose
 # connection is not the test thread's: the kit's transaction is opened, ended and closed
-# there, and the sync twin's port calls run there too, in that transaction.
-
-
-class _InDjangoThread:
-    """A sync strategy of the twin whose every method runs in Django's async thread."""
-
-    def __init__(self, strategy: object, loop: EventLoopThread) -> None:
-        self._strategy, self._loop = strategy, loop
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self._strategy, name)
-        if not callable(method):
-            return method
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._loop.run(in_django_thread(partial(method, *args, **kwargs)))
-
-        return call
-
-
-class AsyncTwin(DjangoBackend):
-    """The sync twin the kit reaches the outbox relay and projectors through: `DjangoBackend`
-    on the same alias, its ports called in Django's async thread (a subscription's cursor,
-    once opened there, reads on a connection of its own)."""
-
-    __slots__ = ("_loop",)
-
-    def __init__(self, using: str, loop: EventLoopThread) -> None:
-        super().__init__(using=using)
-        self._loop = loop
-
-    def _there(self, strategy: object) -> Any:
-        return _InDjangoThread(strategy, self._loop)
-
-    def _storage(self) -> StorageStrategy:
-        return self._there(super()._storage())  # type: ignore[no-any-return]
-
-    def _subscription_strategy(self) -> SubscriptionStrategy:
-        return self._there(super()._subscription_strategy())  # type: ignore[no-any-return]
-
-    def _outbox_strategy(self) -> OutboxStrategy:
-        return self._there(super()._outbox_strategy())  # type: ignore[no-any-return]
-
-    def _checkpoint_strategy(self) -> CheckpointStrategy:
-        return self._there(super()._checkpoint_strategy())  # type: ignore[no-any-return]
-
-    def _key_storage(self) -> KeyStorage:
-        return self._there(super()._key_storage())  # type: ignore[no-any-return]
+# there. The outbox relay and projectors are the backend's own (`AsyncOutbox`,
+# `AsyncProjector`), each run a savepoint of that transaction.
 
 
 class AsyncDjangoConformance(AsyncBackendConformance):
@@ -197,10 +143,6 @@ class AsyncDjangoConformance(AsyncBackendConformance):
 
         asyncio.run(in_django_thread(begin))
         return AsyncDjangoBackend(using=self.using)
-
-    def sync_twin(self, backend: AsyncBackend) -> Backend:
-        # Only the outbox relay and projectors need it (until they have an asyncio API).
-        return AsyncTwin(self.using, self.loop)
 
     async def finish(self, backend: AsyncBackend) -> None:
         def end() -> None:

@@ -20,6 +20,7 @@ def test_public_api_is_pinned() -> None:
     assert event_sourcery_django.__all__ == [
         "AsyncDjangoBackend",
         "AsyncDjangoEventStore",
+        "AsyncDjangoOutbox",
         "DjangoBackend",
         "DjangoEventStore",
         "DjangoStorageStrategy",

@@ -16,7 +16,9 @@ from event_sourcery.interfaces import (
     RecordedRaw,
     SubscriptionFilter,
     SubscriptionStrategy,
+    ThreadedCheckpointStrategy,
     ThreadedKeyStorage,
+    ThreadedOutboxStrategy,
     ThreadedOutboxWriter,
     ThreadedStorageStrategy,
     ThreadedSubscriptionStrategy,
@@ -151,4 +153,59 @@ def test_storage_outbox_and_keys_call_their_sync_port_in_the_thread() -> None:
         ("find", ("k", "t1")),
         ("add", (key, None)),
         ("delete_subject", ("s", None)),
+    ]
+
+
+def test_the_relay_and_checkpoint_ports_call_their_sync_port_in_the_thread() -> None:
+    sync, threads = Mock(), set()
+    replies: dict[str, object] = {"claim": ["e"], "counts": (1, 2), "load": 3, "positions": {}}
+
+    def noted(name: str) -> Callable[..., object]:
+        def call(*args: object) -> object:
+            threads.add(threading.current_thread().name.split("_")[0])
+            return replies.get(name)
+
+        return call
+
+    others = ("put", "published", "failed", "release", "dead_letters", "reset_attempts")
+    for name in (*replies, *others, "remove", "save"):
+        getattr(sync, name).side_effect = noted(name)
+    entry = Mock()
+
+    async def scenario() -> list[object]:
+        outbox = ThreadedOutboxStrategy(sync, in_caller_thread)
+        checkpoints = ThreadedCheckpointStrategy(sync, in_caller_thread)
+        return [
+            await outbox.put([]),
+            await outbox.claim(10, 3),
+            await outbox.published(entry),
+            await outbox.failed(entry, "KeyError"),
+            await outbox.release([entry]),
+            await outbox.dead_letters(3, 5),
+            await outbox.counts(3),
+            await outbox.reset_attempts([1]),
+            await outbox.remove([2]),
+            await checkpoints.load("p"),
+            await checkpoints.save("p", 4),
+            await checkpoints.positions(),
+        ]
+
+    results = asyncio.run(scenario())
+
+    assert threads == {"caller"}
+    assert results == [None, ["e"], None, None, None, None, (1, 2), None, None, 3, None, {}]
+    calls: list[Any] = [(call[0], call[1]) for call in sync.method_calls]
+    assert calls == [
+        ("put", ([],)),
+        ("claim", (10, 3)),
+        ("published", (entry,)),
+        ("failed", (entry, "KeyError")),
+        ("release", ([entry],)),
+        ("dead_letters", (3, 5)),
+        ("counts", (3,)),
+        ("reset_attempts", ([1],)),
+        ("remove", ([2],)),
+        ("load", ("p",)),
+        ("save", ("p", 4)),
+        ("positions", ()),
     ]

@@ -8,13 +8,18 @@ await AsyncDjangoBackend().event_store.append(event, stream_id=stream_id)  # asy
 ```
 """
 
-from event_sourcery_django._async_backend import AsyncDjangoBackend, AsyncDjangoEventStore
+from event_sourcery_django._async_backend import (
+    AsyncDjangoBackend,
+    AsyncDjangoEventStore,
+    AsyncDjangoOutbox,
+)
 from event_sourcery_django._backend import DjangoBackend, DjangoEventStore
 from event_sourcery_django._storage import DjangoStorageStrategy
 
 __all__ = [
     "AsyncDjangoBackend",
     "AsyncDjangoEventStore",
+    "AsyncDjangoOutbox",
     "DjangoBackend",
     "DjangoEventStore",
     "DjangoStorageStrategy",

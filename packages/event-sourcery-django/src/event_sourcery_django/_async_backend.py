@@ -17,6 +17,18 @@ inside your transaction, a transaction of its own in autocommit mode. A cancelle
 back to it. Subscriptions read on connections of their own, each on a thread of its own
 (`ThreadedLogCursor`), where their blocking wait runs: it never holds up the event loop or
 the caller's thread.
+
+The outbox relay and projectors work the same way, with the sync store's rule that a claim
+and a checkpoint live in a transaction (`DjangoOutboxStrategy`, `DjangoCheckpointStrategy`).
+Each `AsyncOutbox.run` and `AsyncProjector` call (`run_once`, `position`, `reset`) runs in an
+atomic block of its own, entered in one hop and ended in another, as a write does: in
+autocommit mode a transaction of its own, otherwise a savepoint of yours. So the entries a
+relay run claimed stay locked while the publisher is awaited on the event loop (between
+hops), until the block ends after the last entry; and a projector's checkpoint is saved in
+the block where its handler wrote (with the async ORM, whose calls land on the same thread),
+so an exception of the handler rolls both back. The block is the one of the sync worker
+(``transaction.atomic`` per batch), opened by the backend because an async caller cannot open
+Django's atomic block around its awaits.
 """
 
 from __future__ import annotations
@@ -24,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from typing import Any, TypeVar
 
@@ -33,27 +45,32 @@ from django.db import DEFAULT_DB_ALIAS
 from event_sourcery import (
     AsyncBackend,
     AsyncEventStore,
+    AsyncOutbox,
     BackendConfig,
     EventRegistry,
     RawEvent,
+    Recorded,
     StreamId,
     WrappedEvent,
 )
 from event_sourcery.encryption import AwaitedKeys, KeyStorage
 from event_sourcery.interfaces import (
+    AsyncCheckpointStrategy,
+    AsyncOutboxStrategy,
     AsyncOutboxWriter,
     AsyncStorageStrategy,
     AsyncSubscriptionStrategy,
     ExpectedVersion,
+    ThreadedCheckpointStrategy,
     ThreadedKeyStorage,
-    ThreadedOutboxWriter,
+    ThreadedOutboxStrategy,
     ThreadedStorageStrategy,
     ThreadedSubscriptionStrategy,
 )
 
 from event_sourcery_django._backend import check_alias, unit_of_work, wake_on_commit
 from event_sourcery_django._keys import DjangoKeyStorage
-from event_sourcery_django._reactions import DjangoOutboxStrategy
+from event_sourcery_django._reactions import DjangoCheckpointStrategy, DjangoOutboxStrategy
 from event_sourcery_django._storage import DjangoStorageStrategy
 from event_sourcery_django._subscription import DjangoSubscriptionStrategy
 
@@ -152,6 +169,20 @@ class AsyncDjangoEventStore(AsyncEventStore):
             await super().delete_stream(stream_id)
 
 
+class AsyncDjangoOutbox(AsyncOutbox):
+    """The `AsyncOutbox` of an `AsyncDjangoBackend`: each `run` in an atomic block of its
+    own (see the module docstring)."""
+
+    __slots__ = ()
+
+    async def run(self, publisher: Callable[[Recorded[Any]], object], limit: int = 100) -> int:
+        strategy = self._strategy
+        sync = strategy.sync if isinstance(strategy, ThreadedOutboxStrategy) else None
+        using = sync.using if isinstance(sync, DjangoOutboxStrategy) else DEFAULT_DB_ALIAS
+        async with _atomic(using, "publishing the outbox"):
+            return await super().run(publisher, limit)
+
+
 class AsyncDjangoBackend(AsyncBackend):
     """Event Sourcery's asyncio API on a database of your Django project.
 
@@ -195,7 +226,21 @@ class AsyncDjangoBackend(AsyncBackend):
         return ThreadedSubscriptionStrategy(sync, in_django_thread)
 
     def _outbox_writer(self) -> AsyncOutboxWriter:
-        return ThreadedOutboxWriter(DjangoOutboxStrategy(self._using), in_django_thread)
+        return self._outbox_strategy()
+
+    def _outbox_strategy(self) -> AsyncOutboxStrategy:
+        return ThreadedOutboxStrategy(DjangoOutboxStrategy(self._using), in_django_thread)
+
+    def _checkpoint_strategy(self) -> AsyncCheckpointStrategy:
+        return ThreadedCheckpointStrategy(DjangoCheckpointStrategy(self._using), in_django_thread)
+
+    def _unit_of_work(self, action: str) -> AbstractAsyncContextManager[object]:
+        return _atomic(self._using, action)
+
+    @property
+    def outbox(self) -> AsyncOutbox:
+        """`AsyncBackend.outbox`; each `run` is atomic on its own (see the module docstring)."""
+        return self._made_outbox(AsyncDjangoOutbox, self._outbox_strategy())
 
     def _key_storage(self) -> KeyStorage:
         # Awaited by the async store and subscriber ahead of each encrypt/decrypt step.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import ClassVar
 
 from event_sourcery._async_event_store import AsyncEventStore
@@ -60,6 +61,16 @@ class AsyncBackend(Configured):
         """The projection checkpoints of this backend, in its current transaction (see
         `_outbox_strategy` for why it is not abstract)."""
         raise NotImplementedError(f"{type(self).__name__} has no asyncio projections")
+
+    def _unit_of_work(self, action: str) -> AbstractAsyncContextManager[object]:
+        """What an `AsyncProjector` call (`run_once`, `position`, `reset`) runs in; `action`
+        names it for errors.
+
+        The default opens nothing: the backend's current transaction is the one (the
+        session's). A backend whose port calls share a transaction only inside a block it
+        opens (Django's: an atomic block in the thread its calls run in) returns that block.
+        """
+        return nullcontext()
 
     @property
     def event_store(self) -> AsyncEventStore:

@@ -20,7 +20,8 @@ from event_sourcery._reacting import (
 class AsyncProjector(ProjectorBase[AsyncBackend]):
     """Applies new events of the global log to a read model, exactly once, with `await`.
 
-    `Projector`'s contract: each `run_once` works in the backend's current transaction, the
+    `Projector`'s contract: each `run_once` works in the backend's current transaction (or
+    in the block `AsyncBackend._unit_of_work` opens, on a backend that needs one), the
     handler's read-model writes and the new checkpoint commit together or not at all. The
     handler (and `on_reset`) may be coroutine functions, awaited in that transaction.
 
@@ -35,6 +36,10 @@ class AsyncProjector(ProjectorBase[AsyncBackend]):
 
     async def run_once(self, limit: int = 500) -> int:
         """Apply up to `limit` new events; return how many were applied."""
+        async with self._backend._unit_of_work(f"projecting {self.name!r}"):
+            return await self._run_once(limit)
+
+    async def _run_once(self, limit: int) -> int:
         checkpoints = self._backend._checkpoint_strategy()
         subscriptions = self._backend._subscription_strategy()
         cursors: list[AsyncLogCursor] = []
@@ -58,13 +63,15 @@ class AsyncProjector(ProjectorBase[AsyncBackend]):
 
     async def position(self) -> int:
         """The checkpoint: every event up to it was applied (locks it for this transaction)."""
-        return await self._backend._checkpoint_strategy().load(self.name)
+        async with self._backend._unit_of_work(f"loading checkpoint {self.name!r}"):
+            return await self._backend._checkpoint_strategy().load(self.name)
 
     async def reset(self) -> None:
         """Start over from position 0, awaiting `on_reset` to clear the read model; all in
         the backend's current transaction (see `Projector.reset`)."""
         checkpoints = self._backend._checkpoint_strategy()
-        await checkpoints.load(self.name)
-        if self._on_reset is not None:
-            await awaited(self._on_reset())
-        await checkpoints.save(self.name, 0)
+        async with self._backend._unit_of_work(f"resetting projection {self.name!r}"):
+            await checkpoints.load(self.name)
+            if self._on_reset is not None:
+                await awaited(self._on_reset())
+            await checkpoints.save(self.name, 0)

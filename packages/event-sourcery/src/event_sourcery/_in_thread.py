@@ -22,13 +22,16 @@ from functools import partial
 from typing import Protocol, Self, TypeVar
 
 from event_sourcery._async_ports import (
+    AsyncCheckpointStrategy,
     AsyncLogCursor,
+    AsyncOutboxStrategy,
     AsyncOutboxWriter,
     AsyncStorageStrategy,
     AsyncSubscriptionStrategy,
 )
 from event_sourcery._encryption import AsyncKeyStorage, KeyStorage, StoredKey
-from event_sourcery._outbox import OutboxStrategy
+from event_sourcery._outbox import OutboxEntry, OutboxStrategy
+from event_sourcery._projection import CheckpointStrategy
 from event_sourcery._raw import RawEvent
 from event_sourcery._recorded import RecordedRaw
 from event_sourcery._storage import StorageStrategy
@@ -151,6 +154,60 @@ class ThreadedOutboxWriter(AsyncOutboxWriter):
 
     async def put(self, records: Sequence[RecordedRaw]) -> None:
         await self._in_thread(partial(self.sync.put, records))
+
+
+class ThreadedOutboxStrategy(ThreadedOutboxWriter, AsyncOutboxStrategy):
+    """`AsyncOutboxStrategy` over the sync `OutboxStrategy` `sync`, each call run with
+    `in_thread`.
+
+    A claim's locks are the sync strategy's, in the transaction of the thread `in_thread`
+    reaches: they last across the hops of a relay run (and the publisher awaited between
+    them) only if each hop lands on that thread and a transaction spans them there, which
+    the backend arranges (Django's: an atomic block entered and ended in that thread).
+    """
+
+    async def claim(self, limit: int, max_attempts: int) -> list[OutboxEntry]:
+        return await self._in_thread(partial(self.sync.claim, limit, max_attempts))
+
+    async def published(self, entry: OutboxEntry) -> None:
+        await self._in_thread(partial(self.sync.published, entry))
+
+    async def failed(self, entry: OutboxEntry, error: str) -> None:
+        await self._in_thread(partial(self.sync.failed, entry, error))
+
+    async def release(self, entries: Sequence[OutboxEntry]) -> None:
+        await self._in_thread(partial(self.sync.release, entries))
+
+    async def dead_letters(self, max_attempts: int, limit: int) -> list[OutboxEntry]:
+        return await self._in_thread(partial(self.sync.dead_letters, max_attempts, limit))
+
+    async def counts(self, max_attempts: int) -> tuple[int, int]:
+        return await self._in_thread(partial(self.sync.counts, max_attempts))
+
+    async def reset_attempts(self, entry_ids: Sequence[int]) -> None:
+        await self._in_thread(partial(self.sync.reset_attempts, entry_ids))
+
+    async def remove(self, entry_ids: Sequence[int]) -> None:
+        await self._in_thread(partial(self.sync.remove, entry_ids))
+
+
+class ThreadedCheckpointStrategy(AsyncCheckpointStrategy):
+    """`AsyncCheckpointStrategy` over the sync `CheckpointStrategy` `sync`, each call run
+    with `in_thread` (the transaction a checkpoint is locked and saved in: see
+    `ThreadedOutboxStrategy`)."""
+
+    def __init__(self, sync: CheckpointStrategy, in_thread: InThread) -> None:
+        self.sync = sync
+        self._in_thread = in_thread
+
+    async def load(self, name: str) -> int:
+        return await self._in_thread(partial(self.sync.load, name))
+
+    async def save(self, name: str, position: int) -> None:
+        await self._in_thread(partial(self.sync.save, name, position))
+
+    async def positions(self) -> dict[str, int]:
+        return await self._in_thread(self.sync.positions)
 
 
 class ThreadedKeyStorage(AsyncKeyStorage):

@@ -17,8 +17,10 @@ from event_sourcery._codec import deserialize, serialize
 from event_sourcery._configured import Configured
 from event_sourcery._in_thread import (
     InThread,
+    ThreadedCheckpointStrategy,
     ThreadedKeyStorage,
     ThreadedLogCursor,
+    ThreadedOutboxStrategy,
     ThreadedOutboxWriter,
     ThreadedStorageStrategy,
     ThreadedSubscriptionStrategy,
@@ -80,8 +82,10 @@ __all__ = [
     "StreamState",
     "SubscriptionFilter",
     "SubscriptionStrategy",
+    "ThreadedCheckpointStrategy",
     "ThreadedKeyStorage",
     "ThreadedLogCursor",
+    "ThreadedOutboxStrategy",
     "ThreadedOutboxWriter",
     "ThreadedStorageStrategy",
     "ThreadedSubscriptionStrategy",
