@@ -8,7 +8,6 @@ from uuid import uuid4
 
 import pytest
 from event_sourcery import (
-    AsyncBackend,
     AsyncOutbox,
     AsyncProjector,
     Event,
@@ -17,7 +16,7 @@ from event_sourcery import (
     StreamId,
 )
 from event_sourcery.exceptions import InvalidInput
-from event_sourcery_testing import AsyncInMemoryBackend, InMemoryBackend
+from event_sourcery_testing import AsyncInMemoryBackend
 from event_sourcery_testing.conformance import AsyncModeBackend
 from event_sourcery_testing.conformance._async_mode import EventLoopThread
 from event_sourcery_testing.conformance._blocking_reactions import (
@@ -272,40 +271,23 @@ def test_a_cancelled_run_releases_its_entries() -> None:
     assert asyncio.run(main()) == [1, 2]
 
 
-class _WithoutRelay(AsyncInMemoryBackend):
-    """An asyncio backend written before the asyncio outbox relay and projections."""
-
-    __slots__ = ()
-    _outbox_strategy = AsyncBackend._outbox_strategy
-    _checkpoint_strategy = AsyncBackend._checkpoint_strategy
-
-
-def test_a_backend_without_the_relay_says_so() -> None:
-    backend = _WithoutRelay()
-    with pytest.raises(NotImplementedError, match="_WithoutRelay has no asyncio outbox relay"):
-        backend.outbox  # noqa: B018 - the property is the call under test
-    with pytest.raises(NotImplementedError):
-        asyncio.run(backend.projection_checkpoints())
-
-
-@pytest.mark.parametrize("native", [True, False])
-def test_the_kit_reaches_the_relay_natively_or_through_a_sync_twin(native: bool) -> None:
+def test_the_kit_reaches_the_asyncio_relay_and_projector() -> None:
     registry = EventRegistry()
     registry.add(Paid)
-    async_backend = (AsyncInMemoryBackend if native else _WithoutRelay)(registry=registry)
-    twin = None if native else InMemoryBackend(data=async_backend.data)
     loop = EventLoopThread()
     try:
-        backend = AsyncModeBackend(async_backend, twin, loop).with_outbox()
+        backend = AsyncModeBackend(AsyncInMemoryBackend(registry=registry), loop).with_outbox()
         stream = StreamId(category=f"kit-{uuid4().hex[:8]}")
         backend.event_store.append(Paid(amount=1), stream_id=stream)
         seen: list[Recorded] = []
         assert backend.outbox.run(seen.append) == 1
-        assert isinstance(backend.outbox, BlockingOutbox) is native
+        assert isinstance(backend.outbox, BlockingOutbox)
         projector = make_projector(backend, name="p", handler=seen.append)
-        assert isinstance(projector, BlockingProjector) is native
+        assert isinstance(projector, BlockingProjector)
         assert projector.run_once() == 1
         assert backend.projection_checkpoints() == {"p": 1}
         assert _amounts(seen) == [1, 1]
+        with pytest.raises(NotImplementedError, match="asyncio mode has no sync port"):
+            backend._outbox_strategy()
     finally:
         loop.close()

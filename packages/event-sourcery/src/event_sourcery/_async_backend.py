@@ -49,18 +49,13 @@ class AsyncBackend(Configured):
     def _outbox_writer(self) -> AsyncOutboxWriter:
         """Where appends put outbox entries, in the backend's current transaction."""
 
+    @abstractmethod
     def _outbox_strategy(self) -> AsyncOutboxStrategy:
-        """The outbox relay's storage of this backend, in its current transaction.
+        """The outbox relay's storage of this backend, in its current transaction."""
 
-        Not abstract only so that a backend written before the asyncio relay still loads;
-        every backend of this repository implements it (with `_checkpoint_strategy`).
-        """
-        raise NotImplementedError(f"{type(self).__name__} has no asyncio outbox relay")
-
+    @abstractmethod
     def _checkpoint_strategy(self) -> AsyncCheckpointStrategy:
-        """The projection checkpoints of this backend, in its current transaction (see
-        `_outbox_strategy` for why it is not abstract)."""
-        raise NotImplementedError(f"{type(self).__name__} has no asyncio projections")
+        """The projection checkpoints of this backend, in its current transaction."""
 
     def _unit_of_work(self, action: str) -> AbstractAsyncContextManager[object]:
         """What an `AsyncProjector` call (`run_once`, `position`, `reset`) runs in; `action`

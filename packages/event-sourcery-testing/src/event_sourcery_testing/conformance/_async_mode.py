@@ -7,9 +7,8 @@ passes through it has therefore exercised the async API: `AsyncEventStore`, the 
 iterators of `AsyncSubscriber`, the async ports of the backend.
 
 The outbox relay and projectors are the asyncio backend's too (`AsyncOutbox`,
-`AsyncProjector`, through `BlockingOutbox` and `BlockingProjector`). Only an asyncio backend
-written before them (`AsyncBackend._outbox_strategy` not overridden) has them reached through
-its `sync_twin`, a sync backend over the same store.
+`AsyncProjector`, through `BlockingOutbox` and `BlockingProjector`): nothing of an asyncio
+backend is reached through a sync backend.
 """
 
 from __future__ import annotations
@@ -234,11 +233,6 @@ class BlockingEncryption(TenantEncryption):
         self._loop.run(self._async.ashred(subject_id))
 
 
-def has_async_relay(backend: AsyncBackend) -> bool:
-    """Whether `backend` has the asyncio outbox relay and projections (else: `sync_twin`)."""
-    return type(backend)._outbox_strategy is not AsyncBackend._outbox_strategy
-
-
 class AsyncModeBackend(Backend):
     """A `Backend` over an `AsyncBackend`, for the kit: see the module's docstring.
 
@@ -250,20 +244,16 @@ class AsyncModeBackend(Backend):
         loop: where its coroutines run; `loop.run(session.commit())` in a `commit` hook.
     """
 
-    __slots__ = ("_twin", "async_backend", "loop")
+    __slots__ = ("async_backend", "loop")
 
-    def __init__(
-        self, async_backend: AsyncBackend, twin: Backend | None, loop: EventLoopThread
-    ) -> None:
+    def __init__(self, async_backend: AsyncBackend, loop: EventLoopThread) -> None:
         super().__init__(config=async_backend.config)
         self.async_backend = async_backend
-        self._twin = None if twin is None else twin._with_config(async_backend.config)
         self.loop = loop
 
     def _with_config(self, config: BackendConfig) -> AsyncModeBackend:
         clone = super()._with_config(config)
         clone.async_backend = self.async_backend._with_config(config)
-        clone._twin = None if self._twin is None else self._twin._with_config(config)
         return clone
 
     @property
@@ -285,44 +275,32 @@ class AsyncModeBackend(Backend):
 
     @property
     def outbox(self) -> Outbox:
-        if has_async_relay(self.async_backend):
-            return BlockingOutbox(self.async_backend.outbox, self.loop)
-        return super().outbox
+        return BlockingOutbox(self.async_backend.outbox, self.loop)
 
     def projector(self, **options: Any) -> Projector:
         """A `Projector` over this backend: the asyncio backend's `AsyncProjector`."""
-        if has_async_relay(self.async_backend):
-            made = AsyncProjector(self.async_backend, **options)
-            return BlockingProjector(made, self, self.loop)
-        return Projector(self, **options)
+        return BlockingProjector(AsyncProjector(self.async_backend, **options), self, self.loop)
 
     def projection_checkpoints(self) -> dict[str, int]:
-        if has_async_relay(self.async_backend):
-            return self.loop.run(self.async_backend.projection_checkpoints())
-        return super().projection_checkpoints()
+        return self.loop.run(self.async_backend.projection_checkpoints())
 
-    # Storage the overrides above never reach, and the sync twin of an asyncio backend that
-    # has no asyncio outbox relay and projections.
-    @property
-    def twin(self) -> Backend:
-        """The sync twin; `NotImplementedError` when the conformance class gave none."""
-        if self._twin is None:
-            raise NotImplementedError("the asyncio backend has no asyncio relay: give a sync_twin")
-        return self._twin
-
+    # The sync ports: every call above goes to the asyncio backend, so none of these is
+    # reached; a test that calls one directly is not a test of the asyncio API.
     def _storage(self) -> StorageStrategy:
-        return self.twin._storage()
+        raise _sync_port("_storage")
 
     def _subscription_strategy(self) -> SubscriptionStrategy:
-        return self.twin._subscription_strategy()
+        raise _sync_port("_subscription_strategy")
 
     def _outbox_strategy(self) -> OutboxStrategy:
-        return self.twin._outbox_strategy()
+        raise _sync_port("_outbox_strategy")
 
     def _checkpoint_strategy(self) -> CheckpointStrategy:
-        return self.twin._checkpoint_strategy()
+        raise _sync_port("_checkpoint_strategy")
 
     def _key_storage(self) -> KeyStorage:
-        if self._twin is None:
-            return self.async_backend._key_storage()
-        return self._twin._key_storage()
+        return self.async_backend._key_storage()
+
+
+def _sync_port(name: str) -> NotImplementedError:
+    return NotImplementedError(f"AsyncModeBackend.{name}: asyncio mode has no sync port")

@@ -80,7 +80,7 @@ class BackendConformance(*_CONTRACTS, Hooks):  # type: ignore[misc]
 class AsyncBackendConformance(BackendConformance):
     """Every test of the kit, unchanged, against an asyncio backend.
 
-    Subclasses provide the `async_backend` fixture (and, rarely, `sync_twin`); the kit's
+    Subclasses provide the `async_backend` fixture; the kit's
     `backend` is then an `AsyncModeBackend` whose store and subscriptions run the asyncio backend's
     coroutines on an event loop of the test's own. `commit` and `rollback` hooks receive it:
     `backend.loop.run(...)` runs a coroutine there (`backend.async_backend` is the backend).
@@ -90,16 +90,6 @@ class AsyncBackendConformance(BackendConformance):
     def async_backend(self) -> AsyncBackend:
         raise NotImplementedError("an async conformance subclass must provide `async_backend`")
 
-    def sync_twin(self, backend: AsyncBackend) -> Backend | None:
-        """Optional: a sync backend over the same store (and transaction) as `backend`;
-        `self.loop` is the test's event loop by then (a twin may run its calls there).
-
-        Needed only by an asyncio backend without the asyncio outbox relay and projections
-        (`AsyncBackend._outbox_strategy` not overridden): the kit then reaches them through
-        it. The default, None, is right for every other.
-        """
-        return None
-
     async def finish(self, backend: AsyncBackend) -> None:
         """Run on the test's event loop after the test, before the loop closes: release what
         `backend` holds there (roll back and close its session). The default does nothing."""
@@ -108,7 +98,7 @@ class AsyncBackendConformance(BackendConformance):
     def backend(self, async_backend: AsyncBackend) -> Iterator[Backend]:
         loop = self.loop = EventLoopThread()
         try:
-            yield AsyncModeBackend(async_backend, self.sync_twin(async_backend), loop)
+            yield AsyncModeBackend(async_backend, loop)
         finally:
             try:
                 loop.run(self.finish(async_backend))
