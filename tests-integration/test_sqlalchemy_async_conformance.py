@@ -1,5 +1,6 @@
-"""The conformance kit, in asyncio mode, against `AsyncSQLAlchemyBackend`: SQLite through
-aiosqlite, PostgreSQL through psycopg's async connection.
+"""The conformance kit, in asyncio mode, against `AsyncSQLAlchemyBackend` on every asyncio
+driver it supports: SQLite through aiosqlite, PostgreSQL through psycopg's async connection
+and through asyncpg, MariaDB through aiomysql (`DRIVERS`, one parameter of the backend).
 
 Each test gets an async engine of its own on the worker's database (its connections belong
 to the test's event loop) and a fresh `AsyncSession`. The twin the kit reaches the outbox
@@ -9,9 +10,6 @@ test's loop (SQLAlchemy's documented bridge), so a projector's checkpoint and it
 appends share one transaction, as they do on a sync backend (on SQLite, two transactions
 writing at once would wait on each other's lock). Its subscriptions read on the sync engine,
 knowing what the async session's transaction did (`_OwnWritesOf`).
-
-The encryption tests fail here until an asyncio key store exists (the core's `Encryption`
-calls its key store synchronously, which cannot do I/O on the loop).
 """
 
 from __future__ import annotations
@@ -80,15 +78,29 @@ class _Twin(SQLAlchemyBackend):
         return SQLAlchemySubscriptionStrategy(self._reader, self._tables(), own)
 
 
-class _AsyncSQLAlchemyConformance(AsyncBackendConformance):
-    """The kit over a fresh `AsyncSession` per test, on the database of fixture `database`."""
+#: Each asyncio driver of the backend, with the database (fixture `<name>_engine`) it runs on.
+DRIVERS = {
+    "aiosqlite": "sqlite_file",
+    "psycopg": "postgresql",
+    "asyncpg": "postgresql",
+    "aiomysql": "mariadb",
+}
 
-    #: The async driver's URL scheme for the database of `database`.
-    async_driver: str
+
+class TestAsyncSQLAlchemy(AsyncBackendConformance):
+    """The kit over a fresh `AsyncSession` per test, for each of `DRIVERS`."""
+
+    @pytest.fixture(params=list(DRIVERS))
+    def async_driver(self, request: pytest.FixtureRequest) -> str:
+        driver: str = request.param
+        return driver
 
     @pytest.fixture
-    def async_backend(self, database: Engine) -> Iterator[AsyncBackend]:
-        url = database.url.set(drivername=self.async_driver)
+    def async_backend(
+        self, request: pytest.FixtureRequest, async_driver: str
+    ) -> Iterator[AsyncBackend]:
+        database: Engine = request.getfixturevalue(f"{DRIVERS[async_driver]}_engine")
+        url = database.url.set(drivername=f"{database.url.get_backend_name()}+{async_driver}")
         engine = create_async_engine(url, poolclass=NullPool)
         with Session(database) as reader:
             self._reader = reader
@@ -123,19 +135,3 @@ class _AsyncSQLAlchemyConformance(AsyncBackendConformance):
     def rollback(self, backend: Backend) -> None:
         mode, session = self._sessions(backend)
         mode.loop.run(session.rollback())
-
-
-class TestAsyncSQLite(_AsyncSQLAlchemyConformance):
-    async_driver = "sqlite+aiosqlite"
-
-    @pytest.fixture
-    def database(self, sqlite_file_engine: Engine) -> Engine:
-        return sqlite_file_engine
-
-
-class TestAsyncPostgreSQL(_AsyncSQLAlchemyConformance):
-    async_driver = "postgresql+psycopg"
-
-    @pytest.fixture
-    def database(self, postgresql_engine: Engine) -> Engine:
-        return postgresql_engine
