@@ -40,7 +40,7 @@ _ASYNC_EXTRAS = {
     "asyncio": [("sqlalchemy", {"asyncio"})],
     "aiosqlite": [("sqlalchemy", {"asyncio"}), ("aiosqlite", set())],
     "asyncpg": [("sqlalchemy", {"asyncio"}), ("asyncpg", set())],
-    "aiomysql": [("sqlalchemy", {"asyncio"}), ("aiomysql", set())],
+    "asyncmy": [("sqlalchemy", {"asyncio"}), ("asyncmy", set())],
 }
 
 

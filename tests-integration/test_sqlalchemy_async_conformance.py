@@ -1,6 +1,6 @@
 """The conformance kit, in asyncio mode, against `AsyncSQLAlchemyBackend` on every asyncio
 driver it supports: SQLite through aiosqlite, PostgreSQL through psycopg's async connection
-and through asyncpg, MariaDB through aiomysql (`DRIVERS`, one parameter of the backend).
+and through asyncpg, MariaDB through asyncmy (`DRIVERS`, one parameter of the backend).
 
 Each test gets an async engine of its own on the worker's database (its connections belong
 to the test's event loop) and a fresh `AsyncSession`. The twin the kit reaches the outbox
@@ -83,7 +83,7 @@ DRIVERS = {
     "aiosqlite": "sqlite_file",
     "psycopg": "postgresql",
     "asyncpg": "postgresql",
-    "aiomysql": "mariadb",
+    "asyncmy": "mariadb",
 }
 
 

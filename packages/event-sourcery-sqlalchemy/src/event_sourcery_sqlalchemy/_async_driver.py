@@ -11,11 +11,13 @@ driver, chosen once per connection); the statements and what they decide are the
 
 - **aiosqlite** and **psycopg** (``AsyncConnection``): ``await connection.execute(sql,
   params)`` returns a cursor whose rows are awaited; aiosqlite takes ``?`` placeholders.
-- **aiomysql**: a cursor first (``await connection.cursor()``), then the same; it is PyMySQL
-  underneath, so its errors are PyMySQL's classes, read as the sync backend reads them. We
-  chose it over asyncmy for that: one set of error classes and value conversions for the
-  sync and the asyncio MariaDB drivers, pure Python wheels on every Python we support, and
-  asyncmy's speed (Cython) matters little next to a round trip to the server.
+- **asyncmy** (MariaDB): a cursor first (``connection.cursor()``), then the same; its errors
+  carry the server's errno as PyMySQL's do (``args[0]``), so they are read alike. Chosen
+  over aiomysql, which is built on PyMySQL and would have shared its error classes and
+  conversions, because aiomysql (0.3.2, its latest) imports a PyMySQL helper that PyMySQL
+  1.2 removed: every bytes parameter (an encryption key) fails with a ``TypeError`` unless
+  PyMySQL is held below 1.2, for the sync driver too. asyncmy implements the protocol
+  itself (in Cython, from wheels) and is the faster of the two.
 - **asyncpg** has no DB-API cursor: ``$1`` placeholders, prepared statements (kept per
   connection, as asyncpg's own ``fetch`` does) whose status string (``UPDATE 1``) gives the
   row count, and errors of its own classes, sorted into PEP 249's by their SQLSTATE
@@ -31,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
 from typing import Any, NoReturn
 
 from event_sourcery.exceptions import StorageError
@@ -40,7 +41,7 @@ from sqlalchemy import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import PoolProxiedConnection
 
-from event_sourcery_sqlalchemy._driver import cached_qmark, wrapped
+from event_sourcery_sqlalchemy._driver import cached_qmark, numbered, wrapped
 
 AsyncRun = Callable[[Statement], Awaitable[Outcome]]
 
@@ -48,13 +49,6 @@ AsyncRun = Callable[[Statement], Awaitable[Outcome]]
 _PREPARED_PER_CONNECTION = 256
 _PREPARED = "event_sourcery.prepared"
 _STATUS_COUNT = re.compile(r"(\d+)$")
-
-
-@lru_cache(maxsize=1024)
-def _numbered(sql: str) -> str:
-    """`sql` with asyncpg's ``$1, $2, ...`` placeholders instead of ``%s`` (``%%`` -> ``%``)."""
-    numbers = iter(range(1, sql.count("%s") + 1))
-    return re.sub("%[s%]", lambda found: "%" if found[0] == "%%" else f"${next(numbers)}", sql)
 
 
 class _Driver:
@@ -125,10 +119,10 @@ class _Aiosqlite(_Driver):
         return cached_qmark(sql)
 
 
-class _Aiomysql(_Driver):
+class _Asyncmy(_Driver):
     async def execute(self, raw: PoolProxiedConnection, sql: str, params: Any) -> Outcome:
         connection: Any = raw.driver_connection
-        cursor = await connection.cursor()
+        cursor = connection.cursor()
         try:
             await cursor.execute(sql, params)
         except BaseException:
@@ -139,7 +133,7 @@ class _Aiomysql(_Driver):
 
 class _Asyncpg(_Driver):
     def placeholders(self, sql: str) -> str:
-        return _numbered(sql)
+        return numbered(sql)
 
     async def begin(self, raw: PoolProxiedConnection) -> None:
         adapter: Any = raw.dbapi_connection
@@ -198,7 +192,7 @@ _DRIVERS: dict[str, _Driver] = {
     "aiosqlite": _Aiosqlite(),
     "psycopg": _Psycopg(),
     "asyncpg": _Asyncpg(),
-    "aiomysql": _Aiomysql(),
+    "asyncmy": _Asyncmy(),
 }
 
 
