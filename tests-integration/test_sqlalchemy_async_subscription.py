@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from uuid import uuid4
 
 import pytest
@@ -18,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 DRIVERS = ["psycopg", "asyncpg"]
+T = TypeVar("T")
 
 
 class Rang(Event):
@@ -68,19 +71,24 @@ async def _wakes_at_commit(engine: AsyncEngine) -> float:
             await records.aclose()
 
 
+def _run(engine: Engine, driver: str, check: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """`check` on an async engine of `driver` on `engine`'s database, disposed after."""
+    async_engine = _async_engine(engine, driver)
+
+    async def run() -> T:
+        try:
+            return await check(async_engine)
+        finally:
+            await async_engine.dispose()
+
+    return asyncio.run(run())
+
+
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_waiting_subscriber_wakes_within_a_second_of_a_commit(
     postgresql_engine: Engine, driver: str
 ) -> None:
-    engine = _async_engine(postgresql_engine, driver)
-
-    async def check() -> float:
-        try:
-            return await _wakes_at_commit(engine)
-        finally:
-            await engine.dispose()
-
-    woke = asyncio.run(check())
+    woke = _run(postgresql_engine, driver, _wakes_at_commit)
     assert woke < 1.0, f"delivered {woke:.2f} s after the commit"
 
 
@@ -114,12 +122,4 @@ async def _cancelled_gives_back(engine: AsyncEngine) -> None:
 def test_cancelling_the_iterating_task_gives_the_connection_back(
     postgresql_engine: Engine, driver: str
 ) -> None:
-    engine = _async_engine(postgresql_engine, driver)
-
-    async def check() -> None:
-        try:
-            await _cancelled_gives_back(engine)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(check())
+    _run(postgresql_engine, driver, _cancelled_gives_back)
