@@ -17,7 +17,7 @@ driver, chosen once per connection); the statements and what they decide are the
   conversions, because aiomysql (0.3.2, its latest) imports a PyMySQL helper that PyMySQL
   1.2 removed: every bytes parameter (an encryption key) fails with a ``TypeError`` unless
   PyMySQL is held below 1.2, for the sync driver too. asyncmy implements the protocol
-  itself (in Cython, from wheels) and is the faster of the two.
+  itself (in Cython, installed from wheels).
 - **asyncpg** has no DB-API cursor: ``$1`` placeholders, prepared statements (kept per
   connection, as asyncpg's own ``fetch`` does) whose status string (``UPDATE 1``) gives the
   row count, and errors of its own classes, sorted into PEP 249's by their SQLSTATE
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any, NoReturn
 
 from event_sourcery.exceptions import StorageError
@@ -42,8 +42,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import PoolProxiedConnection
 
 from event_sourcery_sqlalchemy._driver import cached_qmark, numbered, wrapped
-
-AsyncRun = Callable[[Statement], Awaitable[Outcome]]
 
 #: Prepared statements an asyncpg connection keeps (the flavours' texts are few).
 _PREPARED_PER_CONNECTION = 256
