@@ -253,19 +253,37 @@ class AsyncRunner:
     async def _raise(self, error: Exception, sql: str, params: Any) -> NoReturn:
         """Raise the driver's `error` as SQLAlchemy's class, invalidating a lost connection;
         an error that is not the database's goes on as it is."""
-        dbapi = self._dialect.loaded_dbapi
-        adapted: Any = error
-        if not isinstance(error, dbapi.Error):
-            name = dbapi_class_of(error)
-            if name is None:
-                raise error
-            # SQLAlchemy's adapted DB-API class for a driver that has none (asyncpg).
-            adapted = getattr(dbapi, name)(str(error), error)
+        adapted = _adapted(self._dialect, error)
+        if adapted is None:
+            raise error
         raw = self._raw
         lost = raw is not None and self._dialect.is_disconnect(adapted, raw.dbapi_connection, None)
         if lost:
             await self._connection.invalidate(adapted)
         raise wrapped(self._dialect, sql, params, adapted, lost=lost) from error
+
+
+def _adapted(dialect: Dialect, error: Exception) -> Any:
+    """The driver's `error` as an error of `dialect`'s DB-API classes; None if it is not the
+    database's."""
+    dbapi = dialect.loaded_dbapi
+    if isinstance(error, dbapi.Error):
+        return error
+    name = dbapi_class_of(error)
+    # SQLAlchemy's adapted DB-API class, for a driver that has none (asyncpg).
+    return None if name is None else getattr(dbapi, name)(str(error), error)
+
+
+async def connected(connecting: Awaitable[AsyncConnection], dialect: Dialect) -> AsyncConnection:
+    """The connection `connecting` gives; a driver's error as SQLAlchemy's class (SQLAlchemy
+    leaves some of asyncpg's as they are: a refused connection is an `OSError`)."""
+    try:
+        return await connecting
+    except Exception as error:
+        adapted = _adapted(dialect, error)
+        if adapted is None or adapted is error:
+            raise
+        raise wrapped(dialect, "", (), adapted, lost=True) from error
 
 
 async def async_runner(connection: AsyncConnection) -> AsyncRunner:

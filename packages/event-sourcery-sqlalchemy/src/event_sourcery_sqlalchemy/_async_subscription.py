@@ -32,7 +32,12 @@ from event_sourcery.interfaces import (
 from event_sourcery.sql import LogReader, drive_async
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from event_sourcery_sqlalchemy._async_driver import AsyncRunner, Notifications, async_runner
+from event_sourcery_sqlalchemy._async_driver import (
+    AsyncRunner,
+    Notifications,
+    async_runner,
+    connected,
+)
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, translate
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 from event_sourcery_sqlalchemy._own import OwnWrites
@@ -80,7 +85,7 @@ class AsyncSQLAlchemyLogCursor(AsyncLogCursor):
 
     async def _connect(self) -> AsyncRunner:
         if self._run is None:
-            connection = await self._engine.connect()
+            connection = await connected(self._engine.connect(), self._engine.dialect)
             try:
                 connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
                 run = await async_runner(connection)
