@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable
+from contextlib import aclosing
 from typing import Any, NoReturn
 
 from event_sourcery.exceptions import StorageError
@@ -102,11 +103,16 @@ class _PsycopgNotifications(Notifications):
         self._connection, self._quoted = connection, quoted
 
     async def wait(self, timeout: float) -> None:
-        # Notifications that came during other statements wait in psycopg's backlog.
-        async for _ in self._connection.notifies(timeout=timeout, stop_after=1):
-            break
-        async for _ in self._connection.notifies(timeout=0):
-            pass  # the rest of the burst: one poll reads them all
+        # Notifications that came during other statements wait in psycopg's backlog, which
+        # exists only while no `notifies()` generator is open: each is run to its end (a
+        # `break` would leave it open until the loop finalizes it, and a notification that
+        # came meanwhile, during the next read, say, would be dropped).
+        async with aclosing(self._connection.notifies(timeout=timeout, stop_after=1)) as first:
+            async for _ in first:
+                pass
+        async with aclosing(self._connection.notifies(timeout=0)) as rest:
+            async for _ in rest:
+                pass  # the rest of the burst: one read takes them all
 
     async def stop(self) -> None:
         await self._connection.execute(f"UNLISTEN {self._quoted}")

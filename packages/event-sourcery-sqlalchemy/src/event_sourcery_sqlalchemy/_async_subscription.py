@@ -48,7 +48,7 @@ _SLOW_POLL = 0.1
 #: Silence after which polling slows down.
 _IDLE_AFTER = 1.0
 #: Listening, the longest wait without a read: a notification lost on the way costs this much.
-_LISTEN_FALLBACK = 5.0
+_LISTEN_FALLBACK = 2.0
 
 
 def _engine_of(session: AsyncSession) -> AsyncEngine:
