@@ -39,6 +39,8 @@ def test_sql_backends_offer_the_same_driver_extras(distribution: str) -> None:
 _ASYNC_EXTRAS = {
     "asyncio": [("sqlalchemy", {"asyncio"})],
     "aiosqlite": [("sqlalchemy", {"asyncio"}), ("aiosqlite", set())],
+    "asyncpg": [("sqlalchemy", {"asyncio"}), ("asyncpg", set())],
+    "asyncmy": [("sqlalchemy", {"asyncio"}), ("asyncmy", set())],
 }
 
 

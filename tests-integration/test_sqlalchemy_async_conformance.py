@@ -1,5 +1,6 @@
-"""The conformance kit, in asyncio mode, against `AsyncSQLAlchemyBackend`: SQLite through
-aiosqlite, PostgreSQL through psycopg's async connection.
+"""The conformance kit, in asyncio mode, against `AsyncSQLAlchemyBackend` on every asyncio
+driver it supports: SQLite through aiosqlite, PostgreSQL through psycopg's async connection
+and through asyncpg, MariaDB through asyncmy (`DRIVERS`, one parameter of the backend).
 
 Each test gets an async engine of its own on the worker's database (its connections belong
 to the test's event loop) and a fresh `AsyncSession`. Every call of the kit, the outbox relay
@@ -16,16 +17,27 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
+#: Each asyncio driver of the backend, with the database (fixture `<name>_engine`) it runs on.
+DRIVERS = {
+    "aiosqlite": "sqlite_file",
+    "psycopg": "postgresql",
+    "asyncpg": "postgresql",
+    "asyncmy": "mariadb",
+}
 
-class _AsyncSQLAlchemyConformance(AsyncBackendConformance):
-    """The kit over a fresh `AsyncSession` per test, on the database of fixture `database`."""
 
-    #: The async driver's URL scheme for the database of `database`.
-    async_driver: str
+class TestAsyncSQLAlchemy(AsyncBackendConformance):
+    """The kit over a fresh `AsyncSession` per test, for each of `DRIVERS`."""
+
+    @pytest.fixture(params=list(DRIVERS))
+    def async_driver(self, request: pytest.FixtureRequest) -> str:
+        driver: str = request.param
+        return driver
 
     @pytest.fixture
-    def async_backend(self, database: Engine) -> AsyncBackend:
-        url = database.url.set(drivername=self.async_driver)
+    def async_backend(self, request: pytest.FixtureRequest, async_driver: str) -> AsyncBackend:
+        database: Engine = request.getfixturevalue(f"{DRIVERS[async_driver]}_engine")
+        url = database.url.set(drivername=f"{database.url.get_backend_name()}+{async_driver}")
         engine = create_async_engine(url, poolclass=NullPool)
         return AsyncSQLAlchemyBackend(AsyncSession(engine))
 
@@ -54,19 +66,3 @@ class _AsyncSQLAlchemyConformance(AsyncBackendConformance):
     def rollback(self, backend: Backend) -> None:
         mode, session = self._sessions(backend)
         mode.loop.run(session.rollback())
-
-
-class TestAsyncSQLite(_AsyncSQLAlchemyConformance):
-    async_driver = "sqlite+aiosqlite"
-
-    @pytest.fixture
-    def database(self, sqlite_file_engine: Engine) -> Engine:
-        return sqlite_file_engine
-
-
-class TestAsyncPostgreSQL(_AsyncSQLAlchemyConformance):
-    async_driver = "postgresql+psycopg"
-
-    @pytest.fixture
-    def database(self, postgresql_engine: Engine) -> Engine:
-        return postgresql_engine

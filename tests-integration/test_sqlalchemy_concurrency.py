@@ -4,23 +4,31 @@ Eight writer processes append for ten seconds, sleeping inside their transaction
 land out of position order, and rolling some back so the log has gaps; a subscription follows
 the log meanwhile. Nothing may be missed, duplicated or delivered out of order. The counts are
 printed (``-s``) and shown in the terminal summary.
+
+The same with the asyncio API (`test_concurrent_async_writers_...`): eight writer tasks on one
+event loop, each with its own `AsyncSession`, and an ``async for`` follower on the same loop,
+on PostgreSQL (psycopg, asyncpg) and MariaDB (asyncmy); judged by the same checks.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import multiprocessing
+import random
 import runpy
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable, Iterator
 from itertools import pairwise
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
 from event_sourcery import Event, Recorded, StreamId
-from event_sourcery_sqlalchemy import SQLAlchemyBackend
-from sqlalchemy import Engine
+from event_sourcery_sqlalchemy import AsyncSQLAlchemyBackend, SQLAlchemyBackend
+from sqlalchemy import URL, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 
 WRITERS = 8
@@ -39,16 +47,44 @@ class SlowCommit(Event):
     which: str
 
 
-def _caught_up(
-    done: threading.Event, quiet: int, delivered: list[Recorded], outs: list[Path]
-) -> bool:
-    """Every writer has exited, the follower saw two quiet periods since, and it has as many
-    records as were committed. Stopping on quiet periods alone would decide on a timer that
-    nothing more is coming; a record still held back would then count as missed."""
-    if not done.is_set() or quiet < 2:
-        return False
-    committed = sum(len(out.read_text().splitlines()) for out in outs)
-    return len(delivered) >= committed
+class _Follower:
+    """What a subscription following the writers delivered, and whether to go on reading.
+
+    It stops once every writer has ended (`done`), it saw two quiet periods since, and it has
+    as many records as were `committed`, or at the deadline. Stopping on quiet periods alone
+    would decide on a timer that nothing more is coming; a record still held back would then
+    count as missed.
+    """
+
+    def __init__(self, done: Callable[[], bool], committed: Callable[[], int]) -> None:
+        self._done, self._committed = done, committed
+        self.delivered: list[Recorded] = []
+        self._quiet_after_done = 0
+        self._deadline = time.monotonic() + SECONDS + 60
+
+    def take(self, got: Recorded | list[Recorded] | None) -> None:
+        """One step of `build_iter` (a record or None) or of `build_batch` (a list)."""
+        if isinstance(got, list):
+            self.delivered.extend(got)
+        elif got is not None:
+            self.delivered.append(got)
+        if not got:
+            self._quiet_after_done += self._done()
+
+    def following(self) -> bool:
+        """Whether to read on."""
+        caught_up = (
+            self._done()
+            and self._quiet_after_done >= 2
+            and len(self.delivered) >= self._committed()
+        )
+        return not caught_up and time.monotonic() < self._deadline
+
+
+def _name(engine: Engine, mode: str) -> str:
+    """The database and the follower's mode, as the result line names them."""
+    server = "mariadb" if engine.dialect.name in ("mysql", "mariadb") else engine.dialect.name
+    return f"{server} ({mode})"
 
 
 def _stored_positions(engine: Engine, category: str) -> dict[str, int]:
@@ -139,7 +175,6 @@ def test_concurrent_writers_nothing_missed_duplicated_or_reordered(
         ]
         for writer in writers:
             writer.start()
-        delivered: list[Recorded] = []
         done = threading.Event()
 
         def wait_for_writers() -> None:
@@ -147,28 +182,18 @@ def test_concurrent_writers_nothing_missed_duplicated_or_reordered(
                 writer.join()
             done.set()
 
+        def committed_count() -> int:
+            return sum(len(out.read_text().splitlines()) for out in outs)
+
         threading.Thread(target=wait_for_writers, daemon=True).start()
-        deadline = time.monotonic() + SECONDS + 60
-        quiet_after_done = 0
-        if mode == "iter":
-            records = subscriber.build_iter(timelimit=0.5)
-            while not _caught_up(done, quiet_after_done, delivered, outs) and (
-                time.monotonic() < deadline
-            ):
-                record = next(records)
-                if record is None:
-                    quiet_after_done += done.is_set()
-                else:
-                    delivered.append(record)
-        else:
-            batches = subscriber.build_batch(size=50, timelimit=0.5)
-            while not _caught_up(done, quiet_after_done, delivered, outs) and (
-                time.monotonic() < deadline
-            ):
-                batch = next(batches)
-                delivered.extend(batch)
-                if not batch:
-                    quiet_after_done += done.is_set()
+        follower = _Follower(done.is_set, committed_count)
+        steps: Iterator[Recorded | list[Recorded] | None] = (
+            subscriber.build_iter(timelimit=0.5)
+            if mode == "iter"
+            else subscriber.build_batch(size=50, timelimit=0.5)
+        )
+        while follower.following():
+            follower.take(next(steps))
         # Writers still running at the deadline are stopped, not left to write into a database
         # the session drops, and the failure says what happened instead of `assert False`.
         stuck = [writer for writer in writers if writer.is_alive()]
@@ -178,17 +203,103 @@ def test_concurrent_writers_nothing_missed_duplicated_or_reordered(
         assert [writer.exitcode for writer in writers] == [0] * len(writers)
         committed = {line for out in outs for line in out.read_text().splitlines() if line}
         assert len(committed) > 1000  # the test wrote enough to mean something
-        server = "mariadb" if database_engine.dialect.name in ("mysql", "mariadb") else None
-        name = (server or database_engine.dialect.name) + (
-            " (iter)" if mode == "iter" else " (batch)"
-        )
         _check(
-            name,
-            delivered,
+            _name(database_engine, mode),
+            follower.delivered,
             committed,
             record_property,
             lambda: _stored_positions(database_engine, category),
         )
+
+
+async def _write_async(
+    engine: AsyncEngine, category: str, writer: int, deadline: float
+) -> list[str]:
+    """Writer task `writer`: the transactions of a writer process (`_concurrent_writer`), in
+    an `AsyncSession` of its own; "writer:n" of each event it committed."""
+    rng = random.Random(writer)
+    kept: list[str] = []
+    async with AsyncSession(engine) as session:
+        store = AsyncSQLAlchemyBackend(session).event_store
+        while time.monotonic() < deadline:
+            first = len(kept)
+            ticks = [Tick(writer=writer, n=n) for n in range(first, first + rng.randint(1, 3))]
+            await store.append(*ticks, stream_id=StreamId(category=category))
+            await asyncio.sleep(rng.random() * 0.004)  # inside the transaction
+            if rng.random() >= 0.1:
+                await session.commit()
+                kept += [f"{writer}:{tick.n}" for tick in ticks]
+            else:
+                await session.rollback()
+    return kept
+
+
+async def _follow_async_writers(
+    url: URL, category: str, mode: str
+) -> tuple[list[Recorded], set[str]]:
+    """What an ``async for`` follower delivered of what `WRITERS` writer tasks committed."""
+    engine = create_async_engine(url, pool_size=WRITERS + 2, max_overflow=0)
+    try:
+        async with AsyncSession(engine) as session:
+            backend = AsyncSQLAlchemyBackend(session)
+            start = await backend.event_store.position()
+            await session.commit()
+            subscriber = backend.subscriber.start_from(start).to_category(category)
+            deadline = time.monotonic() + SECONDS
+            writers = [
+                asyncio.create_task(_write_async(engine, category, i, deadline))
+                for i in range(WRITERS)
+            ]
+
+            def done() -> bool:
+                return all(writer.done() for writer in writers)
+
+            def committed() -> int:
+                return sum(len(writer.result()) for writer in writers) if done() else 0
+
+            follower = _Follower(done, committed)
+            steps: AsyncGenerator[Recorded | list[Recorded] | None] = (
+                subscriber.build_iter(timelimit=0.5)
+                if mode == "iter"
+                else subscriber.build_batch(size=50, timelimit=0.5)
+            )
+            async with contextlib.aclosing(steps):
+                async for got in steps:
+                    follower.take(got)
+                    if not follower.following():
+                        break
+            kept = await asyncio.gather(*writers)
+    finally:
+        await engine.dispose()
+    return follower.delivered, {key for keys in kept for key in keys}
+
+
+@pytest.mark.parametrize(
+    ("database_engine", "driver", "mode"),
+    [
+        ("postgresql", "psycopg", "iter"),
+        ("postgresql", "asyncpg", "iter"),
+        ("mariadb", "asyncmy", "batch"),
+    ],
+    indirect=["database_engine"],
+)
+def test_concurrent_async_writers_nothing_missed_duplicated_or_reordered(
+    database_engine: Engine,
+    driver: str,
+    mode: str,
+    record_property: Callable[[str, object], None],
+) -> None:
+    category = f"aconc-{uuid4().hex}"
+    url = database_engine.url.set(drivername=f"{database_engine.url.get_backend_name()}+{driver}")
+    delivered, committed = asyncio.run(_follow_async_writers(url, category, mode))
+    assert len(committed) > 1000  # the test wrote enough to mean something
+    _check(
+        f"{_name(database_engine, mode)}, async writers on {driver}",
+        delivered,
+        committed,
+        record_property,
+        lambda: _stored_positions(database_engine, category),
+    )
 
 
 @pytest.mark.parametrize("database_engine", ["sqlite_file", "postgresql", "mariadb"], indirect=True)

@@ -7,6 +7,7 @@ from event_sourcery.interfaces import (
     describe_driver_error,
 )
 from event_sourcery.sql import (
+    dbapi_class_of,
     driver_error_code,
     driver_error_codes,
     is_collision,
@@ -147,3 +148,40 @@ def test_a_statement_error_is_no_connection_failure() -> None:
 )
 def test_only_the_event_id_index_is_a_taken_event_id(message: str, about_event_ids: bool) -> None:
     assert violates_event_id_index(message) is about_event_ids
+
+
+class _UniqueViolation(Exception):  # asyncpg's UniqueViolationError, say
+    sqlstate = "23505"
+
+
+class _ServerError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__("secret")
+        self.sqlstate = sqlstate
+
+
+class DataError(Exception):  # asyncpg's client-side DataError: no SQLSTATE
+    pass
+
+
+class _InvalidArgument(DataError):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("error", "name"),
+    [
+        (_UniqueViolation("duplicate key"), "IntegrityError"),
+        (_ServerError("22P05"), "DataError"),
+        (_ServerError("40P01"), "OperationalError"),
+        (_ServerError("42P01"), "ProgrammingError"),
+        (_ServerError("0A000"), "NotSupportedError"),
+        (_ServerError("XX000"), "InternalError"),
+        (_ServerError("25P02"), "DatabaseError"),
+        (_InvalidArgument("invalid input for query argument $1"), "DataError"),
+        (ConnectionResetError("reset by peer"), "OperationalError"),
+        (ValueError("not the database's"), None),
+    ],
+)
+def test_dbapi_class_of_sorts_errors_as_psycopg_does(error: Exception, name: str | None) -> None:
+    assert dbapi_class_of(error) == name

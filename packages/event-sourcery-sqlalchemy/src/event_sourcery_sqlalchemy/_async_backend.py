@@ -26,8 +26,8 @@ from event_sourcery_sqlalchemy._own import OwnWrites
 
 
 class AsyncSQLAlchemyBackend(AsyncBackend):
-    """Event Sourcery's asyncio API on SQLite (aiosqlite) or PostgreSQL (psycopg), in the
-    transaction of your `AsyncSession`.
+    """Event Sourcery's asyncio API on SQLite (aiosqlite), PostgreSQL (psycopg, asyncpg) or
+    MariaDB (asyncmy), in the transaction of your `AsyncSession`.
 
     The same tables, statements and rules as `SQLAlchemyBackend` (the SQL core's protocols,
     awaited): commit or roll back the session yourself. Make one per session.

@@ -26,7 +26,7 @@ from event_sourcery.sql import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from event_sourcery_sqlalchemy._async_driver import async_runner
+from event_sourcery_sqlalchemy._async_driver import async_runner, connected
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, ERRORS, translate
 from event_sourcery_sqlalchemy._models import SQLAlchemyModels
 from event_sourcery_sqlalchemy._own import OwnWrites
@@ -44,7 +44,9 @@ class AsyncOnSession(AsyncDriver):
         self._models = models
 
     async def _protocol_result(self, protocol: Callable[[Flavour], Protocol[T]]) -> T:
-        connection = await self._session.connection()
+        # The dialect of the engine `connection()` connects with (no I/O).
+        dialect = self._session.sync_session.get_bind().dialect
+        connection = await connected(self._session.connection(), dialect)
         run = await async_runner(connection)
         return await drive_async(protocol(flavour_of(self._models, connection.dialect)), run)
 

@@ -13,12 +13,14 @@ Errors are raised as SQLAlchemy's own exception classes (IntegrityError and so o
 connection is invalidated, as SQLAlchemy would.
 
 Every statement of the SQL core's protocols runs so: their text is the flavour's, with ``%s``
-placeholders, turned into ``?`` for drivers that take those (sqlite3). Drivers with another
-parameter style are refused with a `StorageError` naming the supported ones.
+placeholders, turned into ``?`` or ``$1`` for drivers that take those (sqlite3, asyncpg).
+Drivers with another parameter style are refused with a `StorageError` naming the supported
+ones.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -30,15 +32,14 @@ from sqlalchemy import Connection, Dialect, exc
 
 def runner(connection: Connection) -> Callable[[Statement], Outcome]:
     """The SQL protocol's `run` (see `event_sourcery.sql.drive`): each statement on the
-    DB-API cursor, in `connection`'s transaction; ``?`` placeholders where the driver takes
-    them (sqlite3)."""
-    dialect = connection.dialect
-    if takes_qmark(dialect):
+    DB-API cursor, in `connection`'s transaction, with the placeholders its driver takes."""
+    rewrite = placeholders(connection.dialect)
+    if rewrite is not None:
 
-        def run_qmark(statement: Statement) -> Outcome:
-            return execute(connection, cached_qmark(statement.sql), statement.params)
+        def run_rewritten(statement: Statement) -> Outcome:
+            return execute(connection, rewrite(statement.sql), statement.params)
 
-        return run_qmark
+        return run_rewritten
 
     def run(statement: Statement) -> Outcome:
         return execute(connection, statement.sql, statement.params)
@@ -46,21 +47,35 @@ def runner(connection: Connection) -> Callable[[Statement], Outcome]:
     return run
 
 
-def takes_qmark(dialect: Dialect) -> bool:
-    """Whether `dialect`'s driver takes ``?`` placeholders (else ``%s``); `StorageError` for
-    a driver whose parameter style the runners do not write."""
-    if dialect.paramstyle not in ("qmark", "format", "pyformat"):
-        raise StorageError(
-            f"Event Sourcery runs its statements on the DB-API driver, and {dialect.driver!r} "
-            f"uses the {dialect.paramstyle!r} parameter style; supported: qmark, format, "
-            "pyformat (sqlite3, aiosqlite, psycopg, psycopg2, PyMySQL, mysqlclient)."
-        )
-    return dialect.paramstyle == "qmark"
+def placeholders(dialect: Dialect) -> Callable[[str], str] | None:
+    """How a statement's ``%s`` placeholders become those `dialect`'s driver takes: ``?``
+    (sqlite3, aiosqlite), ``$1`` (asyncpg, also through SQLAlchemy's adapted cursor that a
+    sync session of an `AsyncSession` runs on); None where ``%s`` is taken as it is.
+    `StorageError` for a driver whose parameter style the runners do not write."""
+    if dialect.paramstyle in ("format", "pyformat"):
+        return None
+    if dialect.paramstyle == "qmark":
+        return cached_qmark
+    if dialect.paramstyle == "numeric_dollar":
+        return numbered
+    raise StorageError(
+        f"Event Sourcery runs its statements on the DB-API driver, and {dialect.driver!r} "
+        f"uses the {dialect.paramstyle!r} parameter style; supported: qmark, format, "
+        "pyformat, numeric_dollar (sqlite3, aiosqlite, psycopg, psycopg2, PyMySQL, "
+        "mysqlclient, asyncmy, asyncpg)."
+    )
 
 
 # The flavours build a statement's text once, so the same few texts come back (to the
 # sync and the asyncio runners).
 cached_qmark = lru_cache(maxsize=1024)(qmark)
+
+
+@lru_cache(maxsize=1024)
+def numbered(sql: str) -> str:
+    """`sql` with ``$1, $2, ...`` placeholders instead of ``%s`` (and ``%%`` as ``%``)."""
+    numbers = iter(range(1, sql.count("%s") + 1))
+    return re.sub("%[s%]", lambda found: "%" if found[0] == "%%" else f"${next(numbers)}", sql)
 
 
 def execute(connection: Connection, sql: str, arguments: Any) -> Outcome:

@@ -19,7 +19,9 @@ import threading
 from collections.abc import AsyncGenerator, Coroutine, Generator
 from concurrent.futures import Future
 from typing import Any, TypeVar
+from weakref import WeakSet
 
+import greenlet
 from event_sourcery import (
     AsyncBackend,
     AsyncEventStore,
@@ -58,11 +60,10 @@ class EventLoopThread:
     Callable from any thread, concurrently (a test's writer thread and its reader). The
     caller's context variables (`caused_by`) go with the coroutine. Called on the loop's own
     thread (a sync listener calling the store inside an append), the loop is busy running the
-    outer call, so the nested coroutine runs to its end on a loop of its own in a helper
-    thread while the loop's thread waits: it continues the outer call's transaction on the
-    same session and connection, as a sync listener's nested call does in the sync API. (The
-    asyncio drivers bind nothing to the loop between calls: aiosqlite, psycopg and
-    SQLAlchemy's `AsyncSession` take the running loop at each await.)
+    outer call: the nested coroutine runs on the same loop, in the outer call's task, as the
+    continuation of the sync code that called it (`_drive`), so it continues the outer call's
+    transaction on the same session and connection, as a sync listener's nested call does in
+    the sync API, on drivers whose connections belong to their loop (asyncpg, asyncmy) too.
     """
 
     def __init__(self) -> None:
@@ -80,8 +81,9 @@ class EventLoopThread:
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """The result of `coroutine`, run on the loop; its exception, raised here."""
         if threading.current_thread() is self._thread:
-            return _nested(coroutine)
-        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+            return _step_through(coroutine)
+        context = contextvars.copy_context()
+        future: Future[T] = asyncio.run_coroutine_threadsafe(_drive(coroutine, context), self._loop)
         return future.result()
 
     def close(self) -> None:
@@ -94,25 +96,74 @@ class EventLoopThread:
         self._loop.close()
 
 
-def _nested(coroutine: Coroutine[Any, Any, T]) -> T:
-    """`coroutine`'s result, run on a new event loop in a helper thread, in this context."""
-    context = contextvars.copy_context()
-    outcome: list[Any] = []
+# How sync code on the loop's thread awaits: the way SQLAlchemy's `AsyncSession` runs its sync
+# core. `_drive` (the task) runs the coroutine step by step in a greenlet of its own
+# (in `_DRIVEN`); whatever the coroutine awaits is handed to the task to await, and the greenlet
+# resumed with the outcome. Sync code inside the coroutine that `run`s another coroutine steps
+# through it in place (`_step_through`), handing its awaits to the same task.
 
-    def target() -> None:
+
+#: The greenlets in which `_drive` steps through a coroutine.
+_DRIVEN: WeakSet[Any] = WeakSet()
+
+
+class _Yield:
+    """Awaiting it yields `awaited` to the task: what a coroutine's await handed out."""
+
+    def __init__(self, awaited: Any) -> None:
+        self.awaited = awaited
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return (yield self.awaited)
+
+
+async def _drive(coroutine: Coroutine[Any, Any, T], context: contextvars.Context) -> T:
+    driven = greenlet.greenlet(lambda: _finished(coroutine))
+    driven.gr_context = context
+    _DRIVEN.add(driven)
+    step = driven.switch()
+    while True:
+        kind, payload, origin = step
+        if kind == "done":
+            result: T = payload
+            return result
+        if kind == "error":
+            raise payload
         try:
-            outcome.append((True, context.run(asyncio.run, coroutine)))
-        except BaseException as error:  # handed back to the caller below
-            outcome.append((False, error))
+            sent = await _Yield(payload)
+        except BaseException as error:  # cancellation too: thrown into the coroutine
+            step = origin.switch(("throw", error))
+        else:
+            step = origin.switch(("send", sent))
 
-    helper = threading.Thread(target=target, name="event-sourcery-kit-nested")
-    helper.start()
-    helper.join()
-    ok, value = outcome[0]
-    if not ok:
-        raise value
-    result: T = value
-    return result
+
+def _finished(coroutine: Coroutine[Any, Any, T]) -> tuple[str, Any, None]:
+    try:
+        return ("done", _step_through(coroutine), None)
+    except BaseException as error:
+        return ("error", error, None)
+
+
+def _step_through(awaitable: Coroutine[Any, Any, T]) -> T:
+    """Run `awaitable` to its end from sync code of a `_drive`n coroutine: each of its awaits
+    is handed to the driving task, which sends back the outcome."""
+    current = greenlet.getcurrent()
+    driven = current
+    while driven not in _DRIVEN:
+        if driven.parent is None:
+            raise RuntimeError("EventLoopThread.run on the loop's thread outside a kit call")
+        driven = driven.parent
+    driver = driven.parent
+    sent: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            awaited = awaitable.send(sent) if error is None else awaitable.throw(error)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+        kind, outcome = driver.switch(("await", awaited, current))
+        sent, error = (outcome, None) if kind == "send" else (None, outcome)
 
 
 def _blocking(loop: EventLoopThread, iterator: AsyncGenerator[T]) -> Generator[T, None, None]:

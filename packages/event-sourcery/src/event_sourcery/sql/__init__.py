@@ -23,6 +23,7 @@ from event_sourcery.sql._async_strategies import (
 from event_sourcery.sql._driver import Driver
 from event_sourcery.sql._driver_errors import (
     EVENT_ID_INDEX,
+    dbapi_class_of,
     describe_driver_error,
     driver_error_code,
     driver_error_codes,
@@ -112,6 +113,7 @@ __all__ = [
     "append_events",
     "checkpoint_positions",
     "current_key",
+    "dbapi_class_of",
     "delete_stream",
     "delete_subject",
     "describe_driver_error",

@@ -34,6 +34,35 @@ _CONNECTION_ERRNOS = frozenset({"1044", "1045", "1049", "2002", "2003", "2005", 
 _CONNECTION_CLASSES = ("08", "28", "3D", "57P")
 
 
+#: PEP 249's class of an error by its SQLSTATE class, as psycopg sorts PostgreSQL's errors.
+_DBAPI_CLASSES = {
+    "08": "OperationalError",
+    "0A": "NotSupportedError",
+    "20": "ProgrammingError",
+    "21": "ProgrammingError",
+    "22": "DataError",
+    "23": "IntegrityError",
+    "28": "OperationalError",
+    "34": "ProgrammingError",
+    "3D": "ProgrammingError",
+    "3F": "ProgrammingError",
+    "40": "OperationalError",
+    "42": "ProgrammingError",
+    "44": "ProgrammingError",
+    "53": "OperationalError",
+    "54": "OperationalError",
+    "55": "OperationalError",
+    "57": "OperationalError",
+    "58": "OperationalError",
+    "F0": "OperationalError",
+    "HV": "OperationalError",
+    "P0": "ProgrammingError",
+}
+_DBAPI_NAMES = frozenset(
+    {"InterfaceError", "DataError", "IntegrityError", "OperationalError", "ProgrammingError"}
+)
+
+
 def driver_error_codes(error: BaseException) -> tuple[str, ...]:
     """Every code of a driver's `error`: SQLSTATE, SQLite error name, errno (as text)."""
     codes = []
@@ -125,3 +154,25 @@ def violates_event_id_index(message: str) -> bool:
     place of translation, so an event id taken is a `DuplicateEventId`, not a conflict.
     """
     return EVENT_ID_INDEX in message or "events.uuid, " in message
+
+
+def dbapi_class_of(error: BaseException) -> str | None:
+    """The name of the PEP 249 class (``IntegrityError``, ``DataError``, ...) a driver's
+    `error` belongs in; None for an error that is not the database's.
+
+    For drivers whose errors are classes of their own rather than PEP 249's (asyncpg's
+    ``UniqueViolationError``), so that their errors mean what psycopg's do: by the SQLSTATE
+    class where the server sent one (a server error of no listed class is a
+    ``DatabaseError``), else by the name of a PEP 249 class the error derives from (asyncpg's
+    client-side ``DataError``, ``InterfaceError``). A failed socket (`OSError`) is an
+    ``OperationalError``: the connection is gone.
+    """
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(sqlstate, str) and len(sqlstate) == 5:
+        return _DBAPI_CLASSES.get(
+            sqlstate[:2], "InternalError" if sqlstate[:2] == "XX" else "DatabaseError"
+        )
+    for klass in type(error).__mro__:
+        if klass.__name__ in _DBAPI_NAMES:
+            return klass.__name__
+    return "OperationalError" if isinstance(error, OSError) else None
