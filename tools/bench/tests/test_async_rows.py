@@ -119,3 +119,25 @@ def test_the_async_rows_run_on_aiosqlite(tmp_path: Path, key: str) -> None:
     assert result.sync_twin == "sqlite-wal"
     assert len(result.library) == len(result.raw) == 1
     assert result.ratio is not None
+
+
+def _documented_commands() -> list[list[str]]:
+    """The `es-bench` command lines of the harness' README and docs/performance.md."""
+    root = Path(__file__).resolve().parents[3]
+    commands = []
+    for doc in (root / "tools" / "bench" / "README.md", root / "docs" / "performance.md"):
+        text = doc.read_text().replace("\\\n", " ")
+        for line in text.splitlines():
+            words = line.split("#")[0].split()
+            if "es-bench" in words and words[0] != "|":
+                commands.append(words[words.index("es-bench") + 1 :])
+    return commands
+
+
+def test_the_documented_command_lines_are_valid_es_bench_arguments() -> None:
+    commands = _documented_commands()
+    assert any("LA99" in command for command in commands)
+    keys = {w.key for w in WORKLOADS}
+    for command in commands:
+        args = _parser().parse_args(command)  # SystemExit on an unknown option or choice
+        assert set(args.workloads) <= keys, command
