@@ -9,11 +9,21 @@ import sys
 import tempfile
 from pathlib import Path
 
-from event_sourcery_bench._harness import Result, measure, peer_table, table
+from event_sourcery_bench._async_live import ASYNC_WORKLOADS
+from event_sourcery_bench._async_targets import ASYNC_DRIVERS
+from event_sourcery_bench._harness import (
+    Result,
+    judge_against_sync,
+    measure,
+    peer_table,
+    table,
+)
 from event_sourcery_bench._live import NOTES
 from event_sourcery_bench._peers import PEER_NAMES, PeerColumn, peer_columns
 from event_sourcery_bench._targets import targets
-from event_sourcery_bench._workloads import WORKLOADS
+from event_sourcery_bench._workloads import WORKLOADS as SYNC_WORKLOADS
+
+WORKLOADS = [*SYNC_WORKLOADS, *ASYNC_WORKLOADS]
 
 _ALL_TARGETS = [
     "memory",
@@ -32,7 +42,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repetition (CI)")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--targets", nargs="*", default=_ALL_TARGETS, choices=_ALL_TARGETS)
-    parser.add_argument("--workloads", nargs="*", default=[w.key for w in WORKLOADS])
+    parser.add_argument("--workloads", nargs="*", default=sorted({w.key for w in WORKLOADS}))
+    parser.add_argument(
+        "--async-drivers",
+        nargs="*",
+        default=list(ASYNC_DRIVERS),
+        choices=list(ASYNC_DRIVERS),
+        help="the asyncio rows' drivers (aiosqlite beside sqlite-wal, psycopg and asyncpg "
+        "beside postgresql); --async-drivers alone: no asyncio rows",
+    )
     parser.add_argument(
         "--peers",
         nargs="*",
@@ -50,7 +68,11 @@ def _report(results: list[Result], repetitions: int, columns: list[PeerColumn]) 
         f"Machine: {platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}, {platform.system()}; repetitions: {repetitions}"
     )
-    print(table(results))
+    print(table([r for r in results if not r.asynchronous]))
+    asynchronous = [r for r in results if r.asynchronous]
+    if asynchronous:
+        print("\nAsyncio (raw: aiosqlite on SQLite, asyncpg on PostgreSQL):\n")
+        print(table(asynchronous))
     if columns:
         pins = "; ".join(f"{c.peer.name}: {', '.join(c.peer.requirements)}" for c in columns)
         print(f"\nPeers ({pins}):\n")
@@ -68,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="es-bench-") as directory:
         columns = peer_columns(wanted, Path(directory))
-        with targets(args.targets, directory) as reachable:
+        with targets(args.targets, directory, args.async_drivers) as reachable:
             for workload in chosen:
                 for target in reachable:
                     try:
@@ -87,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                     if result is not None:
                         results.append(result)
                         print(f"  {result.workload} {result.target}: done", file=sys.stderr)
+    judge_against_sync(results)
     _report(results, repetitions, columns)
     if args.json:
         args.json.write_text(json.dumps([r.as_dict() for r in results], indent=2))

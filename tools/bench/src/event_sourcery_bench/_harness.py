@@ -28,6 +28,9 @@ class Result:
     met: bool | None
     #: Each peer's values, by peer name (`--peers`), measured in the same repetitions.
     peers: dict[str, list[float]] = field(default_factory=dict)
+    #: An asyncio row; `sync_twin` names the sync target whose ratio is its goal, if any.
+    asynchronous: bool = False
+    sync_twin: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -104,10 +107,13 @@ def measure(
     there), interleaved; None if n/a."""
     if workload.only and target.dialect not in workload.only:
         return None
+    asynchronous = target.async_side is not None
+    if workload.asynchronous != asynchronous:
+        return None
     size = workload.quick_size if quick else workload.size
     library: list[float] = []
     raw: list[float] = []
-    has_baseline = target.raw_connect is not None or not workload.needs_raw_driver
+    has_baseline = target.raw_connect is not None or asynchronous or not workload.needs_raw_driver
     raw_run = workload.raw if has_baseline else None
     columns = _peer_columns(workload, target, peers or [])
     peered = Result(workload.key, "", target.name, workload.unit, size, [], [], None, "", None)
@@ -134,7 +140,23 @@ def measure(
         goal,
         met,
         {name: values for name, values in peered.peers.items() if values},
+        asynchronous,
+        target.async_side.base.name if target.async_side and workload.goal_from_sync else "",
     )
+
+
+def judge_against_sync(results: list[Result]) -> None:
+    """Give each asyncio row that takes its goal from the sync backend the ratio of the same
+    workload on its sync twin in this run: at least it for rates, at most it for times."""
+    ratios = {(r.workload, r.target): r.ratio for r in results if not r.asynchronous}
+    for r in results:
+        goal = ratios.get((r.workload, r.sync_twin)) if r.sync_twin else None
+        if goal is None or r.ratio is None:
+            continue
+        if r.unit == "events/s":
+            r.goal, r.met = f">= {goal:.3g}x raw (sync)", r.ratio >= goal
+        else:
+            r.goal, r.met = f"<= {goal:.3g}x raw time (sync)", r.ratio <= goal
 
 
 def _cell(values: list[float]) -> str:

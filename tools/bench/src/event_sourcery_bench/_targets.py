@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from event_sourcery import Backend
@@ -16,6 +16,9 @@ from event_sourcery_sqlalchemy import SQLAlchemyBackend, configure_models
 from event_sourcery_testing import InMemoryBackend, InMemoryData
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import DeclarativeBase, Session
+
+if TYPE_CHECKING:
+    from event_sourcery_bench._async_targets import AsyncSide
 
 POSTGRES_URL = os.environ.get(
     "EVENT_SOURCERY_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -67,6 +70,10 @@ class Target:
     raw_family: str = ""
     #: The database peers run on beside this target ("sqlite", "postgresql"); "" for none.
     peer_family: str = ""
+    #: The raw side's SQLite file (the asyncio raw driver opens it too).
+    raw_file: Path | None = None
+    #: Set on an asyncio target (`_async_targets`): its driver, URL and raw asyncio driver.
+    async_side: AsyncSide | None = None
 
     @property
     def family(self) -> str:
@@ -170,7 +177,12 @@ def _sqlite_wal(directory: Path) -> Target:
         sqlite3.connect(path).execute("PRAGMA journal_mode=WAL").close()
     engine = create_engine(f"sqlite:///{paths[0]}")
     return Target(
-        "sqlite-wal", "sqlite", engine, lambda: sqlite3.connect(paths[1]), peer_family="sqlite"
+        "sqlite-wal",
+        "sqlite",
+        engine,
+        lambda: sqlite3.connect(paths[1]),
+        peer_family="sqlite",
+        raw_file=paths[1],
     )
 
 
@@ -268,10 +280,30 @@ def _kurrentdb(stack: ExitStack) -> Target:
     )
 
 
+def _async_targets(drivers: list[str], made: list[Target]) -> list[Target]:
+    """The asyncio targets of `drivers` whose sync base target is among `made`; a driver that
+    cannot run (or reach its database) is reported and left out."""
+    from event_sourcery_bench._async_targets import ASYNC_DRIVERS, async_target
+
+    found: list[Target] = []
+    for driver in drivers:
+        base = next((t for t in made if t.name == ASYNC_DRIVERS[driver]), None)
+        if base is None:
+            continue
+        try:
+            found.append(async_target(driver, base))
+        except Exception as exc:
+            print(f"!! async {driver} left out: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    return found
+
+
 @contextmanager
-def targets(names: list[str], directory: str) -> Iterator[list[Target]]:
-    """The requested targets, with fresh tables (files in `directory`); unreachable servers are
-    reported and left out."""
+def targets(
+    names: list[str], directory: str, async_drivers: list[str] | None = None
+) -> Iterator[list[Target]]:
+    """The requested targets, with fresh tables (files in `directory`), then the asyncio targets
+    of `async_drivers` on them; unreachable servers and unusable drivers are reported and left
+    out."""
     made: list[Target] = []
     with ExitStack() as stack:
         factories: dict[str, Callable[[], Target]] = {
@@ -297,6 +329,7 @@ def targets(names: list[str], directory: str) -> Iterator[list[Target]]:
                     connection.execute(text("SELECT 1"))
             _reset_raw(target)
             made.append(target)
+        made.extend(_async_targets(async_drivers or [], made))
         try:
             yield made
         finally:

@@ -47,6 +47,10 @@ class Workload:
     ratio_by_dialect: tuple[tuple[str, float], ...] = ()
     #: Whether peers (`--peers`) run it too, beside targets that have peers.
     peers: bool = False
+    #: An asyncio workload: it runs on the asyncio targets only (and a sync one on sync ones).
+    asynchronous: bool = False
+    #: Its goal is the sync backend's ratio on the same workload, in the same run.
+    goal_from_sync: bool = False
 
 
 def _now(target: Target) -> Any:
