@@ -32,16 +32,11 @@ def runner(connection: Connection) -> Callable[[Statement], Outcome]:
     """The SQL protocol's `run` (see `event_sourcery.sql.drive`): each statement on the
     DB-API cursor, in `connection`'s transaction; ``?`` placeholders where the driver takes
     them (sqlite3)."""
-    dialect = connection.dialect
-    if takes_qmark(dialect):
-
-        def run_qmark(statement: Statement) -> Outcome:
-            return execute(connection, cached_qmark(statement.sql), statement.params)
-
-        return run_qmark
+    qmark = takes_qmark(connection.dialect)
 
     def run(statement: Statement) -> Outcome:
-        return execute(connection, statement.sql, statement.params)
+        sql = cached_qmark(statement.sql) if qmark else statement.sql
+        return execute(connection, sql, statement.params)
 
     return run
 
@@ -70,13 +65,13 @@ def execute(connection: Connection, sql: str, arguments: Any) -> Outcome:
     as SQLAlchemy's execution would do.
     """
     raw = connection.connection
-    dialect = connection.dialect
-    cursor = raw.cursor()
+    cursor = raw.dbapi_connection.cursor()
     try:
         cursor.execute(sql, arguments)
         rows = list(cursor.fetchall()) if cursor.description is not None else []
         return Outcome(rows, cursor.rowcount, getattr(cursor, "lastrowid", None))
-    except dialect.loaded_dbapi.Error as error:
+    except connection.dialect.loaded_dbapi.Error as error:
+        dialect = connection.dialect
         lost = dialect.is_disconnect(error, raw.dbapi_connection, cursor)
         if lost:
             connection.invalidate(error)

@@ -22,11 +22,8 @@ class SQLite(Flavour):
 
     def bind_time(self, moment: datetime) -> Any:
         # The text SQLAlchemy's and Django's SQLite timestamps store: the UTC wall time.
-        utc = as_utc(moment)
-        return (
-            f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} "
-            f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}"
-        )
+        # (microseconds always written, so every stored value sorts and compares as text)
+        return as_utc(moment).replace(tzinfo=None).isoformat(" ", "microseconds")
 
     # --- appending ----------------------------------------------------------------------------
     # The base statements: ON CONFLICT DO NOTHING and RETURNING (SQLite 3.35 or newer), no
