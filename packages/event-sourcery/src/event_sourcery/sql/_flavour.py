@@ -209,8 +209,8 @@ class Flavour:
     def insert_events(
         self, stream_pk: int, tenant: str, events: Sequence[RawEvent]
     ) -> list[Statement]:
-        """The INSERTs of `events` into stream row `stream_pk`, in order. Rows: (id,) per
-        event; ids are drawn in the order of `events`, so sorted they are their positions."""
+        """The INSERTs of `events` into stream row `stream_pk`, in order; `inserted_ids` reads
+        the positions from each one's outcome."""
         chunk = self.insert_chunk
         return [
             Statement(
