@@ -66,6 +66,11 @@ def count(rowcount: int, lastrowid: int | None = None) -> Outcome:
     return Outcome([], rowcount, lastrowid)
 
 
+def inserted(first: int, n: int) -> Outcome:
+    """SQLite's answer to an INSERT of `n` rows (no RETURNING): the count and the last id."""
+    return count(n, first + n - 1)
+
+
 @dataclass
 class Script:
     """A fake driver: answers each statement with the next scripted outcome (or error)."""
@@ -126,17 +131,28 @@ def _raises(error: type[Exception], call: Callable[[], Any]) -> None:
 
 
 def test_a_new_stream_is_created_then_its_events_inserted() -> None:
-    script = Script([rows(7), rows(11, 10)])
+    script = Script([count(1, 7), inserted(10, 2)])
     assert _append(SQLite(TABLES), script, 0) == [10, 11]
     create, insert = script.seen
     assert create.sql.startswith("INSERT INTO st ")
     assert create.params[-1] == 2
     assert insert.sql.startswith("INSERT INTO ev ")
     assert insert.params[0] == 7
+    # SQLite reports the ids (last row id, row count): no RETURNING to build and fetch.
+    assert "RETURNING" not in create.sql + insert.sql
+
+
+def test_sqlite_reads_a_stream_taken_meanwhile_from_the_row_count() -> None:
+    # The create inserts nothing (a racing creator; the last row id is then stale): the slow
+    # path reads the winner's row.
+    script = Script([rows(), count(0, 99), rows((7, None, None)), inserted(10, 1)])
+    assert _append(SQLite(TABLES), script, NO_VERSIONING, 1) == [10]
+    assert script.seen[1].sql.startswith("INSERT INTO st")
+    assert script.seen[3].params[0] == 7
 
 
 def test_a_versioned_stream_is_bumped_from_the_expected_version() -> None:
-    script = Script([rows(7), rows(20, 21)])
+    script = Script([rows(7), inserted(20, 2)])
     assert _append(SQLite(TABLES), script, 3) == [20, 21]
     bump = script.seen[0]
     assert bump.sql.startswith("UPDATE st SET version")
@@ -145,20 +161,20 @@ def test_a_versioned_stream_is_bumped_from_the_expected_version() -> None:
 
 
 def test_a_named_bump_matches_the_name_too() -> None:
-    script = Script([rows(7), rows(20)])
+    script = Script([rows(7), inserted(20, 1)])
     _append(SQLite(TABLES), script, 3, 1, stream_id=StreamId(name="n"))
     assert "AND name = %s" in script.seen[0].sql
     assert script.seen[0].params[-1] == "n"
 
 
 def test_a_versionless_append_to_an_existing_versionless_stream_writes_no_stream_row() -> None:
-    script = Script([rows((7, None, None)), rows(30)])
+    script = Script([rows((7, None, None)), inserted(30, 1)])
     assert _append(SQLite(TABLES), script, NO_VERSIONING, 1) == [30]
     assert script.seen[0].sql.startswith("SELECT id, version, name FROM st")
 
 
 def test_a_versionless_append_creates_a_missing_stream() -> None:
-    script = Script([rows(), rows(7), rows(30)])
+    script = Script([rows(), count(1, 7), inserted(30, 1)])
     assert _append(SQLite(TABLES), script, NO_VERSIONING, 1) == [30]
     assert script.seen[1].sql.startswith("INSERT INTO st")
 
@@ -264,7 +280,7 @@ def test_a_name_held_by_another_stream_raises() -> None:
 
 def test_the_slow_path_binds_a_missing_name() -> None:
     stream_id = StreamId(name="n")
-    script = Script([rows(), rows((7, 3, None)), rows(), count(1), rows(20)])
+    script = Script([rows(), rows((7, 3, None)), rows(), count(1), inserted(20, 1)])
     assert _append(SQLite(TABLES), script, 3, 1, stream_id=stream_id) == [20]
     rewrite = script.seen[3]
     assert rewrite.sql.startswith("UPDATE st SET version = %s, name = %s")
@@ -330,7 +346,7 @@ def test_a_bumped_version_is_put_back_and_earlier_chunks_deleted() -> None:
     class Small(SQLite):
         insert_chunk = 1
 
-    script = Script([rows(7), rows(20), TAKEN_ID, count(1), count(1)])
+    script = Script([rows(7), inserted(20, 1), TAKEN_ID, count(1), count(1)])
     _raises(Duplicate, lambda: _append(Small(TABLES), script, 3))
     undo_events, undo_bump = script.seen[3:]
     assert undo_events.sql.startswith("DELETE FROM ev")

@@ -85,14 +85,16 @@ def execute(connection: Connection, sql: str, arguments: Any) -> Outcome:
     as SQLAlchemy's execution would do.
     """
     raw = connection.connection
-    dialect = connection.dialect
-    cursor = raw.cursor()
+    dbapi = raw.dbapi_connection
+    assert dbapi is not None  # a checked-out connection holds one
+    cursor = dbapi.cursor()  # the pool's proxy would add a call per statement
     try:
         cursor.execute(sql, arguments)
         rows = list(cursor.fetchall()) if cursor.description is not None else []
         return Outcome(rows, cursor.rowcount, getattr(cursor, "lastrowid", None))
-    except dialect.loaded_dbapi.Error as error:
-        lost = dialect.is_disconnect(error, raw.dbapi_connection, cursor)
+    except connection.dialect.loaded_dbapi.Error as error:
+        dialect = connection.dialect
+        lost = dialect.is_disconnect(error, dbapi, cursor)
         if lost:
             connection.invalidate(error)
         raise wrapped(dialect, sql, arguments, error, lost=lost) from error

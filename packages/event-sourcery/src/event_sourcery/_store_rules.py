@@ -13,7 +13,7 @@ functions keep one body of logic that neither store can drift from.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Generic, Protocol, TypeVar
 
 from event_sourcery._codec import serialize, serialize_all
@@ -193,6 +193,10 @@ def encode_snapshot(
     return serialize(snapshot, checked, snapshot.version, registry, encryption, tenant_id)
 
 
+#: The span of the default instrumentation: it does nothing, and can be entered again.
+_NO_SPAN: AbstractContextManager[object] = nullcontext()
+
+
 class _Scoped(Protocol):
     tenant_id: str | None
 
@@ -234,7 +238,12 @@ class StoreBase(Generic[TStorage, TOutbox]):
         self._instrumentation = instrumentation
 
     def _span(self, name: str, stream_id: StreamId) -> AbstractContextManager[object]:
-        return self._instrumentation.span(name, span_attributes(stream_id))
+        instrumentation = self._instrumentation
+        if instrumentation is NO_INSTRUMENTATION:
+            # The default records nothing: no attributes to build (the stream id's text) on
+            # every append and load.
+            return _NO_SPAN
+        return instrumentation.span(name, span_attributes(stream_id))
 
     # `encryption`: `self._encryption`, or (asyncio) the same over the keys fetched for the call.
     def _decode(

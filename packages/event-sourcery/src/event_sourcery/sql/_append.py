@@ -330,10 +330,9 @@ class _Append:
     ) -> Generator[Statement, Outcome, None]:
         """Insert `events`; if an event id is taken, take the claim back before re-raising."""
         try:
-            for statement in self.flavour.insert_events(stream_pk, self.tenant, events):
-                rows = (yield statement).rows
-                # Ids are drawn in the events' order: sorted, they are the events' positions.
-                self.inserted += sorted(int(row[0]) for row in rows)
+            flavour = self.flavour
+            for statement in flavour.insert_events(stream_pk, self.tenant, events):
+                self.inserted += flavour.inserted_ids((yield statement))
         except self.errors.integrity as error:
             if violates_event_id_index(str(self.errors.driver_error(error))):
                 yield from self._undo_claim(stream_pk)

@@ -209,8 +209,8 @@ class Flavour:
     def insert_events(
         self, stream_pk: int, tenant: str, events: Sequence[RawEvent]
     ) -> list[Statement]:
-        """The INSERTs of `events` into stream row `stream_pk`, in order. Rows: (id,) per
-        event; ids are drawn in the order of `events`, so sorted they are their positions."""
+        """The INSERTs of `events` into stream row `stream_pk`, in order; `inserted_ids` reads
+        the positions from each one's outcome."""
         chunk = self.insert_chunk
         return [
             Statement(
@@ -244,6 +244,15 @@ class Flavour:
             )
         return params
 
+    def inserted_ids(self, outcome: Outcome) -> list[int]:
+        """The ids of the events one of `insert_events`' statements inserted, in their order
+        (so their positions)."""
+        # Ids are drawn in the events' order: sorted, they are the events' positions.
+        return sorted(int(row[0]) for row in outcome.rows)
+
+    #: What ends `insert_events`' statements: the ids `inserted_ids` reads.
+    _returning_ids: ClassVar[str] = " RETURNING id"
+
     @cached_property
     def _values_row(self) -> str:
         return "(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -253,8 +262,8 @@ class Flavour:
         if sql is None:
             values = ", ".join([self._values_row] * count)
             sql = self._inserts[count] = self._wrap_insert(
-                f"INSERT INTO {self.tables.events} ({self._EVENT_COLUMNS}) VALUES {values} "
-                "RETURNING id"
+                f"INSERT INTO {self.tables.events} ({self._EVENT_COLUMNS}) VALUES {values}"
+                + self._returning_ids
             )
         return sql
 
