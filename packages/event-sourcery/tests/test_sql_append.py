@@ -30,10 +30,10 @@ from event_sourcery.sql import (
     SQLite,
     Statement,
     Tables,
-    _postgresql,
     append_events,
     drive,
 )
+from event_sourcery.sql import _postgresql
 from event_sourcery.sql._log import QUIET_AFTER
 
 
