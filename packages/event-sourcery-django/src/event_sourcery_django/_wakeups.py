@@ -1,7 +1,6 @@
 """Waking subscriptions when events are committed.
 
-PostgreSQL appends NOTIFY `CHANNEL` (the first of a process after a pause, see
-`event_sourcery.sql.PostgreSQL`), which every cursor LISTENs to (see `_subscription`): a wake-up
+PostgreSQL appends NOTIFY `CHANNEL`, which every cursor LISTENs to (see `_subscription`): a wake-up
 crosses processes as soon as the transaction commits. On the other databases an append wakes
 the cursors of its own process when its transaction commits (`transaction.on_commit`), and
 cursors poll for the appends of other processes.
