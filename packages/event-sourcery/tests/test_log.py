@@ -28,7 +28,7 @@ from event_sourcery.sql import (
     settled_position,
 )
 from event_sourcery.sql._inflight import PgSnapshot, widen
-from event_sourcery.sql._log import GAP_PATIENCE, POSITION_TIMEOUT, QUIET_AFTER
+from event_sourcery.sql._log import GAP_PATIENCE, POSITION_TIMEOUT
 
 T = TypeVar("T")
 TABLES = Tables(streams='"streams"', events='"events"', snapshots='"snapshots"', native_uuid=True)
@@ -174,20 +174,6 @@ def test_sqlite_reads_up_to_the_horizon_and_takes_no_marker() -> None:
     assert [r.position for r in records] == [1, 2, 4, 5]  # 3 was rolled back: final
     assert reader.position == 5
     assert database.asked == ["sqlite_head", "rows"]
-
-
-def test_a_reader_is_active_until_the_log_stands_still_for_quiet_after() -> None:
-    clock = [0.0]
-    reader = LogReader(SQLite(TABLES), 0, EVERYTHING, clock=lambda: clock[0])
-    assert reader.active  # a new reader polls fast for a while
-    clock[0] += QUIET_AFTER
-    assert not reader.active
-    Database(sqlite_head=[(2,)], rows=_rows_between([1, 2])).play(reader.fetch(10))
-    assert reader.active  # the log moved
-    clock[0] += QUIET_AFTER / 2
-    Database(sqlite_head=[(2,)], rows=_rows_between([1, 2])).play(reader.fetch(10))
-    clock[0] += QUIET_AFTER / 2
-    assert not reader.active  # looking again without a new position is not a move
 
 
 def test_a_limit_stops_at_the_last_record_delivered() -> None:

@@ -33,8 +33,6 @@ from event_sourcery.sql import (
     append_events,
     drive,
 )
-from event_sourcery.sql import _postgresql
-from event_sourcery.sql._log import QUIET_AFTER
 
 
 class Integrity(Exception):
@@ -200,28 +198,6 @@ def test_postgresql_claims_and_inserts_in_one_statement_with_a_json_document() -
     assert "json_to_recordset" in statement.sql
     assert "pg_notify('ch', '')" in statement.sql
     assert statement.sql.startswith("WITH claimed AS (INSERT INTO st")
-
-
-def test_postgresql_notifies_only_after_a_pause_of_this_processs_appends(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # NOTIFY queues committing writers on a lock of the whole cluster: an append notifies
-    # only when the last that did is `NOTIFY_PAUSE` old; listeners poll meanwhile.
-    now = [100.0]
-    monkeypatch.setattr(_postgresql, "monotonic", lambda: now[0])
-    flavour = PostgreSQL(PG_TABLES)
-
-    def notified() -> bool:
-        script = Script([rows((41, 7), (40, 7))])
-        _append(flavour, script, 0)
-        return "pg_notify('ch', '')" in script.seen[0].sql
-
-    assert notified()
-    now[0] += _postgresql.NOTIFY_PAUSE / 2
-    assert not notified()
-    now[0] += _postgresql.NOTIFY_PAUSE / 2
-    assert notified()
-    assert _postgresql.NOTIFY_PAUSE < QUIET_AFTER  # listeners still poll when one is skipped
 
 
 def test_postgresql_sends_payloads_json_would_change_as_values() -> None:

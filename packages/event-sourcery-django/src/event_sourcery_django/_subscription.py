@@ -22,7 +22,6 @@ from event_sourcery.interfaces import (
     SubscriptionStrategy,
 )
 from event_sourcery.sql import (
-    ACTIVE_POLL,
     LogReader,
     OwnTransaction,
     drive,
@@ -105,12 +104,8 @@ class DjangoLogCursor(LogCursor):
             return
         connection = self._connection
         if self._listening and connection is not None:
-            # While the log moves, appends notify only after a pause (`sql.PostgreSQL`): poll.
-            active = self._reader is not None and self._reader.active
             try:
-                _wait_for_notification(
-                    connection, min(timeout, ACTIVE_POLL if active else LISTEN_FALLBACK)
-                )
+                _wait_for_notification(connection, min(timeout, LISTEN_FALLBACK))
             # The driver's own calls, outside Django's error wrapping: a connection that dies
             # meanwhile raises the driver's error (psycopg's OperationalError).
             except (*DATABASE_ERRORS, _driver_error(connection)) as error:

@@ -12,10 +12,10 @@ in one fetch, could miss a transaction begun since. An in-memory SQLite database
 connection that every session shares: the cursor reads on it as it is, uncommitted writes
 included, and controls no transaction there.
 
-Waiting for new events: it polls every 10 ms while the log moves (`LogReader.active`), and
-after a second of silence every 100 ms; on PostgreSQL with psycopg it listens meanwhile on its
-own connection, woken by the first append after a pause (`event_sourcery.sql.PostgreSQL`), with
-polling as the fallback for notifications that never come (behind a transaction pooler, say).
+Waiting for new events: on PostgreSQL with psycopg, appends notify (`event_sourcery.sql.PostgreSQL`)
+and the cursor listens on its own connection, with polling as the fallback for notifications
+that never come (behind a transaction pooler, say). Elsewhere it polls, every 10 ms while
+events flow, backing off to 100 ms after a second of silence.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from event_sourcery.interfaces import (
     SubscriptionStrategy,
 )
 from event_sourcery.sql import (
-    ACTIVE_POLL,
     LogReader,
     Outcome,
     Statement,
@@ -50,7 +49,10 @@ from event_sourcery_sqlalchemy._sql import flavour_of, notify_channel
 
 AnySession = Session | scoped_session[Session]
 
+_FAST_POLL = 0.01
 _SLOW_POLL = 0.1
+#: Silence after which polling slows down.
+_IDLE_AFTER = 1.0
 
 
 def _shared_runner(dbapi_connection: Any) -> Callable[[Statement], Outcome]:
@@ -102,6 +104,7 @@ class SQLAlchemyLogCursor(LogCursor):
         # Driver errors too: statements run on the DB-API cursor.
         self._errors = (*DATABASE_ERRORS, dialect.loaded_dbapi.Error)
         self._listening = False
+        self._quiet_since = time.monotonic()
 
     # --- the connection -----------------------------------------------------------------------
 
@@ -143,6 +146,8 @@ class SQLAlchemyLogCursor(LogCursor):
             found = drive(self._reader.fetch(limit, own), self._connect())
         except self._errors as error:
             raise translate(error, "reading the global log") from error
+        if found:
+            self._quiet_since = time.monotonic()
         return found
 
     # --- waiting ------------------------------------------------------------------------------
@@ -167,9 +172,10 @@ class SQLAlchemyLogCursor(LogCursor):
         if self._reader.waiting:
             # A gap waits for transactions to end, which notifies nobody (a rollback, or a
             # transaction that wrote no events): poll.
-            time.sleep(min(timeout, ACTIVE_POLL))
+            time.sleep(min(timeout, _FAST_POLL))
             return
-        interval = ACTIVE_POLL if self._reader.active else _SLOW_POLL
+        quiet = time.monotonic() - self._quiet_since
+        interval = _FAST_POLL if quiet < _IDLE_AFTER else _SLOW_POLL
         try:
             listener = self._listen(self._connect())
             if listener is None:
@@ -178,7 +184,7 @@ class SQLAlchemyLogCursor(LogCursor):
             # Woken by the first notification; without one, poll anyway after a while, in
             # case notifications are lost on the way. The driver's own calls: a connection
             # that dies meanwhile raises the driver's error, translated like SQLAlchemy's.
-            for _ in listener.notifies(timeout=min(timeout, interval), stop_after=1):
+            for _ in listener.notifies(timeout=min(timeout, _SLOW_POLL), stop_after=1):
                 break
             for _ in listener.notifies(timeout=0):
                 pass  # the rest of the burst: one poll reads them all

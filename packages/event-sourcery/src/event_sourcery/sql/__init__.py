@@ -35,7 +35,7 @@ from event_sourcery.sql._flavours import flavour_for
 from event_sourcery.sql._gaps import GapTracker
 from event_sourcery.sql._innodb import innodb_transactions
 from event_sourcery.sql._keys import add_key, current_key, delete_subject, find_key
-from event_sourcery.sql._log import ACTIVE_POLL, LogReader, OwnTransaction, settled_position
+from event_sourcery.sql._log import LogReader, OwnTransaction, settled_position
 from event_sourcery.sql._mariadb import MariaDB
 from event_sourcery.sql._outbox import (
     checkpoint_positions,
@@ -78,7 +78,6 @@ from event_sourcery.sql._streams import (
 )
 
 __all__ = [
-    "ACTIVE_POLL",
     "EVENT_ID_INDEX",
     "MAX_VERSION",
     "AsyncDriver",

@@ -39,11 +39,6 @@ GAP_PATIENCE, GAP_PAUSE = 1.0, 0.01
 #: How long `settled_position` waits for transactions in flight before giving up, and how
 #: long it pauses between two looks.
 POSITION_TIMEOUT, POSITION_PAUSE = 30.0, 0.005
-#: A reader whose log moved (a new position, whatever its filter) less than `QUIET_AFTER`
-#: seconds ago is `active`: a waiting subscription then looks again every `ACTIVE_POLL`
-#: seconds, instead of counting on a notification. PostgreSQL appends notify only after a
-#: pause (`event_sourcery.sql.PostgreSQL`), so that writers do not queue on NOTIFY's lock.
-ACTIVE_POLL, QUIET_AFTER = 0.01, 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +83,8 @@ class LogReader:
         self._page = PAGE if filtered else 0
         self._streams = StoredStreamIds()
         self._clock = clock
-        #: The highest position the last head read saw, and when it last moved.
+        #: The highest position the last head read saw.
         self._horizon = after
-        self._moved_at = clock()
 
     @property
     def flavour(self) -> Flavour:
@@ -106,12 +100,6 @@ class LogReader:
     def waiting(self) -> bool:
         """Whether a gap holds delivery back until transactions in flight end."""
         return self._tracker.waiting
-
-    @property
-    def active(self) -> bool:
-        """Whether the log moved less than `QUIET_AFTER` seconds ago (or the reader is that
-        new): a waiting subscription then polls every `ACTIVE_POLL` seconds."""
-        return self._clock() - self._moved_at < QUIET_AFTER
 
     def fetch(self, limit: int, own: OwnTransaction = NOBODY) -> Protocol[list[RecordedRaw]]:
         """Up to `limit` records after the position, gap-free.
@@ -162,8 +150,7 @@ class LogReader:
             return tracker.settled  # every gap up there is final: no need to look
         outcome = yield flavour.log_head(tracker.position, self._page or limit)
         head = flavour.read_log_head(outcome.rows)
-        if head.horizon > self._horizon:
-            self._horizon, self._moved_at = head.horizon, self._clock()
+        self._horizon = max(self._horizon, head.horizon)
         if flavour.log_gaps_final:
             return max(tracker.position, head.horizon)
         if flavour.log_judged_by_head:

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cached_property
 from json import dumps
-from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from event_sourcery._raw import RawEvent
 from event_sourcery._readers import as_utc
 from event_sourcery.sql._flavour import Flavour
 from event_sourcery.sql._inflight import LogHead, Marker, PgSnapshot, widen
-from event_sourcery.sql._log import QUIET_AFTER
 from event_sourcery.sql._protocol import Protocol, Statement
 
 if TYPE_CHECKING:
@@ -23,9 +21,6 @@ _DOCUMENT = (
     "ROWS FROM (json_to_recordset(%s::json) AS (v bigint, u uuid, t text, s int, d json, "
     "c json, a timestamptz)) WITH ORDINALITY AS r(v, u, t, s, d, c, a, n)"
 )
-
-#: The shortest time between two appends of one process that notify (`PostgreSQL._wake`).
-NOTIFY_PAUSE = QUIET_AFTER / 2
 
 
 class PostgreSQL(Flavour):
@@ -48,40 +43,16 @@ class PostgreSQL(Flavour):
         payload = "%s::json" if self.tables.json_payload else "%s"
         return f"(%s, %s, %s, %s, %s, {payload}, {payload}, %s, %s)"
 
-    #: When this process last sent an append with a NOTIFY (`monotonic`).
-    _notified_at = float("-inf")
-
     @cached_property
     def _notify(self) -> str:
         # In the append's own statement: PostgreSQL delivers it at commit, drops it on
-        # rollback and folds a transaction's repeats into one, without a round trip more.
+        # rollback and folds a transaction's repeats into one, so subscriptions LISTENing on
+        # the channel wake up once per committed append, without a round trip more.
         channel = self.tables.channel
         if channel is None:
             return ""
         literal = channel.replace("'", "''").replace("%", "%%")
         return f", pg_notify('{literal}', '') AS wake"
-
-    def _wake(self) -> str:
-        """The NOTIFY of an append that claims in one statement, if it sends one.
-
-        A transaction that notified holds a lock of the whole cluster from its commit until
-        its commit record is on disk: committing writers that all notify queue on it, one
-        flush each, like writers under a table lock. So an append notifies only when this
-        process sent none for `NOTIFY_PAUSE` seconds. The appends in between need none: the
-        last notification woke every listening subscription, which then polls every
-        `ACTIVE_POLL` seconds for as long as the log keeps moving (`LogReader.active`, for
-        `QUIET_AFTER` = 2 x `NOTIFY_PAUSE`). An append whose transaction stays open longer
-        than the difference, or follows a rolled-back one, is seen at the subscription's next
-        poll without a notification (every 100 ms at most while it listens). The rarer paths
-        (`insert_events`) always notify.
-        """
-        notify = self._notify
-        if notify:
-            now = monotonic()
-            if now - self._notified_at < NOTIFY_PAUSE:
-                return ""
-            self._notified_at = now
-        return notify
 
     def _wrap_insert(self, insert: str) -> str:
         return f"WITH inserted AS ({insert}) SELECT inserted.id FROM inserted{self._notify}"
@@ -145,12 +116,11 @@ class PostgreSQL(Flavour):
         params: list[Any] = [*self._claim_params(claim), tenant]
         if len(events) > 1 and self._fits_document(events):
             params.append(self._document(events))
-            sql = self._at_once(claim.kind, claim.named, 0) + self._wake()
-            return Statement(sql, params), len(events)
+            return Statement(self._at_once(claim.kind, claim.named, 0), params), len(events)
         carried = events[: self.insert_chunk]
         params += self._event_params(carried, (), ())
-        sql = self._at_once(claim.kind, claim.named, len(carried)) + self._wake()
-        return Statement(sql, params), len(carried)
+        statement = Statement(self._at_once(claim.kind, claim.named, len(carried)), params)
+        return statement, len(carried)
 
     @staticmethod
     def _claim_params(claim: AtOnce) -> list[Any]:
@@ -161,8 +131,7 @@ class PostgreSQL(Flavour):
         return [*existing, tenant, category, uuid, name]
 
     def _at_once(self, kind: str, named: bool, values: int) -> str:
-        """The statement of `kind` of claim, with `values` events as VALUES (0: a document),
-        without its NOTIFY (`_wake`)."""
+        """The statement of `kind` of claim, with `values` events as VALUES (0: a document)."""
         key = (kind, named, values)
         sql = self._at_once_cache.get(key)
         if sql is None:
@@ -173,7 +142,7 @@ class PostgreSQL(Flavour):
                 f"WITH {self._claim_cte(kind, named)}, inserted AS (INSERT INTO "
                 f"{self.tables.events} ({self._EVENT_COLUMNS}) SELECT claimed.id, {columns}, %s "
                 f"FROM claimed, {source} ORDER BY r.n RETURNING id, stream_id) "
-                "SELECT inserted.id, inserted.stream_id FROM inserted"
+                f"SELECT inserted.id, inserted.stream_id FROM inserted{self._notify}"
             )
         return sql
 
