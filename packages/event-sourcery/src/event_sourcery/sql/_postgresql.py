@@ -256,7 +256,9 @@ class PostgreSQL(Flavour):
     # --- loads, snapshots, deletion, positions --------------------------------------------------
 
     def select_uuid(self, column: str) -> str:
-        return f"{column}::text"
+        # The 32 hex digits: the server drops the hyphens for less than the client's
+        # `str.replace` (a fifth of `uuid_from_hex` per event read, by instruction count).
+        return f"replace({column}::text, '-', '')"
 
     def select_json(self, column: str) -> str:
         return f"{column}::text"
