@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import UTC, datetime
 from typing import Annotated
+from uuid import uuid4
 
 import pytest
-from event_sourcery import Event, WrappedEvent
+from event_sourcery import AsyncEventStore, Event, EventRegistry, RawEvent, StreamId, WrappedEvent
 from event_sourcery._async_encryption import (
     keys_for_append,
     keys_for_reading,
@@ -88,6 +91,12 @@ async def _encrypt(
     return data
 
 
+def _stored(data: dict[str, object]) -> RawEvent:
+    """`data` as a backend hands it back: the JSON text it stored."""
+    created = datetime.now(UTC)
+    return RawEvent(uuid4(), StreamId(uuid4()), "Registered", 1, created, json.dumps(data))
+
+
 def test_subjects_of_events_and_wrapped_events_skip_plain_and_invalid() -> None:
     events = [
         Registered(user="u1", email="a@x"),
@@ -147,7 +156,7 @@ def test_reading_decrypts_with_fetched_keys_and_masks_after_ashred() -> None:
     data = asyncio.run(_encrypt(encryption, Registered(user="u1", email="a@x"), "t"))
 
     async def read() -> dict[str, object]:
-        bound = await keys_for_reading(encryption, [(data, "t")])
+        bound = await keys_for_reading(encryption, [(_stored(data), "t")])
         assert bound is not None
         return bound.decrypt(Registered, data, "t")
 
@@ -162,7 +171,7 @@ def test_keys_are_fetched_per_tenant() -> None:
     data = asyncio.run(_encrypt(encryption, Registered(user="u1", email="a@x"), "t"))
 
     async def read(tenant: str | None) -> object:
-        bound = await keys_for_reading(encryption, [(data, tenant)])
+        bound = await keys_for_reading(encryption, [(_stored(data), tenant)])
         assert bound is not None
         return bound.decrypt(Registered, data, tenant)["email"]
 
@@ -180,3 +189,45 @@ def test_a_sync_key_storage_is_used_as_it_is() -> None:
     assert asyncio.run(keys_for_reading(encryption, [])) is encryption
     assert asyncio.run(keys_for_reading(None, [])) is None
     asyncio.run(shred(encryption, "u1", None))
+
+
+def test_reading_parses_no_payload_it_was_handed_as_text() -> None:
+    """Keys are found in the stored text; without awaited keys nothing is read at all."""
+    data = asyncio.run(
+        _encrypt(_encryption(AsyncMemoryKeys()), Registered(user="u", email="e"), None)
+    )
+    plain, encrypted = _stored({"note": "n"}), _stored(data)
+    assert asyncio.run(keys_for_reading(None, [(plain, None)])) is None
+    sync = Encryption(Reversing(), InMemoryKeyStorage())
+    assert asyncio.run(keys_for_reading(sync, [(plain, None)])) is sync
+    assert asyncio.run(keys_for_reading(_encryption(AsyncMemoryKeys()), [(encrypted, None)]))
+    assert plain._data is None
+    assert encrypted._data is None
+
+
+class _TextStorage:
+    """Just enough of an `AsyncStorageStrategy` for a load: the events it was given."""
+
+    tenant_id = None
+
+    def __init__(self, raws: list[RawEvent]) -> None:
+        self.raws = raws
+
+    async def fetch_events(
+        self, stream_id: StreamId, start: int | None, stop: int | None
+    ) -> list[RawEvent]:
+        return self.raws
+
+
+def test_an_async_load_without_encryption_parses_each_payload_once() -> None:
+    """The keys step reads no payload; the decode step validates the stored text directly."""
+    registry = EventRegistry()
+    registry.add(Plain, name="Plain")
+    created = datetime.now(UTC)
+    raw = RawEvent(uuid4(), StreamId(uuid4()), "Plain", 1, created, '{"note": "n"}', "{}")
+    store = AsyncEventStore(_TextStorage([raw]), registry)  # type: ignore[arg-type]
+
+    loaded = asyncio.run(store.load_stream(raw.stream_id))
+
+    assert [wrapped.event for wrapped in loaded] == [Plain(note="n")]
+    assert raw._data is None

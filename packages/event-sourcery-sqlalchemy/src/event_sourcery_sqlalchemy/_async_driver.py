@@ -2,15 +2,16 @@
 
 The twin of `_driver` for an `AsyncSession`: each statement runs on the connection of the
 asyncio driver that SQLAlchemy's pool holds for the session's `AsyncConnection`, reached as
-SQLAlchemy documents it: ``await connection.get_raw_connection()``, then
-``.driver_connection``. Errors become SQLAlchemy's classes (`_driver.wrapped`), and a lost
-connection is invalidated, as the sync runner does.
+SQLAlchemy documents it: ``connection.get_raw_connection()`` (read without awaiting where
+the connection holds it), then ``.driver_connection``. Errors become SQLAlchemy's classes
+(`_driver.wrapped`), and a lost connection is invalidated, as the sync runner does.
 
 The drivers differ, and this module is the one place that says how (`_Driver`, one per
 driver, chosen once per connection); the statements and what they decide are the SQL core's:
 
 - **aiosqlite** and **psycopg** (``AsyncConnection``): ``await connection.execute(sql,
-  params)`` returns a cursor whose rows are awaited; aiosqlite takes ``?`` placeholders.
+  params)`` returns a cursor whose rows are awaited; aiosqlite takes ``?`` placeholders, and
+  a statement runs on its thread as one function (one hop where its cursor's calls take three).
 - **asyncmy** (MariaDB): a cursor first (``connection.cursor()``), then the same; its errors
   carry the server's errno as PyMySQL's do (``args[0]``), so they are read alike. Chosen
   over aiomysql, which is built on PyMySQL and would have shared its error classes and
@@ -77,6 +78,16 @@ async def _fetched(cursor: Any) -> Outcome:
         await cursor.close()
 
 
+def _sqlite_outcome(connection: Any, sql: str, params: Any) -> Outcome:
+    """A statement on aiosqlite's thread, on its `sqlite3` connection: what `_fetched` gives."""
+    cursor = connection._conn.execute(sql, params)
+    try:
+        rows = cursor.fetchall() if cursor.description is not None else []
+        return Outcome(rows, cursor.rowcount, cursor.lastrowid)
+    finally:
+        cursor.close()
+
+
 class Notifications:
     """A connection listening on a channel: `wait` for a notification, `stop` listening."""
 
@@ -121,6 +132,18 @@ class _PsycopgNotifications(Notifications):
 class _Aiosqlite(_Driver):
     def placeholders(self, sql: str) -> str:
         return cached_qmark(sql)
+
+    async def execute(self, raw: PoolProxiedConnection, sql: str, params: Any) -> Outcome:
+        connection: Any = raw.driver_connection
+        # One hop to aiosqlite's thread per statement where its public calls take three
+        # (execute, fetchall, close): the whole statement runs there as one function, through
+        # the queue its public calls use (``_execute``, in the aiosqlite versions the extra
+        # allows; should a release drop it, those three calls).
+        submit = getattr(connection, "_execute", None)
+        if submit is None:
+            return await super().execute(raw, sql, params)
+        outcome: Outcome = await submit(_sqlite_outcome, connection, sql, params)
+        return outcome
 
 
 class _Asyncmy(_Driver):
@@ -222,7 +245,7 @@ class AsyncRunner:
 
     async def open(self) -> AsyncRunner:
         """Reach the driver's connection and begin the session's transaction on it."""
-        self._raw = raw = await self._connection.get_raw_connection()
+        self._raw = raw = await _raw_connection(self._connection)
         try:
             await self._driver.begin(raw)
         except Exception as error:
@@ -267,6 +290,16 @@ class AsyncRunner:
         if lost:
             await self._connection.invalidate(adapted)
         raise wrapped(self._dialect, sql, params, adapted, lost=lost) from error
+
+
+async def _raw_connection(connection: AsyncConnection) -> PoolProxiedConnection:
+    """The pool's connection `connection` holds: read where it holds one (no I/O, and no
+    greenlet, which ``get_raw_connection`` spawns for every call, a good part of a short
+    statement's time), else ``get_raw_connection`` (which may reconnect)."""
+    sync = connection.sync_connection
+    if sync is not None and not sync.closed and not sync.invalidated:
+        return sync.connection
+    return await connection.get_raw_connection()
 
 
 def _adapted(dialect: Dialect, error: Exception) -> Any:

@@ -9,7 +9,7 @@ before encoding or decoding. An encryption over a sync `KeyStorage` (given to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from event_sourcery._encryption import (
     AsyncKeyStorage,
@@ -20,6 +20,7 @@ from event_sourcery._encryption import (
     key_ids_in,
     subjects_of,
 )
+from event_sourcery._raw import RawEvent
 from event_sourcery.exceptions import InvalidInput
 
 
@@ -79,23 +80,33 @@ async def store_added(encryption: Encryption | None, ring: KeyRing | None) -> No
 
 
 async def keys_for_reading(
-    encryption: Encryption | None, stored: Sequence[tuple[object, str | None]]
+    encryption: Encryption | None, stored: Iterable[tuple[RawEvent, str | None]]
 ) -> Encryption | None:
     """The encryption to decode events with: over a ring of the keys their ciphertexts name.
 
+    Without awaited keys this reads nothing of `stored` (a load without encryption parses no
+    payload here; the decode step does, once); with them, each payload is scanned as the text
+    it was stored as when the backend handed that over, never parsed twice.
+
     Args:
-        stored: each event's stored `data` and its tenant.
+        stored: each event's stored form and its tenant.
     """
     source = _source(encryption)
     if source is None or encryption is None:
         return encryption
     ring = KeyRing()
-    wanted = {(tenant, key_id) for data, tenant in stored for key_id in key_ids_in(data)}
+    wanted = {(tenant, key_id) for raw, tenant in stored for key_id in key_ids_in(_payload(raw))}
     for tenant, key_id in sorted(wanted, key=lambda pair: (pair[0] or "", pair[1])):
         key = await source.find(key_id, tenant)
         if key is not None:
             ring.load(key, tenant)
     return encryption.with_key_storage(ring)
+
+
+def _payload(raw: RawEvent) -> object:
+    """`raw`'s stored `data`: its JSON text if it came as text (not parsed), else the dict."""
+    text = raw.data_text
+    return text if text is not None else raw.data
 
 
 async def shred(encryption: Encryption, subject_id: str, tenant_id: str | None) -> None:

@@ -56,7 +56,7 @@ class AsyncEventStore(StoreBase[AsyncStorageStrategy, AsyncOutboxWriter]):
         with self._span("event_sourcery.load_stream", stream_id):
             raws = await self.load_stream_raw(stream_id, start, stop)
             tenant = self._storage.tenant_id
-            stored = [(raw.data, tenant) for raw in raws]
+            stored = ((raw, tenant) for raw in raws)
             encryption = await keys_for_reading(self._encryption, stored)
             return self._decode(raws, stream_id, classes, encryption)
 

@@ -107,5 +107,5 @@ class AsyncSubscriber(SubscriberBase[TEvent]):
 
     async def _keys_for(self, records: Iterable[RecordedRaw]) -> Encryption | None:
         """The encryption to decode `records` with, over the keys they need (awaited)."""
-        stored = [(record.raw.data, record.tenant_id) for record in records]
+        stored = ((record.raw, record.tenant_id) for record in records)
         return await keys_for_reading(self._encryption, stored)
