@@ -12,7 +12,7 @@ from event_sourcery.interfaces import OutboxEntry
 
 from event_sourcery_testing.conformance._events import Deposited, Withdrawn
 from event_sourcery_testing.conformance._hooks import Hooks
-from event_sourcery_testing.conformance._support import make_projector
+from event_sourcery_testing.conformance._support import catch_up, make_projector
 
 
 class Boom(Exception):
@@ -395,13 +395,11 @@ class ProjectionsContract(Hooks):
         stream = StreamId(category=category)
         backend.event_store.append(Deposited(amount=1), Deposited(amount=2), stream_id=stream)
         self.commit(backend)
-        while projector.run_once(limit=1):
-            self.commit(backend)
+        assert catch_up(projector, lambda: self.commit(backend), limit=1) == 2
         assert totals["sum"] == 3
         backend.event_store.append(Deposited(amount=4), stream_id=stream, expected_version=2)
         self.commit(backend)
-        while projector.run_once():
-            self.commit(backend)
+        catch_up(projector, lambda: self.commit(backend))
         assert totals["sum"] == 7
         assert projector.position >= 3
         self.commit(backend)
@@ -415,8 +413,7 @@ class ProjectionsContract(Hooks):
         projector = make_projector(
             backend, name=name, handler=lambda _: None, categories=[category]
         )
-        while projector.run_once():
-            self.commit(backend)
+        catch_up(projector, lambda: self.commit(backend))
 
         listed = backend.projection_checkpoints()
 
@@ -433,12 +430,10 @@ class ProjectionsContract(Hooks):
         )
         backend.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
         self.commit(backend)
-        while projector.run_once():
-            self.commit(backend)
+        catch_up(projector, lambda: self.commit(backend))
         projector.reset()
         self.commit(backend)
-        while projector.run_once():
-            self.commit(backend)
+        catch_up(projector, lambda: self.commit(backend))
         assert len(seen) == 2
         assert seen[0].position == seen[1].position
 
@@ -455,8 +450,8 @@ class ProjectionsContract(Hooks):
         if self.capabilities.transactions:
             self.rollback(backend)
         seen: list[Recorded] = []
-        while make_projector(
-            backend, name=name, handler=seen.append, categories=[category]
-        ).run_once():
-            self.commit(backend)
+        catch_up(
+            make_projector(backend, name=name, handler=seen.append, categories=[category]),
+            lambda: self.commit(backend),
+        )
         assert len(seen) == 1
