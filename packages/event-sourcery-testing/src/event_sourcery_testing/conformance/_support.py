@@ -67,7 +67,13 @@ def first_batch(batches: Iterator[list[T]], limit: float = PATIENCE) -> list[T]:
         assert time.monotonic() < deadline, f"no batch within {limit} s"
 
 
-def catch_up(projector: Projector, commit: Callable[[], None], limit: int = 500) -> int:
+def catch_up(
+    projector: Projector,
+    commit: Callable[[], None],
+    limit: int = 500,
+    *,
+    patience: float = PATIENCE,
+) -> int:
     """Run `projector` (up to `limit` events a run, `commit` after each) until its checkpoint
     has passed every event committed before the call; how many events it applied.
 
@@ -75,7 +81,7 @@ def catch_up(projector: Projector, commit: Callable[[], None], limit: int = 500)
     still waits at a gap, with the test's events above it (see `PATIENCE`)."""
     target = projector.backend.event_store.position
     commit()
-    applied, deadline = 0, time.monotonic() + PATIENCE
+    applied, deadline = 0, time.monotonic() + patience
     while True:
         count = projector.run_once(limit)
         commit()
