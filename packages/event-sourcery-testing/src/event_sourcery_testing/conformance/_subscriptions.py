@@ -172,7 +172,7 @@ class SubscriptionsContract(Hooks):
         )
         self.commit(backend)
         batches = backend.subscriber.to_category(category).build_batch(size=2, timelimit=1)
-        assert [len(next(batches)) for _ in range(3)] == [2, 2, 1]
+        assert [len(first_batch(batches)) for _ in range(3)] == [2, 2, 1]
 
     def test_caught_up_subscription_reports_nothing_after_timelimit(self, backend: Backend) -> None:
         subscription = backend.subscriber.to_category(_category())
