@@ -232,8 +232,8 @@ class SubscriptionsContract(Hooks):
         self.commit(backend)
         blind = backend.with_registry(EventRegistry())
         with pytest.raises(UnknownEventType) as info:
-            next(blind.subscriber.to_category(category).build_batch(10, 1))
-        raws = next(blind.subscriber.to_category(category).build_raw_batch(10, 1))
+            first_batch(blind.subscriber.to_category(category).build_batch(10, 1))
+        raws = first_batch(blind.subscriber.to_category(category).build_raw_batch(10, 1))
         assert [r.raw.type for r in raws] == [
             "es_conformance.Deposited",
             "es_conformance.Withdrawn",
