@@ -8,7 +8,7 @@ from event_sourcery import Backend, Context, Recorded, StreamId, WrappedEvent, c
 
 from event_sourcery_testing.conformance._events import Deposited, Withdrawn
 from event_sourcery_testing.conformance._hooks import Hooks
-from event_sourcery_testing.conformance._support import make_projector
+from event_sourcery_testing.conformance._support import catch_up, make_projector
 
 
 class CausationContract(Hooks):
@@ -59,7 +59,6 @@ class CausationContract(Hooks):
         projector = make_projector(
             backend, name=f"p-{uuid4().hex}", handler=project, categories=[category]
         )
-        while projector.run_once():
-            self.commit(backend)
+        catch_up(projector, lambda: self.commit(backend))
         (caused,) = backend.event_store.load_stream(follow_up)
         assert caused.context.causation_id == origin.uuid

@@ -11,6 +11,7 @@ from event_sourcery.encryption import AesGcmEncryption, DataSubject, Encrypted, 
 from event_sourcery.exceptions import InvalidEvent, InvalidInput
 
 from event_sourcery_testing.conformance._hooks import Hooks
+from event_sourcery_testing.conformance._support import first_batch
 
 
 class UserRegistered(Event):
@@ -107,7 +108,7 @@ class EncryptionContract(Hooks):
             stream_id=StreamId(category=category),
         )
         self.commit(backend)
-        batch = next(secure.subscriber.to_category(category).build_batch(5, 1))
+        batch = first_batch(secure.subscriber.to_category(category).build_batch(5, 1))
         assert [r.wrapped_event.event.email for r in batch] == ["s@x"]
 
     def test_keys_are_per_tenant(self, backend: Backend) -> None:

@@ -9,6 +9,7 @@ from event_sourcery import Backend, Event, EventRegistry, StreamId
 from event_sourcery.exceptions import EventSerializationError
 
 from event_sourcery_testing.conformance._hooks import Hooks
+from event_sourcery_testing.conformance._support import first_batch
 
 _NAME = "es_conformance.Priced"
 
@@ -75,7 +76,8 @@ class EvolutionContract(Hooks):
             PricedV1(amount=1), stream_id=StreamId(category=category)
         )
         self.commit(backend)
-        batch = next(backend.with_registry(new).subscriber.to_category(category).build_batch(5, 1))
+        batches = backend.with_registry(new).subscriber.to_category(category).build_batch(5, 1)
+        batch = first_batch(batches)
         assert [r.wrapped_event.event for r in batch] == [PricedV2(cents=100, currency="EUR")]
 
     def test_missing_upcaster_is_a_clear_error(self, backend: Backend) -> None:

@@ -30,7 +30,7 @@ from event_sourcery import (
 
 from event_sourcery_testing.conformance._events import Deposited, Withdrawn
 from event_sourcery_testing.conformance._hooks import Hooks
-from event_sourcery_testing.conformance._support import fresh_tenant, snapshot_of_store
+from event_sourcery_testing.conformance._support import first_batch, fresh_tenant, snapshot_of_store
 
 
 def _wrapped(*amounts: int) -> list[WrappedEvent[Any]]:
@@ -55,7 +55,9 @@ class IdempotencyContract(Hooks):
             (second[0].uuid, 3),
         ]
         self.commit(backend)
-        batch = next(backend.subscriber.to_category(stream.category or "").build_batch(10, 1))
+        batch = first_batch(
+            backend.subscriber.to_category(stream.category or "").build_batch(10, 1)
+        )
         assert [r.wrapped_event.uuid for r in batch] == [w.uuid for w in loaded]
 
     def test_a_repeat_reports_the_original_positions(self, backend: Backend) -> None:

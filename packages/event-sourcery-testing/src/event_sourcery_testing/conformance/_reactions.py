@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from uuid import uuid4
 
@@ -12,7 +13,7 @@ from event_sourcery.interfaces import OutboxEntry
 
 from event_sourcery_testing.conformance._events import Deposited, Withdrawn
 from event_sourcery_testing.conformance._hooks import Hooks
-from event_sourcery_testing.conformance._support import make_projector
+from event_sourcery_testing.conformance._support import PATIENCE, catch_up, make_projector
 
 
 class Boom(Exception):
@@ -395,13 +396,11 @@ class ProjectionsContract(Hooks):
         stream = StreamId(category=category)
         backend.event_store.append(Deposited(amount=1), Deposited(amount=2), stream_id=stream)
         self.commit(backend)
-        while projector.run_once(limit=1):
-            self.commit(backend)
+        assert catch_up(projector, lambda: self.commit(backend), limit=1) == 2
         assert totals["sum"] == 3
         backend.event_store.append(Deposited(amount=4), stream_id=stream, expected_version=2)
         self.commit(backend)
-        while projector.run_once():
-            self.commit(backend)
+        catch_up(projector, lambda: self.commit(backend))
         assert totals["sum"] == 7
         assert projector.position >= 3
         self.commit(backend)
@@ -415,8 +414,7 @@ class ProjectionsContract(Hooks):
         projector = make_projector(
             backend, name=name, handler=lambda _: None, categories=[category]
         )
-        while projector.run_once():
-            self.commit(backend)
+        catch_up(projector, lambda: self.commit(backend))
 
         listed = backend.projection_checkpoints()
 
@@ -433,12 +431,10 @@ class ProjectionsContract(Hooks):
         )
         backend.event_store.append(Deposited(amount=1), stream_id=StreamId(category=category))
         self.commit(backend)
-        while projector.run_once():
-            self.commit(backend)
+        catch_up(projector, lambda: self.commit(backend))
         projector.reset()
         self.commit(backend)
-        while projector.run_once():
-            self.commit(backend)
+        catch_up(projector, lambda: self.commit(backend))
         assert len(seen) == 2
         assert seen[0].position == seen[1].position
 
@@ -450,13 +446,17 @@ class ProjectionsContract(Hooks):
         def explode(record: Recorded) -> None:
             raise Boom
 
+        failing = make_projector(backend, name=name, handler=explode, categories=[category])
+        deadline = time.monotonic() + PATIENCE
         with pytest.raises(Boom):
-            make_projector(backend, name=name, handler=explode, categories=[category]).run_once()
+            # A run that applied nothing waits at an older gap (see `PATIENCE`): again.
+            while not failing.run_once():
+                assert time.monotonic() < deadline, "the event never reached the projector"
         if self.capabilities.transactions:
             self.rollback(backend)
         seen: list[Recorded] = []
-        while make_projector(
-            backend, name=name, handler=seen.append, categories=[category]
-        ).run_once():
-            self.commit(backend)
+        catch_up(
+            make_projector(backend, name=name, handler=seen.append, categories=[category]),
+            lambda: self.commit(backend),
+        )
         assert len(seen) == 1
