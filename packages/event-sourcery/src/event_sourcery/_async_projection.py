@@ -35,7 +35,12 @@ class AsyncProjector(ProjectorBase[AsyncBackend]):
     """
 
     async def run_once(self, limit: int = 500) -> int:
-        """Apply up to `limit` new events; return how many were applied."""
+        """Apply up to `limit` new events; return how many were applied.
+
+        0 means nothing is deliverable now: caught up, or waiting behind a transaction still
+        open at a gap of the global log (see `LogCursor.fetch`); a worker calls it again
+        later, and nothing is skipped.
+        """
         async with self._backend._unit_of_work(f"projecting {self.name!r}"):
             return await self._run_once(limit)
 

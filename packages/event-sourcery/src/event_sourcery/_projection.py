@@ -116,7 +116,12 @@ class Projector(ProjectorBase["Backend"]):
     """
 
     def run_once(self, limit: int = 500) -> int:
-        """Apply up to `limit` new events; return how many were applied."""
+        """Apply up to `limit` new events; return how many were applied.
+
+        0 means nothing is deliverable now: caught up, or waiting behind a transaction still
+        open at a gap of the global log (see `LogCursor.fetch`); a worker calls it again
+        later, and nothing is skipped.
+        """
         checkpoints = self._backend._checkpoint_strategy()
         subscriptions = self._backend._subscription_strategy()
         cursors: list[LogCursor] = []

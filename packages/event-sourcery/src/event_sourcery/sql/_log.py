@@ -105,8 +105,10 @@ class LogReader:
         """Up to `limit` records after the position, gap-free.
 
         With nothing to return but a gap in the way, it waits a little (`GAP_PATIENCE`) for
-        the transactions that hold it, which are usually about to commit: so an empty answer
-        means "nothing committed to deliver", not "a writer had not committed yet".
+        the transactions that hold it, which are usually about to commit. An empty answer
+        therefore means "nothing to deliver now": caught up, or still behind a transaction
+        that stayed open longer than that (on MariaDB, any read-write transaction of the
+        server). Nothing is skipped: the next fetch delivers what that transaction held.
         """
         tracker = self._tracker
         found: list[RecordedRaw] = []
