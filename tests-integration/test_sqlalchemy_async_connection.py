@@ -125,3 +125,22 @@ def test_an_invalidated_connection_is_not_reused(run: Callable[[Scenario], None]
         assert (await _stored(store, kept), await _stored(store, dropped)) == (1, 0)
 
     run(body)
+
+
+def test_a_savepoint_is_begun_and_left(
+    run: Callable[[Scenario], None],
+) -> None:
+    async def body(session: AsyncSession, store: Any, asked: mock.MagicMock) -> None:
+        kept, dropped, kept2 = StreamId(), StreamId(), StreamId()
+        await store.append(Noted(), stream_id=kept)
+        savepoint = await session.begin_nested()
+        await store.append(Noted(), stream_id=dropped)
+        await savepoint.rollback()
+        await store.append(Noted(), stream_id=kept2)
+        # Again after the savepoint: it is what emits SAVEPOINT.
+        assert asked.call_count == 3
+        await session.commit()
+        stored = [await _stored(store, stream) for stream in (kept, dropped, kept2)]
+        assert stored == [1, 0, 1]
+
+    run(body)

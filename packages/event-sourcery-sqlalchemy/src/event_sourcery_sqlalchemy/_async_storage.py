@@ -43,7 +43,8 @@ class AsyncOnSession(AsyncDriver):
     def __init__(self, session: AsyncSession, models: SQLAlchemyModels) -> None:
         self._session = session
         self._models = models
-        #: The session's root transaction and its connection, from the last `connection()`.
+        #: The session's innermost transaction and its connection, from the last
+        #: `connection()`.
         self._current: tuple[SessionTransaction, AsyncConnection] | None = None
 
     async def _connection(self) -> AsyncConnection:
@@ -58,7 +59,7 @@ class AsyncOnSession(AsyncDriver):
         # The dialect of the engine `connection()` connects with (no I/O).
         dialect = sync.get_bind().dialect
         connection = await connected(self._session.connection(), dialect)
-        transaction = sync.get_transaction()
+        transaction = _innermost(sync)
         self._current = None if transaction is None else (transaction, connection)
         return connection
 
@@ -76,20 +77,25 @@ class AsyncOnSession(AsyncDriver):
             raise translate(error, action, writing_events=writing_events) from error
 
 
+def _innermost(session: Session) -> SessionTransaction | None:
+    """The session's innermost transaction: its latest savepoint's, else its root one."""
+    return session.get_nested_transaction() or session.get_transaction()
+
+
 def _still_current(
     session: Session, transaction: SessionTransaction, connection: AsyncConnection
 ) -> bool:
     """Whether `connection`, got by ``connection()`` in `transaction`, is what ``connection()``
-    returns now, with no I/O: `transaction` is still the session's root transaction (a commit,
-    a rollback or ``close()`` ends it, and the next transaction is a new object), the
-    innermost one (a savepoint's) is active (after a failed flush ``connection()`` raises, and
-    must), and the connection is neither closed nor invalidated (``connection()`` reconnects
-    it). A savepoint shares its root's connection, so it is the same one inside it."""
-    if session.get_transaction() is not transaction:
+    returns now, with no I/O: `transaction` is still the session's innermost transaction and
+    active, and the connection is neither closed nor invalidated (``connection()`` reconnects
+    it). A commit, a rollback or ``close()`` ends the transaction (the next one is a new
+    object); after a failed flush it is inactive and ``connection()`` raises, as it must.
+    Innermost, not root: ``connection()`` is what emits the SAVEPOINT of a ``begin_nested()``
+    (lazily), and, once it ends, takes the root transaction's connection again."""
+    if _innermost(session) is not transaction or not transaction.is_active:
         return False
-    innermost = session.get_nested_transaction() or transaction
     sync = connection.sync_connection
-    return innermost.is_active and sync is not None and not (sync.closed or sync.invalidated)
+    return sync is not None and not (sync.closed or sync.invalidated)
 
 
 class AsyncSQLAlchemyStorageStrategy(TenantScoped, AsyncOnSession, AsyncSQLStorageStrategy):
