@@ -24,7 +24,8 @@ from event_sourcery.sql import (
     drive_async,
     settled_position,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from event_sourcery_sqlalchemy._async_driver import async_runner, connected
 from event_sourcery_sqlalchemy._errors import DATABASE_ERRORS, ERRORS, translate
@@ -42,11 +43,28 @@ class AsyncOnSession(AsyncDriver):
     def __init__(self, session: AsyncSession, models: SQLAlchemyModels) -> None:
         self._session = session
         self._models = models
+        #: The session's innermost transaction and its connection, from the last
+        #: `connection()`.
+        self._current: tuple[SessionTransaction, AsyncConnection] | None = None
+
+    async def _connection(self) -> AsyncConnection:
+        """The connection of the session's current transaction: the one the last call got
+        while that transaction is still the session's, active and its connection usable, as
+        ``AsyncSession.connection()`` would return it; else ``connection()`` (a greenlet hop,
+        which begins the transaction and checks a connection out of the pool)."""
+        sync = self._session.sync_session
+        current = self._current
+        if current is not None and _still_current(sync, *current):
+            return current[1]
+        # The dialect of the engine `connection()` connects with (no I/O).
+        dialect = sync.get_bind().dialect
+        connection = await connected(self._session.connection(), dialect)
+        transaction = _innermost(sync)
+        self._current = None if transaction is None else (transaction, connection)
+        return connection
 
     async def _protocol_result(self, protocol: Callable[[Flavour], Protocol[T]]) -> T:
-        # The dialect of the engine `connection()` connects with (no I/O).
-        dialect = self._session.sync_session.get_bind().dialect
-        connection = await connected(self._session.connection(), dialect)
+        connection = await self._connection()
         run = await async_runner(connection)
         return await drive_async(protocol(flavour_of(self._models, connection.dialect)), run)
 
@@ -57,6 +75,27 @@ class AsyncOnSession(AsyncDriver):
             return await self._protocol_result(protocol)
         except DATABASE_ERRORS as error:
             raise translate(error, action, writing_events=writing_events) from error
+
+
+def _innermost(session: Session) -> SessionTransaction | None:
+    """The session's innermost transaction: its latest savepoint's, else its root one."""
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _still_current(
+    session: Session, transaction: SessionTransaction, connection: AsyncConnection
+) -> bool:
+    """Whether `connection`, got by ``connection()`` in `transaction`, is what ``connection()``
+    returns now, with no I/O: `transaction` is still the session's innermost transaction and
+    active, and the connection is neither closed nor invalidated (``connection()`` reconnects
+    it). A commit, a rollback or ``close()`` ends the transaction (the next one is a new
+    object); after a failed flush it is inactive and ``connection()`` raises, as it must.
+    Innermost, not root: ``connection()`` is what emits the SAVEPOINT of a ``begin_nested()``
+    (lazily), and, once it ends, takes the root transaction's connection again."""
+    if _innermost(session) is not transaction or not transaction.is_active:
+        return False
+    sync = connection.sync_connection
+    return sync is not None and not (sync.closed or sync.invalidated)
 
 
 class AsyncSQLAlchemyStorageStrategy(TenantScoped, AsyncOnSession, AsyncSQLStorageStrategy):
