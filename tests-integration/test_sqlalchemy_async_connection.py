@@ -28,7 +28,7 @@ DRIVERS = {
 
 
 class Noted(Event):
-    __event_name__ = "es_integration.Noted"
+    __event_name__ = "es_integration.async_connection.Noted"
 
 
 Scenario = Callable[[AsyncSession, Any, mock.MagicMock], Awaitable[None]]
